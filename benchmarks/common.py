@@ -1,0 +1,58 @@
+"""Shared timing helpers: commands run alternately, each against a floor in the same run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+FLOOR = [sys.executable, "-c", "import tensorflow; from tensorflow.keras import layers"]
+
+
+def rnnprobe_command() -> list[str]:
+    """The installed entry point next to this Python, else `python -m rnnprobe`."""
+    found = shutil.which("rnnprobe", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "rnnprobe"]
+
+
+def timed(command: Sequence[str], stdin: bytes | None = None) -> float:
+    """Wall-clock seconds of one run; stdout is drained and dropped, stderr must be quiet."""
+    env = {**os.environ, "RNNPROBE_NO_SERVER": "1"}
+    start = time.perf_counter()
+    done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{command[:4]} failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return elapsed
+
+
+def alternate(
+    floor: Sequence[str],
+    measured: Sequence[str],
+    rounds: int,
+    stdin: bytes | None = None,
+) -> tuple[list[float], list[float]]:
+    """Run floor and measured in turns (one warm-up round first), returning both timings."""
+    timed(floor)
+    timed(measured, stdin)
+    floors, times = [], []
+    for _ in range(rounds):
+        floors.append(timed(floor))
+        times.append(timed(measured, stdin))
+    return floors, times
+
+
+def report(name: str, floors: list[float], times: list[float], goal: float) -> float:
+    ratios = [t / f for f, t in zip(floors, times, strict=True)]
+    ratio = statistics.median(ratios)
+    print(
+        f"{name}: median floor {statistics.median(floors):.3f} s, "
+        f"median run {statistics.median(times):.3f} s, "
+        f"median ratio {ratio:.3f} (goal <= {goal}) over {len(ratios)} rounds"
+    )
+    return ratio

@@ -1,0 +1,262 @@
+"""Command-line interface: parse options, call the core, pick a renderer, map errors.
+
+TensorFlow is never imported here; `probe.run_probe` imports it when a model is built.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from rnnprobe import __version__, jsonout, probe
+from rnnprobe.errors import InputError, RnnProbeError
+from rnnprobe.result import Batch, Cell, MergeMode, ProbeResult, ProbeSpec, Style
+from rnnprobe.vocab import build_batch, vocabulary, words_from_text
+
+
+class ProbeGroup(TyperGroup):
+    """Every failure ends as one line on stderr and an exit code, never a traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except RnnProbeError as error:
+            code = _fail(f"rnnprobe: error: {error}", error.exit_code)
+        except BrokenPipeError:
+            code = _quiet_broken_pipe()
+        except Exception as error:
+            code = _click_failure(error)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_failure(error: Exception) -> int:
+    """Map Click's exceptions (Typer may vendor its own Click) to a message and a code."""
+    kind = type(error).__name__
+    if kind == "NoArgsIsHelpError":  # a bare `rnnprobe`: the help text, as Click does
+        error.show()  # type: ignore[attr-defined]
+        return 2
+    if kind == "Abort":  # Ctrl-C or end of input while prompting
+        return 130
+    message = getattr(error, "format_message", None)
+    code = getattr(error, "exit_code", None)
+    if message is None or not isinstance(code, int):
+        raise error
+    ctx = getattr(error, "ctx", None)
+    path = ctx.command_path if ctx is not None else "rnnprobe"
+    return _fail(f"{path}: error: {message().replace('Value error, ', '')}", code)
+
+
+def _fail(message: str, code: int) -> int:
+    """One line on stderr: the message with any line breaks folded."""
+    typer.echo(" ".join(message.split()), err=True)
+    return code
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away: say nothing, and keep Python from complaining at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
+    return 1
+
+
+class ProbeApp(typer.Typer):
+    """The entry point. Once TensorFlow is loaded, skip the interpreter's slow teardown."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            if "tensorflow" not in sys.modules:
+                raise
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except BrokenPipeError:
+                pass
+            # Unloading TensorFlow's modules costs about half a second and changes nothing:
+            # the output is written and flushed, so the process can end here.
+            os._exit(code)
+
+
+app = ProbeApp(
+    cls=ProbeGroup,
+    name="rnnprobe",
+    help="Show what a Keras RNN does with your words: x_data, outputs and states, shaped.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rnnprobe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Show what a Keras RNN does with your words: x_data, outputs and states, shaped."""
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """`2` -> (2,), `4,2` -> (4, 2): units per recurrent layer, each at least 1."""
+    parts = text.split(",")
+    sizes = []
+    for part in parts:
+        part = part.strip()
+        if not part.isdecimal():
+            shown = repr(part) if part else "an empty size"
+            raise InputError(
+                f"--hidden {text!r}: {shown} is not a whole number; "
+                "give units per layer such as 2 or 4,2"
+            )
+        if int(part) < 1:
+            raise InputError(f"--hidden {text!r}: every layer needs at least 1 unit")
+        sizes.append(int(part))
+    return tuple(sizes)
+
+
+def _words(words: list[str] | None) -> list[str]:
+    """The words from the command line, or from stdin when the only word is `-`."""
+    if words == ["-"]:
+        return words_from_text(sys.stdin.read())
+    return list(words or [])
+
+
+def _batch(words: list[str] | None, vocab_chars: str | None, spec: ProbeSpec | None) -> Batch:
+    given = _words(words)
+    chars = vocabulary(given, vocab_chars)
+    if spec is not None:
+        probe.check_memory(spec, len(given), max(map(len, given)), len(chars))
+    return build_batch(given, chars)
+
+
+WordsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="WORD...", help="Words to one-hot encode, or - to read stdin.", show_default=False
+    ),
+]
+VocabOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vocab", metavar="CHARS", help="Vocabulary order, e.g. olhe (default: first seen)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+
+
+@app.command()
+def vocab(words: WordsArg = None, vocab_: VocabOpt = None, json_: JsonOpt = False) -> None:
+    """Show the vocabulary and the one-hot x_data, without running a model.
+
+    Example: rnnprobe vocab hello eolll lleel --vocab olhe
+    """
+    batch = _batch(words, vocab_, None)
+    if json_:
+        jsonout.write(jsonout.vocab_object(batch))
+    else:
+        from rnnprobe import render
+
+        render.render_vocab(_console(), batch)
+
+
+@app.command()
+def run(
+    words: WordsArg = None,
+    vocab_: VocabOpt = None,
+    hidden: Annotated[
+        str,
+        typer.Option("--hidden", "-H", metavar="N[,N...]", help="Units; 4,2 stacks two layers."),
+    ] = "2",
+    style: Annotated[
+        Style, typer.Option(help="layer: layers.SimpleRNN; cell: layers.RNN(cell).")
+    ] = Style.layer,
+    cell: Annotated[Cell, typer.Option(help="The recurrent cell.")] = Cell.simple,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=probe.MAX_SEED, help="Seed for the weights (default: drawn, reported)."
+        ),
+    ] = None,
+    return_sequences: Annotated[
+        bool, typer.Option(help="Outputs for every step, or only the last real one.")
+    ] = True,
+    return_state: Annotated[bool, typer.Option(help="Return the final states.")] = True,
+    bidirectional: Annotated[bool, typer.Option(help="Wrap in layers.Bidirectional.")] = False,
+    merge_mode: Annotated[
+        MergeMode | None,
+        typer.Option(
+            help="How Bidirectional joins directions (default concat).", show_default=False
+        ),
+    ] = None,
+    weights: Annotated[
+        bool, typer.Option("--weights", help="Show kernel, recurrent_kernel, bias.")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Run a Keras RNN on one-hot words and show x_data, outputs and states.
+
+    Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
+    """
+    if merge_mode is not None and not bidirectional:
+        raise InputError("--merge-mode needs --bidirectional")
+    spec = ProbeSpec(
+        style=style,
+        cell=cell,
+        hidden=parse_hidden(hidden),
+        return_sequences=return_sequences,
+        return_state=return_state,
+        bidirectional=bidirectional,
+        merge_mode=merge_mode or MergeMode.concat,
+    )
+    batch = _batch(words, vocab_, spec)
+    result = probe.run_probe(batch, spec, probe.new_seed() if seed is None else seed)
+    _emit_run(result, json_=json_, weights=weights)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _emit_run(result: ProbeResult, *, json_: bool, weights: bool) -> None:
+    if json_:
+        jsonout.write(jsonout.run_object(result, weights=weights))
+    else:
+        from rnnprobe import render
+
+        render.render_run(_console(), result, weights=weights)

@@ -1,0 +1,71 @@
+"""The one JSON writer: result objects -> JSON bytes on stdout.
+
+orjson writes numpy float32 arrays directly, as the shortest text that reads back as
+the same float32 (`0.32261637`), without a Python loop over the values.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, BinaryIO
+
+import numpy as np
+import orjson
+
+from rnnprobe import __version__
+from rnnprobe.result import Batch, ProbeResult, Tensor
+
+
+def tensor_object(tensor: Tensor, *, named: bool) -> dict[str, Any]:
+    """`{"name"?, "shape", "dims", "values"}` for one tensor."""
+    body: dict[str, Any] = {"name": tensor.name} if named else {}
+    body["shape"] = list(tensor.shape)
+    body["dims"] = list(tensor.dims)
+    body["values"] = np.ascontiguousarray(tensor.array)
+    return body
+
+
+def batch_object(batch: Batch) -> dict[str, Any]:
+    """The keys `vocab --json` prints, and `run --json` starts with."""
+    return {
+        "rnnprobe": __version__,
+        "words": list(batch.words),
+        "lengths": list(batch.lengths),
+        "vocab": list(batch.vocab),
+    }
+
+
+def vocab_object(batch: Batch) -> dict[str, Any]:
+    return {**batch_object(batch), "x_data": tensor_object(batch.x_data, named=False)}
+
+
+def run_object(result: ProbeResult, *, weights: bool) -> dict[str, Any]:
+    spec = result.spec
+    body = batch_object(result.batch)
+    body.update(
+        style=spec.style.value,
+        cell=spec.cell.value,
+        hidden=spec.hidden[0] if len(spec.hidden) == 1 else list(spec.hidden),
+        seed=result.seed,
+        bidirectional=spec.bidirectional,
+        merge_mode=spec.merge_mode.value if spec.bidirectional else None,
+        return_sequences=spec.return_sequences,
+        return_state=spec.return_state,
+        x_data=tensor_object(result.batch.x_data, named=False),
+        outputs=tensor_object(result.outputs, named=False),
+        states=[tensor_object(s, named=True) for s in result.states],
+    )
+    if weights:
+        body["weights"] = [tensor_object(w, named=True) for w in result.weights]
+    return body
+
+
+def dumps(body: dict[str, Any]) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+
+
+def write(body: dict[str, Any], stream: BinaryIO | None = None) -> None:
+    """Write one JSON object and a newline as bytes, never through rich."""
+    out = stream if stream is not None else sys.stdout.buffer
+    out.write(dumps(body))
+    out.flush()

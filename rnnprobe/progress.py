@@ -1,0 +1,33 @@
+"""A spinner on stderr while something slow happens, only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def spinner(message: str) -> Iterator[None]:
+    """Show `message` with a spinner on the terminal behind stderr; nothing otherwise.
+
+    The spinner writes to its own duplicate of file descriptor 2, so it stays visible
+    while the code inside silences descriptor 2 (TensorFlow's C++ start-up logging).
+    """
+    if not stderr_is_terminal():
+        yield
+        return
+    from rich.console import Console
+
+    with os.fdopen(os.dup(2), "w", encoding="utf-8") as terminal:
+        console = Console(file=terminal)
+        with console.status(message, spinner="dots"):
+            yield

@@ -1,0 +1,170 @@
+"""Rich tables for results. Nothing is computed here: shapes come from each Tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from rnnprobe.result import Batch, ProbeResult, ProbeSpec, Style, Tensor
+from rnnprobe.vocab import show_char
+
+KERAS_LAYER = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+KERAS_CELL = {"simple": "SimpleRNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """A shape as Python prints a tuple: `(3, 5, 4)`, `(2,)`."""
+    return str(tuple(shape))
+
+
+def _number(value: float) -> Text:
+    """Four decimals, coloured by sign, bold when large, dim when small."""
+    style = "green" if value > 0 else "red" if value < 0 else "dim"
+    if abs(value) >= 0.5:
+        style = f"bold {style}"
+    elif abs(value) < 0.1:
+        style = f"dim {style}"
+    return Text(f"{value:.4f}", style=style)
+
+
+def _one_hot(value: float) -> Text:
+    return Text("1", style="bold cyan") if value else Text("0", style="dim")
+
+
+def _vector(name: str, values: np.ndarray) -> Text:
+    line = Text(f"{name} = [", style="bold")
+    for i, value in enumerate(values):
+        line.append(" " if i else "")
+        line.append_text(_number(float(value)))
+    line.append("]", style="bold")
+    return line
+
+
+def _shapes_table(tensors: Sequence[Tensor]) -> Table:
+    table = Table(show_edge=False)
+    table.add_column("tensor")
+    table.add_column("shape", justify="right")
+    table.add_column("axes")
+    for tensor in tensors:
+        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims))
+    return table
+
+
+def describe(spec: ProbeSpec) -> str:
+    """The Keras call the probe builds, e.g. `layers.RNN(layers.SimpleRNNCell(2), ...)`."""
+    flags = []
+    if spec.return_sequences:
+        flags.append("return_sequences=True")
+    if spec.return_state:
+        flags.append("return_state=True")
+    rest = ", ".join(flags)
+    sizes = [str(n) for n in spec.hidden]
+    if spec.style is Style.cell:
+        cells = [f"layers.{KERAS_CELL[spec.cell.value]}({n})" for n in sizes]
+        inner = cells[0] if len(cells) == 1 else "[" + ", ".join(cells) + "]"
+        text = f"layers.RNN({inner}{', ' + rest if rest else ''})"
+    else:
+        text = ", ".join(
+            f"layers.{KERAS_LAYER[spec.cell.value]}({n}{', ' + rest if rest else ''})"
+            for n in sizes
+        )
+    if spec.bidirectional:
+        text = f"layers.Bidirectional({text}, merge_mode={spec.merge_mode.value!r})"
+    return text
+
+
+def _unpacking(result: ProbeResult) -> str:
+    names = ["outputs", *(s.name.replace("/", "_") for s in result.states)]
+    return f"{', '.join(names)} = rnn(x_data)"
+
+
+def _vocab_line(batch: Batch) -> Text:
+    line = Text(f"vocab ({len(batch.vocab)}): ", style="bold")
+    line.append(" ".join(show_char(c) for c in batch.vocab))
+    line.append(f"    lengths: {list(batch.lengths)}", style="dim")
+    return line
+
+
+def _titled(title: Text, table: Table) -> Group:
+    """A title line above a table: a table title would wrap to the table's width."""
+    return Group(title, table)
+
+
+def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
+    word, length = batch.words[index], batch.lengths[index]
+    title = Text(f"word {index + 1}: ", style="bold")
+    title.append(word)
+    title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
+    table = Table(show_edge=False)
+    table.add_column("t", justify="right", style="dim")
+    table.add_column("char")
+    for char in batch.vocab:
+        table.add_column(show_char(char), justify="center")
+    if outputs is not None:
+        for unit in range(outputs.shape[-1]):
+            table.add_column(f"out {unit}", justify="right")
+    x_rows = batch.x_data.array[index]
+    for step, x_row in enumerate(x_rows):
+        real = step < length
+        label = Text(show_char(word[step])) if real else Text("pad", style="dim italic")
+        cells: list[Text] = [Text(str(step)), label, *(_one_hot(v) for v in x_row)]
+        if outputs is not None:
+            cells.extend(_number(float(v)) for v in outputs[index, step])
+        table.add_row(*cells, style=None if real else "dim")
+    return _titled(title, table)
+
+
+def render_vocab(console: Console, batch: Batch) -> None:
+    console.print(_vocab_line(batch))
+    console.print(_shapes_table([batch.x_data]))
+    for index in range(len(batch.words)):
+        console.print()
+        console.print(_word_table(batch, index, None))
+
+
+def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
+    title = Text(f"{tensor.name} {shape_text(tensor.shape)}", style="bold")
+    title.append(f" = {' x '.join(tensor.dims)}", style="dim")
+    table = Table(show_edge=False)
+    matrix = tensor.array.reshape(-1, tensor.shape[-1])
+    table.add_column("row", style="dim")
+    for column in range(matrix.shape[1]):
+        table.add_column(str(column), justify="right")
+    by_char = tensor.dims[0] == "vocab"
+    for row_index, row in enumerate(matrix):
+        label = show_char(vocab[row_index]) if by_char else str(row_index)
+        if tensor.array.ndim == 1:
+            label = "-"
+        table.add_row(label, *(_number(float(v)) for v in row))
+    return _titled(title, table)
+
+
+def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
+    spec, batch = result.spec, result.batch
+    header = Text("rnn = ", style="bold")
+    header.append(describe(spec))
+    header.append(f"    seed {result.seed}", style="dim")
+    console.print(header, soft_wrap=True)
+    console.print(_vocab_line(batch))
+    console.print(_shapes_table([batch.x_data, result.outputs, *result.states]))
+    console.print(Text(_unpacking(result), style="bold"), soft_wrap=True)
+    if not result.states:
+        console.print(Text("no states: return_state is off", style="dim"))
+    sequences = result.outputs.array.ndim == 3
+    for index in range(len(batch.words)):
+        console.print()
+        parts: list[Group | Text] = [
+            _word_table(batch, index, result.outputs.array if sequences else None)
+        ]
+        if not sequences:
+            parts.append(_vector("outputs", result.outputs.array[index]))
+        parts.extend(_vector(s.name, s.array[index]) for s in result.states)
+        console.print(Group(*parts))
+    if weights:
+        for tensor in result.weights:
+            console.print()
+            console.print(_weight_table(tensor, batch.vocab))
