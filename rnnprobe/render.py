@@ -9,11 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe.result import Batch, ProbeResult, ProbeSpec, Style, Tensor
+from rnnprobe import keras_code
+from rnnprobe.result import Batch, ProbeResult, Tensor
 from rnnprobe.vocab import show_char
-
-KERAS_LAYER = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-KERAS_CELL = {"simple": "SimpleRNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -52,34 +50,6 @@ def _shapes_table(tensors: Sequence[Tensor]) -> Table:
     for tensor in tensors:
         table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims))
     return table
-
-
-def describe(spec: ProbeSpec) -> str:
-    """The Keras call the probe builds, e.g. `layers.RNN(layers.SimpleRNNCell(2), ...)`."""
-    flags = []
-    if spec.return_sequences:
-        flags.append("return_sequences=True")
-    if spec.return_state:
-        flags.append("return_state=True")
-    rest = ", ".join(flags)
-    sizes = [str(n) for n in spec.hidden]
-    if spec.style is Style.cell:
-        cells = [f"layers.{KERAS_CELL[spec.cell.value]}({n})" for n in sizes]
-        inner = cells[0] if len(cells) == 1 else "[" + ", ".join(cells) + "]"
-        text = f"layers.RNN({inner}{', ' + rest if rest else ''})"
-    else:
-        text = ", ".join(
-            f"layers.{KERAS_LAYER[spec.cell.value]}({n}{', ' + rest if rest else ''})"
-            for n in sizes
-        )
-    if spec.bidirectional:
-        text = f"layers.Bidirectional({text}, merge_mode={spec.merge_mode.value!r})"
-    return text
-
-
-def _unpacking(result: ProbeResult) -> str:
-    names = ["outputs", *(s.name.replace("/", "_") for s in result.states)]
-    return f"{', '.join(names)} = rnn(x_data)"
 
 
 def _vocab_line(batch: Batch) -> Text:
@@ -145,13 +115,14 @@ def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
 
 def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
     spec, batch = result.spec, result.batch
-    header = Text("rnn = ", style="bold")
-    header.append(describe(spec))
-    header.append(f"    seed {result.seed}", style="dim")
-    console.print(header, soft_wrap=True)
+    masked = min(batch.lengths) < batch.x_data.shape[1]
+    for line in keras_code.layer_lines(spec):
+        console.print(Text(line, style="bold"), soft_wrap=True)
+    console.print(Text(f"seed {result.seed}", style="dim"))
     console.print(_vocab_line(batch))
     console.print(_shapes_table([batch.x_data, result.outputs, *result.states]))
-    console.print(Text(_unpacking(result), style="bold"), soft_wrap=True)
+    for line in keras_code.call_lines(spec, masked=masked):
+        console.print(Text(line, style="bold"), soft_wrap=True)
     if not result.states:
         console.print(Text("no states: return_state is off", style="dim"))
     sequences = result.outputs.array.ndim == 3
