@@ -8,14 +8,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from typer.core import TyperGroup
 
-from rnnprobe import __version__, jsonout, probe
+from rnnprobe import __version__, check, jsonout, keras_code, probe, render
 from rnnprobe.errors import InputError, RnnProbeError
-from rnnprobe.result import Batch, Cell, MergeMode, ProbeResult, ProbeSpec, Style
+from rnnprobe.result import Batch, Cell, MergeMode, ProbeSpec, Style
 from rnnprobe.vocab import build_batch, vocabulary, words_from_text
 
 
@@ -176,6 +178,22 @@ VocabOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+HiddenOpt = Annotated[
+    str,
+    typer.Option("--hidden", "-H", metavar="N[,N...]", help="Units; 4,2 stacks two layers."),
+]
+CellOpt = Annotated[Cell, typer.Option(help="The recurrent cell.")]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0, max=probe.MAX_SEED, help="Seed for the weights (default: drawn, reported)."
+    ),
+]
+BidirectionalOpt = Annotated[bool, typer.Option(help="Wrap each layer in layers.Bidirectional.")]
+MergeModeOpt = Annotated[
+    MergeMode | None,
+    typer.Option(help="How Bidirectional joins directions (default concat).", show_default=False),
+]
 
 
 @app.command()
@@ -188,42 +206,53 @@ def vocab(words: WordsArg = None, vocab_: VocabOpt = None, json_: JsonOpt = Fals
     if json_:
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        from rnnprobe import render
-
         render.render_vocab(_console(), batch)
+
+
+def _spec(
+    hidden: str,
+    merge_mode: MergeMode | None,
+    *,
+    bidirectional: bool,
+    **rest: Any,
+) -> ProbeSpec:
+    if merge_mode is not None and not bidirectional:
+        raise InputError("--merge-mode needs --bidirectional")
+    return ProbeSpec(
+        hidden=parse_hidden(hidden),
+        bidirectional=bidirectional,
+        merge_mode=merge_mode or MergeMode.concat,
+        **rest,
+    )
 
 
 @app.command()
 def run(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
-    hidden: Annotated[
-        str,
-        typer.Option("--hidden", "-H", metavar="N[,N...]", help="Units; 4,2 stacks two layers."),
-    ] = "2",
+    hidden: HiddenOpt = "2",
     style: Annotated[
         Style, typer.Option(help="layer: layers.SimpleRNN; cell: layers.RNN(cell).")
     ] = Style.layer,
-    cell: Annotated[Cell, typer.Option(help="The recurrent cell.")] = Cell.simple,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0, max=probe.MAX_SEED, help="Seed for the weights (default: drawn, reported)."
-        ),
-    ] = None,
+    cell: CellOpt = Cell.simple,
+    seed: SeedOpt = None,
     return_sequences: Annotated[
         bool, typer.Option(help="Outputs for every step, or only the last real one.")
     ] = True,
     return_state: Annotated[bool, typer.Option(help="Return the final states.")] = True,
-    bidirectional: Annotated[bool, typer.Option(help="Wrap in layers.Bidirectional.")] = False,
-    merge_mode: Annotated[
-        MergeMode | None,
-        typer.Option(
-            help="How Bidirectional joins directions (default concat).", show_default=False
-        ),
-    ] = None,
+    bidirectional: BidirectionalOpt = False,
+    merge_mode: MergeModeOpt = None,
     weights: Annotated[
         bool, typer.Option("--weights", help="Show kernel, recurrent_kernel, bias.")
+    ] = False,
+    check_: Annotated[
+        bool, typer.Option("--check", help="Re-compute with numpy and compare; exit 1 if off.")
+    ] = False,
+    shapes: Annotated[
+        bool, typer.Option("--shapes", help="Only shapes, axes, parameters; no values.")
+    ] = False,
+    code: Annotated[
+        bool, typer.Option("--code", help="Print a Python script that rebuilds this probe.")
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -231,32 +260,64 @@ def run(
 
     Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
     """
-    if merge_mode is not None and not bidirectional:
-        raise InputError("--merge-mode needs --bidirectional")
-    spec = ProbeSpec(
+    spec = _spec(
+        hidden,
+        merge_mode,
+        bidirectional=bidirectional,
         style=style,
         cell=cell,
-        hidden=parse_hidden(hidden),
         return_sequences=return_sequences,
         return_state=return_state,
-        bidirectional=bidirectional,
-        merge_mode=merge_mode or MergeMode.concat,
     )
+    if code:
+        clash = [f for f, on in (("--json", json_), ("--check", check_), ("--shapes", shapes),
+                                 ("--weights", weights)) if on]  # fmt: skip
+        if clash:
+            raise InputError(f"--code prints a script; it does not combine with {clash[0]}")
     batch = _batch(words, vocab_, spec)
-    result = probe.run_probe(batch, spec, probe.new_seed() if seed is None else seed)
-    _emit_run(result, json_=json_, weights=weights)
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console()
-
-
-def _emit_run(result: ProbeResult, *, json_: bool, weights: bool) -> None:
+    seed = probe.new_seed() if seed is None else seed
+    if code:
+        sys.stdout.write(keras_code.script(batch, spec, seed))
+        return
+    result = probe.run_probe(batch, spec, seed)
+    if check_:
+        result = replace(result, check=check.verify(result))
     if json_:
-        jsonout.write(jsonout.run_object(result, weights=weights))
+        jsonout.write(jsonout.run_object(result, weights=weights, values=not shapes))
+    elif shapes:
+        render.render_shapes(_console(), result)
     else:
-        from rnnprobe import render
-
         render.render_run(_console(), result, weights=weights)
+    if result.check is not None and not result.check.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    words: WordsArg = None,
+    vocab_: VocabOpt = None,
+    hidden: HiddenOpt = "2",
+    cell: CellOpt = Cell.simple,
+    seed: SeedOpt = None,
+    bidirectional: BidirectionalOpt = False,
+    merge_mode: MergeModeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run the cell style and the layer style with the same weights and compare them.
+
+    Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
+    Example: rnnprobe compare hello eolll lleel --cell lstm
+    """
+    spec = _spec(hidden, merge_mode, bidirectional=bidirectional, cell=cell)
+    batch = _batch(words, vocab_, spec)
+    result = probe.compare_styles(batch, spec, probe.new_seed() if seed is None else seed)
+    if json_:
+        jsonout.write(jsonout.compare_object(result))
+    else:
+        render.render_compare(_console(), result)
+    if not result.identical:
+        raise typer.Exit(1)
+
+
+def _console() -> Console:
+    return Console()

@@ -13,15 +13,16 @@ import numpy as np
 import orjson
 
 from rnnprobe import __version__
-from rnnprobe.result import Batch, ProbeResult, Tensor
+from rnnprobe.result import Batch, CompareResult, ProbeResult, Tensor
 
 
-def tensor_object(tensor: Tensor, *, named: bool) -> dict[str, Any]:
-    """`{"name"?, "shape", "dims", "values"}` for one tensor."""
+def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
+    """`{"name"?, "shape", "dims", "values"?}` for one tensor."""
     body: dict[str, Any] = {"name": tensor.name} if named else {}
     body["shape"] = list(tensor.shape)
     body["dims"] = list(tensor.dims)
-    body["values"] = np.ascontiguousarray(tensor.array)
+    if values:
+        body["values"] = np.ascontiguousarray(tensor.array)
     return body
 
 
@@ -39,24 +40,46 @@ def vocab_object(batch: Batch) -> dict[str, Any]:
     return {**batch_object(batch), "x_data": tensor_object(batch.x_data, named=False)}
 
 
-def run_object(result: ProbeResult, *, weights: bool) -> dict[str, Any]:
+def _spec_keys(result: ProbeResult) -> dict[str, Any]:
     spec = result.spec
+    return {
+        "cell": spec.cell.value,
+        "hidden": spec.hidden[0] if len(spec.hidden) == 1 else list(spec.hidden),
+        "seed": result.seed,
+        "bidirectional": spec.bidirectional,
+        "merge_mode": spec.merge_mode.value if spec.bidirectional else None,
+        "return_sequences": spec.return_sequences,
+        "return_state": spec.return_state,
+    }
+
+
+def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> dict[str, Any]:
+    """`run --json`; `values=False` (`--shapes`) drops every values key, keeps the weights."""
     body = batch_object(result.batch)
+    body["style"] = result.spec.style.value
+    body.update(_spec_keys(result))
     body.update(
-        style=spec.style.value,
-        cell=spec.cell.value,
-        hidden=spec.hidden[0] if len(spec.hidden) == 1 else list(spec.hidden),
-        seed=result.seed,
-        bidirectional=spec.bidirectional,
-        merge_mode=spec.merge_mode.value if spec.bidirectional else None,
-        return_sequences=spec.return_sequences,
-        return_state=spec.return_state,
-        x_data=tensor_object(result.batch.x_data, named=False),
-        outputs=tensor_object(result.outputs, named=False),
-        states=[tensor_object(s, named=True) for s in result.states],
+        params=result.params,
+        x_data=tensor_object(result.batch.x_data, named=False, values=values),
+        outputs=tensor_object(result.outputs, named=False, values=values),
+        states=[tensor_object(s, named=True, values=values) for s in result.states],
     )
-    if weights:
-        body["weights"] = [tensor_object(w, named=True) for w in result.weights]
+    if weights or not values:
+        body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
+    if result.check is not None:
+        body["check"] = {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+    return body
+
+
+def compare_object(result: CompareResult) -> dict[str, Any]:
+    """`compare --json`: per returned tensor, the largest |cell - layer| difference."""
+    body = batch_object(result.cell.batch)
+    body.update(_spec_keys(result.cell))
+    body.update(
+        identical=result.identical,
+        max_abs_diff=result.max_abs_diff,
+        shapes={t.name: list(t.shape) for t in (result.cell.outputs, *result.cell.states)},
+    )
     return body
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rnnprobe.result import ProbeSpec, Style
+from rnnprobe import __version__
+from rnnprobe.result import Batch, ProbeSpec, Style
 
 KERAS_LAYER = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 KERAS_CELL = {"simple": "SimpleRNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}
@@ -78,3 +79,37 @@ def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
         lines.append(f"{', '.join(targets)} = rnn_{number}({source}{mask})")
         source = out
     return lines
+
+
+def script(batch: Batch, spec: ProbeSpec, seed: int) -> str:
+    """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
+    masked = min(batch.lengths) < batch.x_data.shape[1]
+    names = ["outputs", *(identifier(n) for n in spec.state_names)]
+    lines = [
+        f"# Written by rnnprobe {__version__}: the same x_data, seed and layers as this probe.",
+        "import numpy as np",
+        "from tensorflow import keras",
+        "from tensorflow.keras import layers",
+        "",
+        f"words = {list(batch.words)!r}",
+        f"vocab = {list(batch.vocab)!r}",
+        "lengths = [len(word) for word in words]",
+        "x_data = np.zeros((len(words), max(lengths), len(vocab)), dtype=np.float32)",
+        "for b, word in enumerate(words):",
+        "    for t, char in enumerate(word):",
+        "        x_data[b, t, vocab.index(char)] = 1.0",
+    ]
+    if masked:
+        lines.append("mask = np.arange(x_data.shape[1])[None, :] < np.array(lengths)[:, None]")
+    lines += [
+        "",
+        f"keras.utils.set_random_seed({seed})  # before the layers are built",
+        *layer_lines(spec),
+        *call_lines(spec, masked=masked),
+        "",
+    ]
+    lines += [
+        f"print('{name}: {{}}, shape: {{}}'.format(np.asarray({name}), tuple({name}.shape)))"
+        for name in ("x_data", *names)
+    ]
+    return "\n".join(lines) + "\n"

@@ -11,13 +11,23 @@ import secrets
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from rnnprobe import progress
 from rnnprobe.budget import FLOAT_BYTES, ensure_fits, human
-from rnnprobe.result import Batch, Cell, MergeMode, ProbeResult, ProbeSpec, Style, Tensor
+from rnnprobe.result import (
+    Batch,
+    Cell,
+    CompareResult,
+    MergeMode,
+    ProbeResult,
+    ProbeSpec,
+    Style,
+    Tensor,
+)
 
 GATES = {Cell.simple: 1, Cell.lstm: 4, Cell.gru: 3}
 MAX_SEED = 2**32 - 1
@@ -173,35 +183,66 @@ def _weight_dims(spec: ProbeSpec, name: str, ndim: int, layer_number: int) -> tu
     return ("input/recurrent", columns) if ndim == 2 else (columns,)
 
 
-def _collect_weights(layers: Any, spec: ProbeSpec, built: list[Any]) -> tuple[Tensor, ...]:
+def _named_variables(layers: Any, spec: ProbeSpec, built: list[Any]) -> list[tuple[str, Any, int]]:
+    """(name, Keras variable, layer number) for every weight, in the order Keras built them."""
     stacked = len(spec.hidden) > 1
-    weights = []
+    found = []
     for number, direction, cell in _cells(layers, built):
         for variable in cell.weights:
             short = variable.name.split("/")[-1]
             name = "/".join(p for p in (str(number) if stacked else "", direction, short) if p)
-            array = np.asarray(variable.numpy(), dtype=np.float32)
-            weights.append(Tensor(name, _weight_dims(spec, short, array.ndim, number), array))
+            found.append((name, variable, number))
+    return found
+
+
+def _collect_weights(layers: Any, spec: ProbeSpec, built: list[Any]) -> tuple[Tensor, ...]:
+    weights = []
+    for name, variable, number in _named_variables(layers, spec, built):
+        array = np.asarray(variable.numpy(), dtype=np.float32)
+        short = name.rpartition("/")[2]
+        weights.append(Tensor(name, _weight_dims(spec, short, array.ndim, number), array))
     return tuple(weights)
 
 
-def run_probe(batch: Batch, spec: ProbeSpec, seed: int) -> ProbeResult:
-    """Seed Keras, build the RNN, call it on the batch with its mask, collect the tensors."""
+def _assign_weights(layers: Any, spec: ProbeSpec, built: list[Any], source: tuple[Tensor, ...]):
+    targets = _named_variables(layers, spec, built)
+    if [name for name, _, _ in targets] != [w.name for w in source]:
+        raise AssertionError("the two styles do not have the same weights")
+    for (_, variable, _), weight in zip(targets, source, strict=True):
+        variable.assign(weight.array)
+
+
+def _call(built: list[Any], spec: ProbeSpec, batch: Batch) -> tuple[Any, list[Any]]:
+    """Call the layers in turn on x_data with its mask: the outputs and every state."""
+    flow: Any = batch.x_data.array
+    states: list[Any] = []
+    for layer in built:
+        returned = layer(flow, mask=batch.mask)
+        if spec.return_state:
+            flow, *rest = returned
+            states.extend(_flatten(rest))
+        else:
+            flow = returned
+    return flow, states
+
+
+def run_probe(
+    batch: Batch, spec: ProbeSpec, seed: int, *, weights_from: ProbeResult | None = None
+) -> ProbeResult:
+    """Seed Keras, build the RNN, call it on the batch with its mask, collect the tensors.
+
+    With `weights_from`, the freshly built layers take that result's weights (same names,
+    same shapes) before the call whose tensors are reported.
+    """
     keras = load_keras()
     layers = keras.layers
-    mask = batch.mask
     with _build_lock:
         keras.utils.set_random_seed(seed)
         built = build(layers, spec)
-        flow: Any = batch.x_data.array
-        returned_states: list[Any] = []
-        for layer in built:
-            returned = layer(flow, mask=mask)
-            if spec.return_state:
-                flow, *rest = returned
-                returned_states.extend(_flatten(rest))
-            else:
-                flow = returned
+        flow, returned_states = _call(built, spec, batch)
+        if weights_from is not None:
+            _assign_weights(layers, spec, built, weights_from.weights)
+            flow, returned_states = _call(built, spec, batch)
         weights = _collect_weights(layers, spec, built)
     names = spec.state_names
     if len(names) != len(returned_states):
@@ -220,3 +261,14 @@ def run_probe(batch: Batch, spec: ProbeSpec, seed: int) -> ProbeResult:
         ),
         weights=weights,
     )
+
+
+def compare_styles(batch: Batch, spec: ProbeSpec, seed: int) -> CompareResult:
+    """Cell style and layer style with the same (copied) weights, tensor by tensor."""
+    cell = run_probe(batch, replace(spec, style=Style.cell), seed)
+    layer = run_probe(batch, replace(spec, style=Style.layer), seed, weights_from=cell)
+    diffs = {
+        a.name: float(np.max(np.abs(a.array - b.array), initial=0.0))
+        for a, b in zip((cell.outputs, *cell.states), (layer.outputs, *layer.states), strict=True)
+    }
+    return CompareResult(cell=cell, layer=layer, max_abs_diff=diffs)

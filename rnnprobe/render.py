@@ -9,8 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe import keras_code
-from rnnprobe.result import Batch, ProbeResult, Tensor
+from rnnprobe import explain, keras_code
+from rnnprobe.check import TOLERANCE
+from rnnprobe.result import IDENTICAL_WITHIN, Batch, CheckResult, CompareResult, ProbeResult, Tensor
 from rnnprobe.vocab import show_char
 
 
@@ -113,16 +114,90 @@ def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
     return _titled(title, table)
 
 
-def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
-    spec, batch = result.spec, result.batch
-    masked = min(batch.lengths) < batch.x_data.shape[1]
-    for line in keras_code.layer_lines(spec):
+def _code(console: Console, lines: Sequence[str]) -> None:
+    for line in lines:
         console.print(Text(line, style="bold"), soft_wrap=True)
+
+
+def _check_line(check: CheckResult) -> Text:
+    verdict = Text("✓ check ok" if check.ok else "✗ check FAILED", style="bold")
+    verdict.stylize("green" if check.ok else "red")
+    verdict.append(
+        f": numpy re-computation vs Keras, max |diff| = {check.max_abs_diff:.3g} "
+        f"(tolerance {TOLERANCE:g})"
+    )
+    return verdict
+
+
+def _header(console: Console, result: ProbeResult) -> None:
+    batch = result.batch
+    _code(console, keras_code.layer_lines(result.spec))
     console.print(Text(f"seed {result.seed}", style="dim"))
     console.print(_vocab_line(batch))
+
+
+def render_shapes(console: Console, result: ProbeResult) -> None:
+    """`run --shapes`: every tensor's shape, axes, parameters and origin; no values."""
+    spec, batch = result.spec, result.batch
+    _header(console, result)
+    table = Table(show_edge=False)
+    for heading in ("tensor", "shape", "axes", "params"):
+        table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
+    notes = Table.grid(padding=(0, 2))
+    notes.add_column(style="bold")
+    notes.add_column()
+    for tensor in (batch.x_data, result.outputs, *result.states):
+        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims), "")
+        notes.add_row(tensor.name, explain.tensor_note(spec, tensor))
+    for weight in result.weights:
+        size = f"{weight.array.size:,}"
+        table.add_row(weight.name, shape_text(weight.shape), " x ".join(weight.dims), size)
+        notes.add_row(weight.name, explain.weight_note(spec, weight))
+    console.print(table)
+    console.print(Text("where the numbers come from:", style="dim"))
+    console.print(notes)
+    for layer in explain.layer_params(result):
+        console.print(f"layer {layer.layer}: {layer.formula} = {layer.count:,} parameters")
+    console.print(Text(f"total: {result.params:,} parameters", style="bold"))
+    _code(console, keras_code.call_lines(spec, masked=min(batch.lengths) < batch.x_data.shape[1]))
+    if result.check is not None:
+        console.print(_check_line(result.check), soft_wrap=True)
+
+
+def render_compare(console: Console, result: CompareResult) -> None:
+    """`compare`: the two styles side by side, tensor by tensor."""
+    table = Table(show_edge=False)
+    table.add_column("tensor")
+    table.add_column("cell style", justify="right")
+    table.add_column("layer style", justify="right")
+    table.add_column("max |cell - layer|", justify="right")
+    cell, layer = result.cell, result.layer
+    for a, b in zip((cell.outputs, *cell.states), (layer.outputs, *layer.states), strict=True):
+        diff = result.max_abs_diff[a.name]
+        table.add_row(
+            a.name,
+            shape_text(a.shape),
+            shape_text(b.shape),
+            Text(f"{diff:.3g}", style="green" if diff <= IDENTICAL_WITHIN else "bold red"),
+        )
+    console.print(Text("cell style:", style="dim"))
+    _code(console, keras_code.layer_lines(cell.spec))
+    console.print(Text("layer style (weights copied from the cell style):", style="dim"))
+    _code(console, keras_code.layer_lines(layer.spec))
+    console.print(Text(f"seed {cell.seed}", style="dim"))
+    console.print(_vocab_line(cell.batch))
+    console.print(table)
+    if result.identical:
+        console.print(Text(f"✓ identical (within {IDENTICAL_WITHIN:g})", style="bold green"))
+    else:
+        console.print(Text(f"✗ different (beyond {IDENTICAL_WITHIN:g})", style="bold red"))
+
+
+def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
+    spec, batch = result.spec, result.batch
+    _header(console, result)
     console.print(_shapes_table([batch.x_data, result.outputs, *result.states]))
-    for line in keras_code.call_lines(spec, masked=masked):
-        console.print(Text(line, style="bold"), soft_wrap=True)
+    _code(console, keras_code.call_lines(spec, masked=min(batch.lengths) < batch.x_data.shape[1]))
     if not result.states:
         console.print(Text("no states: return_state is off", style="dim"))
     sequences = result.outputs.array.ndim == 3
@@ -139,3 +214,6 @@ def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
         for tensor in result.weights:
             console.print()
             console.print(_weight_table(tensor, batch.vocab))
+    if result.check is not None:
+        console.print()
+        console.print(_check_line(result.check), soft_wrap=True)

@@ -91,6 +91,14 @@ class ProbeSpec:
 
 
 @dataclass(frozen=True)
+class CheckResult:
+    """`run --check`: the largest difference between Keras and rnnprobe's numpy."""
+
+    max_abs_diff: float
+    ok: bool
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """What one probe produced: the batch, the model's description and its tensors."""
 
@@ -100,3 +108,25 @@ class ProbeResult:
     outputs: Tensor
     states: tuple[Tensor, ...]
     weights: tuple[Tensor, ...]
+    check: CheckResult | None = None
+
+    @property
+    def params(self) -> int:
+        """Trainable parameters: every number in every weight."""
+        return sum(int(w.array.size) for w in self.weights)
+
+
+IDENTICAL_WITHIN = 1e-6
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """`rnnprobe compare`: the two styles run with the same weights."""
+
+    cell: ProbeResult
+    layer: ProbeResult
+    max_abs_diff: dict[str, float]
+
+    @property
+    def identical(self) -> bool:
+        return all(diff <= IDENTICAL_WITHIN for diff in self.max_abs_diff.values())

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from rnnprobe.check import recompute
 from rnnprobe.cli import app
+from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]
 
@@ -45,3 +48,28 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli() -> Cli:
     return Cli()
+
+
+def recompute_json(obj: dict[str, Any]) -> dict[str, np.ndarray]:
+    """rnnprobe's numpy equations, fed only what `run --json --weights` reported."""
+    hidden = obj["hidden"] if isinstance(obj["hidden"], list) else [obj["hidden"]]
+    spec = ProbeSpec(
+        style=Style(obj["style"]),
+        cell=Cell(obj["cell"]),
+        hidden=tuple(hidden),
+        return_sequences=obj["return_sequences"],
+        return_state=obj["return_state"],
+        bidirectional=obj["bidirectional"],
+        merge_mode=MergeMode(obj["merge_mode"] or "concat"),
+    )
+    weights = {w["name"]: np.asarray(w["values"]) for w in obj["weights"]}
+    return recompute(spec, np.asarray(obj["x_data"]["values"]), np.asarray(obj["lengths"]), weights)
+
+
+def assert_matches_numpy(obj: dict[str, Any]) -> None:
+    """The reported outputs and every reported state equal the numpy re-computation."""
+    expected = recompute_json(obj)
+    np.testing.assert_allclose(obj["outputs"]["values"], expected["outputs"], atol=1e-5)
+    assert [s["name"] for s in obj["states"]] == [k for k in expected if k != "outputs"]
+    for state in obj["states"]:
+        np.testing.assert_allclose(state["values"], expected[state["name"]], atol=1e-5)

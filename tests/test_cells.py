@@ -5,19 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .conftest import LECTURE_WORDS
-from .reference import recompute
+from .conftest import LECTURE_WORDS, assert_matches_numpy
 
 PADDED = ["hello", "hi", "o", "elo"]
-
-
-def assert_matches_numpy(obj):
-    expected = recompute(obj)
-    np.testing.assert_allclose(obj["outputs"]["values"], expected["outputs"], atol=1e-5)
-    names = [s["name"] for s in obj["states"]]
-    assert sorted(names) == sorted(k for k in expected if k != "outputs")
-    for state in obj["states"]:
-        np.testing.assert_allclose(state["values"], expected[state["name"]], atol=1e-5)
 
 
 @pytest.mark.parametrize("style", ["layer", "cell"])

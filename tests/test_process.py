@@ -31,9 +31,16 @@ print("imported:", ",".join(heavy) or "none", file=sys.stderr)
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["vocab", "hello", "eolll"], ["vocab", "hi", "--json"]]
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["vocab", "hello", "eolll"],
+        ["vocab", "hi", "--json"],
+        ["run", "hi", "--code"],
+    ],
 )
-def test_help_version_and_vocab_never_import_tensorflow(args):
+def test_help_version_vocab_and_code_never_import_tensorflow(args):
     done = subprocess.run(
         [sys.executable, "-c", REPORT_IMPORTS, *args], capture_output=True, text=True, timeout=60
     )
