@@ -5,17 +5,21 @@ TensorFlow is never imported here; `probe.run_probe` imports it when a model is 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rnnprobe import __version__, check, jsonout, keras_code, probe, render
+from rnnprobe import __version__, check, jsonout, keras_code, probe, progress, render
 from rnnprobe.errors import InputError, RnnProbeError
 from rnnprobe.result import Batch, Cell, MergeMode, ProbeSpec, Style
 from rnnprobe.vocab import build_batch, vocabulary, words_from_text
@@ -178,6 +182,12 @@ VocabOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+AllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all", help=f"Show a table for every word (default: the first {render.SHOWN_WORDS})."
+    ),
+]
 HiddenOpt = Annotated[
     str,
     typer.Option("--hidden", "-H", metavar="N[,N...]", help="Units; 4,2 stacks two layers."),
@@ -197,7 +207,9 @@ MergeModeOpt = Annotated[
 
 
 @app.command()
-def vocab(words: WordsArg = None, vocab_: VocabOpt = None, json_: JsonOpt = False) -> None:
+def vocab(
+    words: WordsArg = None, vocab_: VocabOpt = None, all_: AllOpt = False, json_: JsonOpt = False
+) -> None:
     """Show the vocabulary and the one-hot x_data, without running a model.
 
     Example: rnnprobe vocab hello eolll lleel --vocab olhe
@@ -206,7 +218,7 @@ def vocab(words: WordsArg = None, vocab_: VocabOpt = None, json_: JsonOpt = Fals
     if json_:
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        render.render_vocab(_console(), batch)
+        render.render_vocab(Console(), batch, all_words=all_)
 
 
 def _spec(
@@ -254,6 +266,13 @@ def run(
     code: Annotated[
         bool, typer.Option("--code", help="Print a Python script that rebuilds this probe.")
     ] = False,
+    all_: AllOpt = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", metavar="FILE", help="Also write the tables to FILE (.svg, .html, .txt)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states.
@@ -272,22 +291,31 @@ def run(
     if code:
         clash = [f for f, on in (("--json", json_), ("--check", check_), ("--shapes", shapes),
                                  ("--weights", weights)) if on]  # fmt: skip
-        if clash:
-            raise InputError(f"--code prints a script; it does not combine with {clash[0]}")
+        if clash or export:
+            other = clash[0] if clash else "--export"
+            raise InputError(f"--code prints a script; it does not combine with {other}")
+    export_format = render.export_format(export) if export else None
     batch = _batch(words, vocab_, spec)
     seed = probe.new_seed() if seed is None else seed
     if code:
         sys.stdout.write(keras_code.script(batch, spec, seed))
         return
-    result = probe.run_probe(batch, spec, seed)
-    if check_:
-        result = replace(result, check=check.verify(result))
+    with progress.spinner(f"Running the RNN on {len(batch.words):,} words…"):
+        result = probe.run_probe(batch, spec, seed)
+        if check_:
+            result = replace(result, check=check.verify(result))
     if json_:
         jsonout.write(jsonout.run_object(result, weights=weights, values=not shapes))
-    elif shapes:
-        render.render_shapes(_console(), result)
-    else:
-        render.render_run(_console(), result, weights=weights)
+    if export or not json_:
+        # With --json the tables go only to the export file: the console records them
+        # into a buffer nobody reads.
+        console = Console(record=True, file=io.StringIO() if json_ else None)
+        if shapes:
+            render.render_shapes(console, result)
+        else:
+            render.render_run(console, result, weights=weights, all_words=all_)
+        if export is not None and export_format is not None:
+            render.export(console, export, export_format)
     if result.check is not None and not result.check.ok:
         raise typer.Exit(1)
 
@@ -314,10 +342,83 @@ def compare(
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:
-        render.render_compare(_console(), result)
+        render.render_compare(Console(), result)
     if not result.identical:
         raise typer.Exit(1)
 
 
-def _console() -> Console:
-    return Console()
+@app.command()
+def batch(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="Lines of run arguments; - reads stdin.")
+    ],
+) -> None:
+    """Run one probe per line and print JSON Lines, each exactly what run --json prints.
+
+    A line holds the arguments of one run (shell quoting, without the word run); blank
+    lines and lines starting with # are skipped. A line that fails prints
+    {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
+    Example: rnnprobe batch probes.txt > results.jsonl
+    """
+    text = sys.stdin.read() if source == "-" else _read_file(source)
+    assert ctx.parent is not None
+    run_command = ctx.parent.command.get_command(ctx.parent, "run")  # type: ignore[attr-defined]
+    probes = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    out = sys.stdout.buffer
+    failed = False
+    with progress.spinner(f"Running {len(probes):,} probes…"):
+        for number, line in probes:
+            try:
+                written, ok = _batch_line(run_command, line)
+            except LineError as error:
+                written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
+            out.write(written)
+            out.flush()
+            failed = failed or not ok
+    if failed:
+        raise typer.Exit(1)
+
+
+class LineError(Exception):
+    """A batch line that could not run: its message goes into the JSON Lines output."""
+
+
+def _read_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise InputError(f"cannot read {path!r}: {reason}") from None
+
+
+def _batch_line(run_command: Any, line: str) -> tuple[bytes, bool]:
+    """Run one batch line as `run ... --json`: the bytes it printed, and whether it passed."""
+    try:
+        args = shlex.split(line)
+    except ValueError as error:  # unbalanced quotes
+        raise LineError(f"bad quoting: {error}") from None
+    captured = io.BytesIO()
+    try:
+        with run_command.make_context("run", [*args, "--json"]) as line_ctx:
+            if line_ctx.params.get("words") == ["-"]:
+                raise InputError("a batch line cannot read words from stdin")
+            stream = io.TextIOWrapper(captured, encoding="utf-8", write_through=True)
+            with contextlib.redirect_stdout(stream):
+                run_command.invoke(line_ctx)
+    except RnnProbeError as error:
+        raise LineError(str(error)) from None
+    except Exception as error:
+        kind = type(error).__name__
+        if kind == "Exit" and captured.getvalue():  # run wrote its object, then failed --check
+            return captured.getvalue(), False
+        message = getattr(error, "format_message", None)
+        if message is None:
+            raise
+        raise LineError(message().replace("Value error, ", "")) from None
+    return captured.getvalue(), True

@@ -83,7 +83,7 @@ def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
 
 def script(batch: Batch, spec: ProbeSpec, seed: int) -> str:
     """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
-    masked = min(batch.lengths) < batch.x_data.shape[1]
+    masked = batch.padded
     names = ["outputs", *(identifier(n) for n in spec.state_names)]
     lines = [
         f"# Written by rnnprobe {__version__}: the same x_data, seed and layers as this probe.",

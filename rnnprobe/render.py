@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console, Group
@@ -11,8 +12,57 @@ from rich.text import Text
 
 from rnnprobe import explain, keras_code
 from rnnprobe.check import TOLERANCE
+from rnnprobe.errors import InputError, RnnProbeError
 from rnnprobe.result import IDENTICAL_WITHIN, Batch, CheckResult, CompareResult, ProbeResult, Tensor
 from rnnprobe.vocab import show_char
+
+SHOWN_WORDS = 8  # per-word tables shown before the rest is summarised (--all shows all)
+EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
+
+
+def export_format(path: Path) -> str:
+    """The export format a file name asks for, or a usage error naming the choices."""
+    found = EXPORT_FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise InputError(
+            f"--export {str(path)!r}: unknown extension {path.suffix or '(none)'!r}; "
+            "use .svg, .html or .txt"
+        )
+    return found
+
+
+def export(console: Console, path: Path, kind: str) -> None:
+    """Write what a recording console printed to `path` as SVG, HTML or plain text."""
+    try:
+        if kind == "svg":
+            console.save_svg(str(path), title="rnnprobe")
+        elif kind == "html":
+            console.save_html(str(path))
+        else:
+            console.save_text(str(path))
+    except OSError as error:
+        raise RnnProbeError(f"cannot write --export file {str(path)!r}: {error.strerror}") from None
+
+
+def _shown_words(batch: Batch, all_words: bool) -> range:
+    """The words that get a table: the first few, or all of them with --all."""
+    total = len(batch.words)
+    if all_words or total <= SHOWN_WORDS:
+        return range(total)
+    return range(SHOWN_WORDS)
+
+
+def _more_note(console: Console, batch: Batch, shown: range) -> None:
+    hidden = len(batch.words) - len(shown)
+    if hidden:
+        console.print()
+        console.print(
+            Text(
+                f"... {hidden:,} more word{'s' if hidden != 1 else ''} "
+                "(use --all to show every word, or --json)",
+                style="dim",
+            )
+        )
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -89,12 +139,14 @@ def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
     return _titled(title, table)
 
 
-def render_vocab(console: Console, batch: Batch) -> None:
+def render_vocab(console: Console, batch: Batch, *, all_words: bool = False) -> None:
     console.print(_vocab_line(batch))
     console.print(_shapes_table([batch.x_data]))
-    for index in range(len(batch.words)):
+    shown = _shown_words(batch, all_words)
+    for index in shown:
         console.print()
         console.print(_word_table(batch, index, None))
+    _more_note(console, batch, shown)
 
 
 def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
@@ -159,7 +211,7 @@ def render_shapes(console: Console, result: ProbeResult) -> None:
     for layer in explain.layer_params(result):
         console.print(f"layer {layer.layer}: {layer.formula} = {layer.count:,} parameters")
     console.print(Text(f"total: {result.params:,} parameters", style="bold"))
-    _code(console, keras_code.call_lines(spec, masked=min(batch.lengths) < batch.x_data.shape[1]))
+    _code(console, keras_code.call_lines(spec, masked=batch.padded))
     if result.check is not None:
         console.print(_check_line(result.check), soft_wrap=True)
 
@@ -193,15 +245,18 @@ def render_compare(console: Console, result: CompareResult) -> None:
         console.print(Text(f"✗ different (beyond {IDENTICAL_WITHIN:g})", style="bold red"))
 
 
-def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
+def render_run(
+    console: Console, result: ProbeResult, *, weights: bool, all_words: bool = False
+) -> None:
     spec, batch = result.spec, result.batch
     _header(console, result)
     console.print(_shapes_table([batch.x_data, result.outputs, *result.states]))
-    _code(console, keras_code.call_lines(spec, masked=min(batch.lengths) < batch.x_data.shape[1]))
+    _code(console, keras_code.call_lines(spec, masked=batch.padded))
     if not result.states:
         console.print(Text("no states: return_state is off", style="dim"))
     sequences = result.outputs.array.ndim == 3
-    for index in range(len(batch.words)):
+    shown = _shown_words(batch, all_words)
+    for index in shown:
         console.print()
         parts: list[Group | Text] = [
             _word_table(batch, index, result.outputs.array if sequences else None)
@@ -210,6 +265,7 @@ def render_run(console: Console, result: ProbeResult, *, weights: bool) -> None:
             parts.append(_vector("outputs", result.outputs.array[index]))
         parts.extend(_vector(s.name, s.array[index]) for s in result.states)
         console.print(Group(*parts))
+    _more_note(console, batch, shown)
     if weights:
         for tensor in result.weights:
             console.print()

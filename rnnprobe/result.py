@@ -59,6 +59,11 @@ class Batch:
     x_data: Tensor
 
     @property
+    def padded(self) -> bool:
+        """True when some word is shorter than the batch's time axis."""
+        return min(self.lengths) < self.x_data.shape[1]
+
+    @property
     def mask(self) -> np.ndarray:
         """(batch, time) booleans: True on a word's real steps, False on padding."""
         steps = np.arange(self.x_data.shape[1])

@@ -92,3 +92,27 @@ def test_a_difference_exits_1(cli, monkeypatch):
 )
 def test_compare_bad_options_are_usage_errors(cli, args, needle):
     assert needle in cli.usage_error("compare", "hello", *args)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ProbeSpec(),
+        ProbeSpec(cell=Cell.lstm, hidden=(3, 2), style=Style.cell),
+        ProbeSpec(cell=Cell.gru, hidden=(3, 2), bidirectional=True),
+        ProbeSpec(cell=Cell.lstm, bidirectional=True, style=Style.cell),
+    ],
+)
+def test_probe_seeding_gives_the_weights_of_keras_set_random_seed(spec):
+    keras = probe.load_keras()
+    words = ("hello", "hi")
+    batch = build_batch(words, vocabulary(words))
+    for seed in (0, 7, 123456):
+        keras.utils.set_random_seed(seed)
+        built = probe.build(keras.layers, spec)
+        flow = batch.x_data.array
+        for layer in built:
+            flow = layer(flow)[0]  # every layer returns [outputs, *states]
+        wanted = [v.numpy().tolist() for layer in built for v in layer.weights]
+        got = probe.run_probe(batch, spec, seed)
+        assert [w.array.tolist() for w in got.weights] == wanted
