@@ -22,6 +22,6 @@ if __name__ == "__main__":
     one_run = [*rnnprobe_command(), "run", "hello", "eolll", "lleel", "--seed", "0", "--json"]
     batch = [*rnnprobe_command(), "batch", "-"]
     floors, times = alternate(one_run, batch, rounds, stdin=LECTURE)
-    report("batch of 40 lecture probes vs one run", floors, times, goal=1.5)
+    report("40 lecture probes vs one run", floors, times, goal=1.5, labels=("run", "batch"))
     floors, times = alternate(one_run, batch, rounds, stdin=MIXED)
-    report("batch of 40 simple/LSTM/GRU probes vs one run", floors, times, goal=1.5)
+    report("40 simple/LSTM/GRU probes vs one run", floors, times, goal=1.5, labels=("run", "batch"))

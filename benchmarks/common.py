@@ -47,12 +47,18 @@ def alternate(
     return floors, times
 
 
-def report(name: str, floors: list[float], times: list[float], goal: float) -> float:
+def report(
+    name: str,
+    floors: list[float],
+    times: list[float],
+    goal: float,
+    labels: tuple[str, str] = ("floor", "run"),
+) -> float:
     ratios = [t / f for f, t in zip(floors, times, strict=True)]
     ratio = statistics.median(ratios)
     print(
-        f"{name}: median floor {statistics.median(floors):.3f} s, "
-        f"median run {statistics.median(times):.3f} s, "
+        f"{name}: median {labels[0]} {statistics.median(floors):.3f} s, "
+        f"median {labels[1]} {statistics.median(times):.3f} s, "
         f"median ratio {ratio:.3f} (goal <= {goal}) over {len(ratios)} rounds"
     )
     return ratio

@@ -1,5 +1,5 @@
-"""`python -m rnnprobe` runs the command-line interface."""
+"""`python -m rnnprobe`: the same entry point as the `rnnprobe` command."""
 
-from rnnprobe.cli import app
+from rnnprobe.client import main
 
-app(prog_name="rnnprobe")
+main()

@@ -182,6 +182,10 @@ VocabOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+NoServerOpt = Annotated[
+    bool,
+    typer.Option("--no-server", help="Work in this process even when `rnnprobe serve` is running."),
+]
 AllOpt = Annotated[
     bool,
     typer.Option(
@@ -274,6 +278,7 @@ def run(
         ),
     ] = None,
     json_: JsonOpt = False,
+    no_server: NoServerOpt = False,
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states.
 
@@ -330,6 +335,7 @@ def compare(
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
     json_: JsonOpt = False,
+    no_server: NoServerOpt = False,
 ) -> None:
     """Run the cell style and the layer style with the same weights and compare them.
 
@@ -353,6 +359,7 @@ def batch(
     source: Annotated[
         str, typer.Argument(metavar="FILE|-", help="Lines of run arguments; - reads stdin.")
     ],
+    no_server: NoServerOpt = False,
 ) -> None:
     """Run one probe per line and print JSON Lines, each exactly what run --json prints.
 
@@ -422,3 +429,48 @@ def _batch_line(run_command: Any, line: str) -> tuple[bytes, bool]:
             raise
         raise LineError(message().replace("Value error, ", "")) from None
     return captured.getvalue(), True
+
+
+@app.command()
+def serve(
+    socket_: Annotated[
+        str | None,
+        typer.Option(
+            "--socket",
+            metavar="PATH",
+            help="Socket path (default: $RNNPROBE_SOCKET, $XDG_RUNTIME_DIR/rnnprobe.sock, "
+            "or the user's cache).",
+            show_default=False,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        float, typer.Option(min=0.1, metavar="SECONDS", help="Exit after this long unused.")
+    ] = 900.0,
+    status: Annotated[
+        bool, typer.Option("--status", help="Say whether a server answers; exit 1 if none.")
+    ] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Ask the server to exit.")] = False,
+) -> None:
+    """Keep TensorFlow loaded and answer run, compare and batch in a fraction of a second.
+
+    Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
+    Example: rnnprobe serve &   then   rnnprobe run hello eolll lleel
+    """
+    from rnnprobe import client, server
+
+    path = client.socket_path(socket_)
+    if status and stop:
+        raise InputError("--status and --stop do not combine")
+    if status:
+        line = server.status(path)
+        if line is None:
+            typer.echo(f"no rnnprobe server answers on {path}", err=True)
+            raise typer.Exit(1)
+        typer.echo(line)
+    elif stop:
+        if not server.stop(path):
+            typer.echo(f"no rnnprobe server stopped on {path}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"stopped the rnnprobe server on {path}")
+    else:
+        server.serve(path, idle_timeout)

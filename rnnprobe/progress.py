@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Iterator
 
+ENABLED = True  # `rnnprobe serve` turns spinners off: its terminal is not the client's
+
 
 def stderr_is_terminal() -> bool:
     try:
@@ -22,7 +24,7 @@ def spinner(message: str) -> Iterator[None]:
     The spinner writes to its own duplicate of file descriptor 2, so it stays visible
     while the code inside silences descriptor 2 (TensorFlow's C++ start-up logging).
     """
-    if not stderr_is_terminal():
+    if not ENABLED or not stderr_is_terminal():
         yield
         return
     from rich.console import Console

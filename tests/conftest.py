@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -73,3 +74,10 @@ def assert_matches_numpy(obj: dict[str, Any]) -> None:
     assert [s["name"] for s in obj["states"]] == [k for k in expected if k != "outputs"]
     for state in obj["states"]:
         np.testing.assert_allclose(state["values"], expected[state["name"]], atol=1e-5)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Subprocesses must not find a `rnnprobe serve` that happens to run on this machine."""
+    import tempfile
+
+    os.environ["RNNPROBE_SOCKET"] = os.path.join(tempfile.mkdtemp(), "no-server.sock")

@@ -20,9 +20,10 @@ ENTRY_POINT = shutil.which("rnnprobe", path=str(Path(sys.executable).parent)) or
 )
 REPORT_IMPORTS = """
 import sys
-from rnnprobe.cli import app
+sys.argv = ["rnnprobe", *sys.argv[1:]]
+from rnnprobe.client import main
 try:
-    app(args=sys.argv[1:], prog_name="rnnprobe")
+    main()
 except SystemExit:
     pass
 heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
