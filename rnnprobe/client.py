@@ -7,7 +7,7 @@ loads numpy or TensorFlow.
 
 Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH}
-  client -> server  one JSON line: {"op": "run", "argv": [...], "env": {...},
+  client -> server  one JSON line: {"op": "run", "argv": [...], "cwd": DIR, "env": {...},
                     "stdout_tty": bool, "stderr_tty": bool, "stdin": N}, then N bytes
                     ({"op": "stop"} asks the server to exit)
   server -> client  one JSON line: {"code": C, "stdout": N, "stderr": M}, then N + M bytes
@@ -145,6 +145,7 @@ def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | None:
         request = {
             "op": "run",
             "argv": argv,
+            "cwd": os.getcwd(),
             "env": _client_env(),
             "stdout_tty": _isatty(sys.stdout),
             "stderr_tty": _isatty(sys.stderr),

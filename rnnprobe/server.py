@@ -1,8 +1,9 @@
 """`rnnprobe serve`: keep TensorFlow loaded and run commands for clients on a Unix socket.
 
 Each connection gets a thread that greets at once; the commands themselves run one at a
-time (they redirect the process-wide stdin, stdout, stderr and environment, and seed
-Keras per request), exactly as the command line would run them.
+time (they switch the process-wide stdin, stdout, stderr, working directory and
+environment to the client's, and seed Keras per request), exactly as the command line
+would run them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ class _Capture(io.TextIOWrapper):
 
 
 @contextlib.contextmanager
-def _client_environment(env: dict[str, str]) -> Iterator[None]:
+def _client_environment(env: dict[str, str], cwd: str) -> Iterator[None]:
+    """The client's working directory (for relative paths) and output variables."""
+    saved_cwd = os.getcwd()
+    os.chdir(cwd)
     saved = {key: os.environ.get(key) for key in client.PASSED_ENV}
     for key in client.PASSED_ENV:
         if key in env:
@@ -52,6 +56,7 @@ def _client_environment(env: dict[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
+        os.chdir(saved_cwd)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -167,7 +172,10 @@ class Server:
             return 2, b"", b"rnnprobe: error: the server runs only run, compare and batch\n"
         out = _Capture(bool(request.get("stdout_tty")))
         err = _Capture(bool(request.get("stderr_tty")))
-        with self._work, _client_environment(request.get("env") or {}):
+        cwd = str(request.get("cwd") or os.getcwd())
+        if not os.path.isdir(cwd):
+            return 1, b"", f"rnnprobe: error: the server cannot enter {cwd!r}\n".encode()
+        with self._work, _client_environment(request.get("env") or {}, cwd):
             saved = sys.stdin, sys.stdout, sys.stderr
             sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
             sys.stdout, sys.stderr = out, err

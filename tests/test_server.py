@@ -293,3 +293,20 @@ def test_the_server_handshake_names_this_version(server):
         conn.connect(str(server))
         hello = json.loads(conn.makefile("rb").readline())
     assert hello["rnnprobe"] == __version__
+
+
+def test_relative_paths_are_the_clients(client, tmp_path):
+    (tmp_path / "probes.txt").write_text("hi --seed 1\n", encoding="utf-8")
+    env = {**os.environ, "RNNPROBE_SOCKET": str(client.path), "MODULES_OUT": str(tmp_path / "m")}
+    env.pop("RNNPROBE_NO_SERVER", None)
+    for args in (["batch", "probes.txt"], ["run", "hi", "--seed", "1", "--export", "out.txt"]):
+        done = subprocess.run(
+            [sys.executable, "-c", CLIENT, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "m").read_text() == ""  # served
+    assert "outputs, h = rnn(x_data)" in (tmp_path / "out.txt").read_text(encoding="utf-8")
