@@ -142,7 +142,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     sizes = []
     for part in parts:
         part = part.strip()
-        if not part.isdecimal():
+        if not (part.isascii() and part.isdecimal()):
             shown = repr(part) if part else "an empty size"
             raise InputError(
                 f"--hidden {text!r}: {shown} is not a whole number; "

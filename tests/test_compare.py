@@ -45,6 +45,12 @@ def test_compare_json_keys(cli):
     assert obj["seed"] == 1 and obj["cell"] == "lstm"
 
 
+def test_compare_takes_the_vocabulary_order(cli):
+    obj = cli.json("compare", "hi", "--vocab", "ihx", "--seed", "1")
+    assert obj["vocab"] == ["i", "h", "x"]
+    assert obj["identical"] is True
+
+
 def test_compare_table_has_a_cell_and_a_layer_column(cli):
     out = cli.ok("compare", *PADDED, "--cell", "lstm", "--seed", "1").stdout
     assert "cell style" in out and "layer style" in out

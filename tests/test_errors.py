@@ -10,6 +10,7 @@ BAD_RUNS = [
     (["run", "hello", "--hidden", "0"], None, "at least 1 unit"),
     (["run", "hello", "-H", "-3"], None, "'-3' is not a whole number"),
     (["run", "hello", "--hidden", "two"], None, "'two' is not a whole number"),
+    (["run", "hello", "--hidden", "\u0663"], None, "is not a whole number"),  # Arabic-Indic 3
     (["run", "hello", "--style", "loop"], None, "'loop' is not one of 'layer', 'cell'"),
     (["run", "hello", "--vocab", "olh"], None, "lacks 'e'"),
     (["run", "hello", "--vocab", "olhel"], None, "repeats 'l'"),

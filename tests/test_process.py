@@ -35,6 +35,7 @@ print("imported:", ",".join(heavy) or "none", file=sys.stderr)
     "args",
     [
         ["--help"],
+        ["-h"],
         ["--version"],
         ["vocab", "hello", "eolll"],
         ["vocab", "hi", "--json"],

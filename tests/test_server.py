@@ -63,7 +63,13 @@ class Client:
     def __init__(self, path: Path, tmp: Path) -> None:
         self.path, self.tmp = path, tmp
 
-    def __call__(self, *args: str, input: bytes | None = None, env: dict | None = None):
+    def __call__(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: dict | None = None,
+        cwd: Path | None = None,
+    ):
         modules = self.tmp / f"modules-{time.monotonic_ns()}-{threading.get_ident()}"
         full_env = {**os.environ, "RNNPROBE_SOCKET": str(self.path), "MODULES_OUT": str(modules)}
         for key in ("COLUMNS", "FORCE_COLOR", "NO_COLOR", "RNNPROBE_NO_SERVER"):
@@ -74,6 +80,7 @@ class Client:
             input=input,
             capture_output=True,
             env=full_env,
+            cwd=cwd,
             timeout=120,
         )
         done.heavy = modules.read_text()  # type: ignore[attr-defined]
@@ -297,16 +304,8 @@ def test_the_server_handshake_names_this_version(server):
 
 def test_relative_paths_are_the_clients(client, tmp_path):
     (tmp_path / "probes.txt").write_text("hi --seed 1\n", encoding="utf-8")
-    env = {**os.environ, "RNNPROBE_SOCKET": str(client.path), "MODULES_OUT": str(tmp_path / "m")}
-    env.pop("RNNPROBE_NO_SERVER", None)
     for args in (["batch", "probes.txt"], ["run", "hi", "--seed", "1", "--export", "out.txt"]):
-        done = subprocess.run(
-            [sys.executable, "-c", CLIENT, *args],
-            cwd=tmp_path,
-            capture_output=True,
-            env=env,
-            timeout=120,
-        )
+        done = client(*args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-        assert (tmp_path / "m").read_text() == ""  # served
+        assert done.heavy == ""  # served
     assert "outputs, h = rnn(x_data)" in (tmp_path / "out.txt").read_text(encoding="utf-8")
