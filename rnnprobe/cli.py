@@ -5,10 +5,8 @@ TensorFlow is never imported here; `probe.run_probe` imports it when a model is 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,8 +17,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rnnprobe import __version__, check, jsonout, keras_code, probe, progress, render
-from rnnprobe.errors import InputError, RnnProbeError
+from rnnprobe import __version__, batchlines, check, jsonout, keras_code, probe, progress, render
+from rnnprobe.errors import InputError, RnnProbeError, click_message
 from rnnprobe.result import Batch, Cell, MergeMode, ProbeSpec, Style
 from rnnprobe.vocab import build_batch, vocabulary, words_from_text
 
@@ -63,13 +61,12 @@ def _click_failure(error: Exception) -> int:
         return 2
     if kind == "Abort":  # Ctrl-C or end of input while prompting
         return 130
-    message = getattr(error, "format_message", None)
-    code = getattr(error, "exit_code", None)
-    if message is None or not isinstance(code, int):
+    message = click_message(error)
+    if message is None:
         raise error
     ctx = getattr(error, "ctx", None)
     path = ctx.command_path if ctx is not None else "rnnprobe"
-    return _fail(f"{path}: error: {message().replace('Value error, ', '')}", code)
+    return _fail(f"{path}: error: {message}", error.exit_code)  # type: ignore[attr-defined]
 
 
 def _fail(message: str, code: int) -> int:
@@ -368,7 +365,7 @@ def batch(
     {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
     Example: rnnprobe batch probes.txt > results.jsonl
     """
-    text = sys.stdin.read() if source == "-" else _read_file(source)
+    text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None
     run_command = ctx.parent.command.get_command(ctx.parent, "run")  # type: ignore[attr-defined]
     probes = [
@@ -381,54 +378,14 @@ def batch(
     with progress.spinner(f"Running {len(probes):,} probes…"):
         for number, line in probes:
             try:
-                written, ok = _batch_line(run_command, line)
-            except LineError as error:
+                written, ok = batchlines.run_line(run_command, line)
+            except batchlines.LineError as error:
                 written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
             out.write(written)
             out.flush()
             failed = failed or not ok
     if failed:
         raise typer.Exit(1)
-
-
-class LineError(Exception):
-    """A batch line that could not run: its message goes into the JSON Lines output."""
-
-
-def _read_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise InputError(f"cannot read {path!r}: {reason}") from None
-
-
-def _batch_line(run_command: Any, line: str) -> tuple[bytes, bool]:
-    """Run one batch line as `run ... --json`: the bytes it printed, and whether it passed."""
-    try:
-        args = shlex.split(line)
-    except ValueError as error:  # unbalanced quotes
-        raise LineError(f"bad quoting: {error}") from None
-    captured = io.BytesIO()
-    try:
-        with run_command.make_context("run", [*args, "--json"]) as line_ctx:
-            if line_ctx.params.get("words") == ["-"]:
-                raise InputError("a batch line cannot read words from stdin")
-            stream = io.TextIOWrapper(captured, encoding="utf-8", write_through=True)
-            with contextlib.redirect_stdout(stream):
-                run_command.invoke(line_ctx)
-    except RnnProbeError as error:
-        raise LineError(str(error)) from None
-    except Exception as error:
-        kind = type(error).__name__
-        if kind == "Exit" and captured.getvalue():  # run wrote its object, then failed --check
-            return captured.getvalue(), False
-        message = getattr(error, "format_message", None)
-        if message is None:
-            raise
-        raise LineError(message().replace("Value error, ", "")) from None
-    return captured.getvalue(), True
 
 
 @app.command()
