@@ -169,7 +169,7 @@ def _batch(words: list[str] | None, vocab_chars: str | None, spec: ProbeSpec | N
 WordsArg = Annotated[
     list[str] | None,
     typer.Argument(
-        metavar="WORD...", help="Words to one-hot encode, or - to read stdin.", show_default=False
+        metavar="WORD", help="Words to one-hot encode, or - to read stdin.", show_default=False
     ),
 ]
 VocabOpt = Annotated[

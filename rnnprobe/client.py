@@ -78,8 +78,11 @@ def read_exact(conn: socket.socket, size: int) -> bytes:
     return b"".join(parts)
 
 
-def send_header(conn: socket.socket, header: dict[str, Any], body: bytes = b"") -> None:
-    conn.sendall(json.dumps(header).encode() + b"\n" + body)
+def send_header(conn: socket.socket, header: dict[str, Any], *bodies: bytes) -> None:
+    """One JSON line, then each body as it is (no copy of a large body)."""
+    conn.sendall(json.dumps(header).encode() + b"\n")
+    for body in bodies:
+        conn.sendall(body)
 
 
 def connect(path: Path) -> tuple[socket.socket, dict[str, Any]] | None:

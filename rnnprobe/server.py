@@ -152,7 +152,7 @@ class Server:
                 code, out, err = self.execute(request, stdin)
                 conn.settimeout(None)
                 client.send_header(
-                    conn, {"code": code, "stdout": len(out), "stderr": len(err)}, out + err
+                    conn, {"code": code, "stdout": len(out), "stderr": len(err)}, out, err
                 )
         except (OSError, ValueError, KeyError):
             pass  # the client went away or spoke nonsense; it falls back on its own
