@@ -79,8 +79,8 @@ class Server:
         self._listener: socket.socket | None = None
 
     # -- set-up -------------------------------------------------------------------------
-    def bind(self) -> None:
-        """Create the socket (mode 0600) in a directory that is not world-writable."""
+    def check_place(self) -> None:
+        """Refuse a world-writable directory or a socket another server answers on."""
         directory = self.path.parent
         if not directory.exists():
             directory.mkdir(mode=0o700, parents=True)
@@ -91,6 +91,9 @@ class Server:
             )
         if client.connect(self.path) is not None:
             raise RnnProbeError(f"a server already answers on {self.path}")
+
+    def bind(self) -> None:
+        """Create the socket, mode 0600, replacing a stale one."""
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISSOCK(os.lstat(self.path).st_mode):
                 self.path.unlink()  # stale, from a server that was killed
@@ -194,6 +197,7 @@ class Server:
 def serve(path: Path, idle_timeout: float) -> None:
     """Load TensorFlow, listen on `path` until idle, SIGTERM/SIGINT or `--stop`."""
     server = Server(path, idle_timeout)
+    server.check_place()  # before the seconds TensorFlow takes to load
     probe.load_keras()
     progress.ENABLED = False  # a spinner here would draw on the server's terminal
     server.bind()

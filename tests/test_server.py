@@ -309,3 +309,15 @@ def test_relative_paths_are_the_clients(client, tmp_path):
         assert done.returncode == 0, done.stderr
         assert done.heavy == ""  # served
     assert "outputs, h = rnn(x_data)" in (tmp_path / "out.txt").read_text(encoding="utf-8")
+
+
+def test_a_second_server_on_the_same_socket_is_refused(server):
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnprobe", "serve", "--socket", str(server)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"a server already answers on {server}" in done.stderr
+    assert "Traceback" not in done.stderr
