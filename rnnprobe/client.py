@@ -50,8 +50,13 @@ def socket_path(explicit: str | None = None) -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         return Path(runtime) / "rnnprobe.sock"
+    return cache_dir() / "rnnprobe.sock"
+
+
+def cache_dir() -> Path:
+    """The per-user directory for the socket when there is no runtime directory."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "rnnprobe" / "rnnprobe.sock"
+    return Path(cache) / "rnnprobe"
 
 
 def read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:

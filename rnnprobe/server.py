@@ -84,6 +84,8 @@ class Server:
         directory = self.path.parent
         if not directory.exists():
             directory.mkdir(mode=0o700, parents=True)
+        if directory == client.cache_dir():
+            os.chmod(directory, 0o700)  # rnnprobe's own directory: private to its user
         if os.stat(directory).st_mode & stat.S_IWOTH:
             raise InputError(
                 f"the socket's directory {str(directory)!r} is world-writable: "

@@ -289,9 +289,24 @@ def test_stop_and_a_killed_servers_socket(tmp_path):
     assert not path.exists()  # the client removed the stale socket it owns
 
 
-def test_the_server_exits_when_idle_and_removes_its_socket(tmp_path):
-    child, path = start_server(tmp_path, idle=1.0)
-    assert child.wait(timeout=60) == 0
+def test_the_default_socket_is_private_and_an_idle_server_exits(tmp_path):
+    """No --socket, no RNNPROBE_SOCKET, no XDG_RUNTIME_DIR: a 0700 directory in the cache."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for key in ("RNNPROBE_SOCKET", "XDG_RUNTIME_DIR"):
+        env.pop(key, None)
+    path = tmp_path / "cache" / "rnnprobe" / "rnnprobe.sock"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "rnnprobe", "serve", "--idle-timeout", "3"],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not path.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    assert path.exists(), child.stderr.read().decode() if child.poll() is not None else ""
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert child.wait(timeout=60) == 0  # idle for 3 s
     assert not path.exists()
 
 
@@ -321,3 +336,17 @@ def test_a_second_server_on_the_same_socket_is_refused(server):
     assert done.returncode == 1
     assert f"a server already answers on {server}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_socket_path_precedence(monkeypatch, tmp_path):
+    from rnnprobe.client import socket_path
+
+    monkeypatch.setenv("RNNPROBE_SOCKET", str(tmp_path / "env.sock"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert socket_path(str(tmp_path / "flag.sock")) == tmp_path / "flag.sock"
+    assert socket_path() == tmp_path / "env.sock"
+    monkeypatch.delenv("RNNPROBE_SOCKET")
+    assert socket_path() == tmp_path / "rnnprobe.sock"
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    assert socket_path() == tmp_path / "cache" / "rnnprobe" / "rnnprobe.sock"
