@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rnnprobe.result import Cell, ProbeResult, ProbeSpec, Tensor
 
-GATES = {
+GATE_NAMES = {
     Cell.simple: "",
     Cell.lstm: "4 gates (i, f, c, o) x ",
     Cell.gru: "3 gates (z, r, h) x ",
@@ -22,7 +22,7 @@ def _input_name(tensor: Tensor) -> str:
 
 def weight_note(spec: ProbeSpec, tensor: Tensor) -> str:
     """e.g. `vocab x 4 gates (i, f, c, o) x hidden` for an LSTM kernel."""
-    gates = GATES[spec.cell]
+    gates = GATE_NAMES[spec.cell]
     short = tensor.name.rpartition("/")[2]
     if short == "kernel":
         return f"{_input_name(tensor)} x {gates}hidden: input to every gate"
@@ -63,8 +63,7 @@ class LayerParams:
 def layer_params(result: ProbeResult) -> list[LayerParams]:
     """Per layer: e.g. `4 x (vocab 4 + hidden 2 + 1) x hidden 2 = 56`."""
     spec = result.spec
-    gates = {Cell.simple: 1, Cell.lstm: 4, Cell.gru: 3}[spec.cell]
-    bias_rows = 2 if spec.cell is Cell.gru else 1
+    gates, bias_rows = spec.cell.gates, spec.cell.bias_rows
     directions = 2 if spec.bidirectional else 1
     stacked = len(spec.hidden) > 1
     found = []

@@ -19,6 +19,7 @@ import numpy as np
 
 from rnnprobe import progress
 from rnnprobe.budget import FLOAT_BYTES, ensure_fits, human
+from rnnprobe.keras_code import KERAS_CELL, KERAS_LAYER
 from rnnprobe.result import (
     Batch,
     Cell,
@@ -30,7 +31,6 @@ from rnnprobe.result import (
     Tensor,
 )
 
-GATES = {Cell.simple: 1, Cell.lstm: 4, Cell.gru: 3}
 MAX_SEED = 2**32 - 1
 
 _keras: Any = None
@@ -84,14 +84,14 @@ def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[
     Weights count four times (the orthogonal initializer works on copies), tensors three
     times (the recurrent loop keeps every step, and results are copied once to numpy).
     """
-    gates = GATES[spec.cell]
+    gates = spec.cell.gates
     directions = 2 if spec.bidirectional else 1
     weights = 0
     largest = (0, "")
     width = vocab
     for units in spec.hidden:
         kernel, recurrent = width * gates * units, units * gates * units
-        bias = gates * units * (2 if spec.cell is Cell.gru else 1)
+        bias = gates * units * spec.cell.bias_rows
         weights += directions * (kernel + recurrent + bias)
         largest = max(
             largest,
@@ -111,14 +111,13 @@ def check_memory(spec: ProbeSpec, batch: int, time: int, vocab: int) -> None:
     ensure_fits(total, "this probe", detail)
 
 
+# The Keras class names come from keras_code, so the code shown is the code that runs.
 def _cell(layers: Any, cell: Cell, units: int) -> Any:
-    kind = {Cell.simple: layers.SimpleRNNCell, Cell.lstm: layers.LSTMCell, Cell.gru: layers.GRUCell}
-    return kind[cell](units)
+    return getattr(layers, KERAS_CELL[cell.value])(units)
 
 
 def _layer(layers: Any, cell: Cell, units: int, **returns: bool) -> Any:
-    kind = {Cell.simple: layers.SimpleRNN, Cell.lstm: layers.LSTM, Cell.gru: layers.GRU}
-    return kind[cell](units, **returns)
+    return getattr(layers, KERAS_LAYER[cell.value])(units, **returns)
 
 
 def build(layers: Any, spec: ProbeSpec) -> list[Any]:
@@ -175,7 +174,7 @@ def _cells(layers: Any, built: list[Any]) -> list[tuple[int, str, Any]]:
 
 
 def _weight_dims(spec: ProbeSpec, name: str, ndim: int, layer_number: int) -> tuple[str, ...]:
-    gates = GATES[spec.cell]
+    gates = spec.cell.gates
     columns = "hidden" if gates == 1 else f"{gates}*hidden"
     if name == "kernel":
         return ("vocab" if layer_number == 1 else "input", columns)

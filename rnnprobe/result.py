@@ -22,6 +22,16 @@ class Cell(str, Enum):
     lstm = "lstm"
     gru = "gru"
 
+    @property
+    def gates(self) -> int:
+        """Gate blocks side by side in the kernels: 1, LSTM 4 (i, f, c, o), GRU 3 (z, r, h)."""
+        return {"simple": 1, "lstm": 4, "gru": 3}[self.value]
+
+    @property
+    def bias_rows(self) -> int:
+        """Rows of the bias: GRU's default reset_after=True keeps input and recurrent rows."""
+        return 2 if self is Cell.gru else 1
+
 
 class MergeMode(str, Enum):
     """How `layers.Bidirectional` joins the forward and backward outputs."""
