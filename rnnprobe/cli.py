@@ -407,6 +407,9 @@ def serve(
         bool, typer.Option("--status", help="Say whether a server answers; exit 1 if none.")
     ] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Ask the server to exit.")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="With --status: one JSON object instead of a line.")
+    ] = False,
 ) -> None:
     """Keep TensorFlow loaded and answer run, compare and batch in a fraction of a second.
 
@@ -418,12 +421,17 @@ def serve(
     path = client.socket_path(socket_)
     if status and stop:
         raise InputError("--status and --stop do not combine")
+    if json_ and not status:
+        raise InputError("--json needs --status")
     if status:
-        line = server.status(path)
-        if line is None:
+        found = server.status(path)
+        if found is None:
             typer.echo(f"no rnnprobe server answers on {path}", err=True)
             raise typer.Exit(1)
-        typer.echo(line)
+        if json_:
+            jsonout.write(found)
+        else:
+            typer.echo(server.status_line(found))
     elif stop:
         if not server.stop(path):
             typer.echo(f"no rnnprobe server stopped on {path}", err=True)

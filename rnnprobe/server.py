@@ -21,7 +21,6 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from rnnprobe import __version__, client, probe, progress
@@ -68,12 +67,13 @@ def _client_environment(env: dict[str, str], cwd: str) -> Iterator[None]:
 class Server:
     """A listening socket, the command runner, and the idle and signal bookkeeping."""
 
-    def __init__(self, path: Path, idle_timeout: float) -> None:
+    def __init__(self, path: str, idle_timeout: float) -> None:
         self.path = path
         self.idle_timeout = idle_timeout
         self.started = time.time()
         self.last_active = time.monotonic()
         self.active = 0
+        self.served = 0
         self.stopping = threading.Event()
         self._work = threading.Lock()
         self._count = threading.Lock()
@@ -90,29 +90,35 @@ class Server:
 
     # -- set-up -------------------------------------------------------------------------
     def check_place(self) -> None:
-        """Refuse a world-writable directory or a socket another server answers on."""
-        directory = self.path.parent
-        if not directory.exists():
-            directory.mkdir(mode=0o700, parents=True)
-        if directory == client.cache_dir():
+        """Refuse a world-writable directory, a file in the way, or a socket in use."""
+        directory = os.path.dirname(self.path) or "."
+        if not os.path.exists(directory):
+            os.makedirs(directory, mode=0o700)
+        if os.path.abspath(directory) == os.path.abspath(client.cache_dir()):
             os.chmod(directory, 0o700)  # rnnprobe's own directory: private to its user
-        if os.stat(directory).st_mode & stat.S_IWOTH:
+        if client.world_writable(directory):
             raise InputError(
-                f"the socket's directory {str(directory)!r} is world-writable: "
-                "choose another --socket"
+                f"the socket's directory {directory!r} is world-writable: choose another --socket"
             )
-        if client.connect(self.path) is not None:
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISSOCK(os.lstat(self.path).st_mode):
+                raise InputError(
+                    f"--socket {self.path!r} exists and is not a socket: choose another --socket"
+                )
+        connection = client.connect(self.path)
+        if connection is not None:
+            connection.close()
             raise RnnProbeError(f"a server already answers on {self.path}")
 
     def bind(self) -> None:
         """Create the socket, mode 0600, replacing a stale one."""
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISSOCK(os.lstat(self.path).st_mode):
-                self.path.unlink()  # stale, from a server that was killed
+                os.unlink(self.path)  # stale, from a server that was killed
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)
         try:
-            listener.bind(str(self.path))
+            listener.bind(self.path)
         finally:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
@@ -122,55 +128,71 @@ class Server:
 
     # -- main loop ------------------------------------------------------------------------
     def serve_forever(self) -> None:
+        """Accept until stopped or idle; idle time counts from the moment this starts."""
         assert self._listener is not None
+        self.mark_ready(time.monotonic())
         try:
             while not self.stopping.is_set():
                 try:
                     conn, _ = self._listener.accept()
                 except TimeoutError:
-                    with self._count:
-                        idle = self.active == 0 and (
-                            time.monotonic() - self.last_active > self.idle_timeout
-                        )
-                    if idle:
+                    if self.idle(time.monotonic()):
                         break
                     continue
                 with self._count:
                     self.active += 1
-                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+                    hello = {
+                        "rnnprobe": __version__,
+                        "pid": os.getpid(),
+                        "started": self.started,
+                        "served": self.served,
+                    }
+                threading.Thread(target=self._handle, args=(conn, hello), daemon=True).start()
         finally:
             self.close()
+
+    def mark_ready(self, now: float) -> None:
+        """Start the idle clock (and the uptime) now, not when the server object was made."""
+        with self._count:
+            self.started = time.time()
+            self.last_active = now
+
+    def idle(self, now: float) -> bool:
+        """True when no request runs and none has for longer than the idle timeout."""
+        with self._count:
+            return self.active == 0 and now - self.last_active > self.idle_timeout
 
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
             with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+                os.unlink(self.path)
 
     # -- one connection -------------------------------------------------------------------
-    def _handle(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket, hello: dict[str, Any]) -> None:
         try:
             with conn:
-                hello = {"rnnprobe": __version__, "pid": os.getpid(), "started": self.started}
-                client.send_header(conn, hello)
-                conn.settimeout(30.0)  # for the request itself to arrive
-                header = client.read_line(conn)
+                # 30 s for each part of the request to arrive; a client that sends nothing
+                # after the greeting (a status probe) simply closes.
+                channel = client.Channel(conn, 30.0)
+                channel.send(hello)
+                header = channel.read_line()
                 if not header:
-                    return  # a status probe: the greeting was all it wanted
+                    return
                 request = json.loads(header)
                 if request.get("op") == "stop":
-                    client.send_header(conn, {"code": 0, "stdout": 0, "stderr": 0})
+                    channel.send({"code": 0, "stdout": 0, "stderr": 0})
                     self.stopping.set()
                     return
-                stdin = client.read_exact(conn, int(request.get("stdin", 0)))
+                stdin = channel.read_exact(int(request.get("stdin", 0)))
                 code, out, err = self.execute(request, stdin)
-                conn.settimeout(None)
-                client.send_header(
-                    conn, {"code": code, "stdout": len(out), "stderr": len(err)}, out, err
-                )
-        except (OSError, ValueError, KeyError):
-            pass  # the client went away or spoke nonsense; it falls back on its own
+                with self._count:
+                    self.served += 1
+                conn.settimeout(None)  # a large reply goes out as fast as the client reads
+                channel.send({"code": code, "stdout": len(out), "stderr": len(err)}, out, err)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # the client went away (Ctrl-C) or spoke nonsense: drop this reply only
         finally:
             with self._count:
                 self.active -= 1
@@ -202,7 +224,7 @@ class Server:
         return (code if isinstance(code, int) else 0), out.value(), err.value()
 
 
-def serve(path: Path, idle_timeout: float) -> None:
+def serve(path: str, idle_timeout: float) -> None:
     """Load TensorFlow, listen on `path` until idle, SIGTERM/SIGINT or `--stop`."""
     server = Server(path, idle_timeout)
     server.check_place()  # before the seconds TensorFlow takes to load
@@ -219,29 +241,44 @@ def serve(path: Path, idle_timeout: float) -> None:
     server.serve_forever()
 
 
-def status(path: Path) -> str | None:
-    """One line about the server on `path`, or None when none answers."""
-    connected = client.connect(path)
-    if connected is None:
+def status(path: str) -> dict[str, Any] | None:
+    """What the server on `path` says of itself, or None when none answers."""
+    connection = client.connect(path)
+    if connection is None:
         return None
-    conn, hello = connected
-    conn.close()
-    uptime = time.time() - float(hello.get("started", time.time()))
-    return f"rnnprobe server pid {hello.get('pid')} on {path}, up {_duration(uptime)}"
+    connection.close()
+    hello = connection.hello
+    started = float(hello.get("started", time.time()))
+    return {
+        "rnnprobe": hello["rnnprobe"],
+        "pid": connection.pid if connection.pid is not None else hello.get("pid"),
+        "socket": path,
+        "uptime_s": round(max(0.0, time.time() - started), 3),
+        "served": int(hello.get("served", 0)),
+    }
 
 
-def stop(path: Path, wait: float = 30.0) -> bool:
+def status_line(found: dict[str, Any]) -> str:
+    served = found["served"]
+    return (
+        f"rnnprobe server pid {found['pid']} on {found['socket']}, up "
+        f"{_duration(found['uptime_s'])}, {served:,} request{'s' if served != 1 else ''} served"
+    )
+
+
+def stop(path: str, wait: float = 30.0) -> bool:
     """Ask the server on `path` to exit; True once it has."""
-    connected = client.connect(path)
-    if connected is None:
+    connection = client.connect(path)
+    if connection is None:
         return False
-    conn, _ = connected
-    with conn:
-        client.send_header(conn, {"op": "stop"})
-        client.read_line(conn)
+    with contextlib.suppress(OSError):
+        connection.channel.send({"op": "stop"})
+        connection.channel.read_line()
+    connection.close()
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if not path.exists():
+        gone = not client.alive(connection.pid) if connection.pid else True
+        if gone and not os.path.exists(path):
             return True
         time.sleep(0.05)
     return False

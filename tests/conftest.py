@@ -77,7 +77,12 @@ def assert_matches_numpy(obj: dict[str, Any]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Subprocesses must not find a `rnnprobe serve` that happens to run on this machine."""
+    """Subprocesses must not find a `rnnprobe serve` that happens to run on this machine.
+
+    A client of a test's own server waits for its greeting as long as a loaded machine
+    may need: whether a request is served must not depend on how busy the machine is.
+    """
     import tempfile
 
     os.environ["RNNPROBE_SOCKET"] = os.path.join(tempfile.mkdtemp(), "no-server.sock")
+    os.environ["RNNPROBE_HANDSHAKE_TIMEOUT"] = "120"

@@ -1,7 +1,13 @@
-"""`rnnprobe serve` and its clients: same bytes, same streams, same exit codes."""
+"""`rnnprobe serve` and its clients: same bytes, same streams, same exit codes.
+
+Whether a request was served is never inferred from timing: clients of the test server wait
+for its greeting as long as needed (conftest sets RNNPROBE_HANDSHAKE_TIMEOUT), and the
+server's own count of served requests is read back with `serve --status --json`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnprobe import __version__
+from rnnprobe import __version__, client
+from rnnprobe.server import Server
 
 # Runs the real entry point, then records which heavy modules the client imported.
 CLIENT = """
@@ -32,6 +39,7 @@ main()
 
 
 def start_server(directory: Path, idle: float = 300.0) -> tuple[subprocess.Popen, Path]:
+    """A real server; returned once its socket exists (clients wait for its greeting)."""
     os.chmod(directory, 0o700)
     path = directory / "rnnprobe.sock"
     child = subprocess.Popen(
@@ -46,9 +54,24 @@ def start_server(directory: Path, idle: float = 300.0) -> tuple[subprocess.Popen
             raise RuntimeError(child.stderr.read().decode())
         if path.exists():
             return child, path
-        time.sleep(0.1)
+        time.sleep(0.05)
     child.kill()
     raise RuntimeError("the server did not start")
+
+
+def serve_command(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rnnprobe", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def status(path: Path) -> dict:
+    done = serve_command("--status", "--json", "--socket", str(path))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +83,17 @@ def server(tmp_path_factory):
 
 
 class Client:
+    """The real client entry point in a subprocess, pointed at `path`."""
+
     def __init__(self, path: Path, tmp: Path) -> None:
         self.path, self.tmp = path, tmp
+
+    def env(self, extra: dict | None = None) -> dict:
+        env = {**os.environ, "RNNPROBE_SOCKET": str(self.path)}
+        for key in ("COLUMNS", "FORCE_COLOR", "NO_COLOR", "RNNPROBE_NO_SERVER"):
+            env.pop(key, None)
+        env.update(extra or {})
+        return env
 
     def __call__(
         self,
@@ -71,15 +103,11 @@ class Client:
         cwd: Path | None = None,
     ):
         modules = self.tmp / f"modules-{time.monotonic_ns()}-{threading.get_ident()}"
-        full_env = {**os.environ, "RNNPROBE_SOCKET": str(self.path), "MODULES_OUT": str(modules)}
-        for key in ("COLUMNS", "FORCE_COLOR", "NO_COLOR", "RNNPROBE_NO_SERVER"):
-            full_env.pop(key, None)
-        full_env.update(env or {})
         done = subprocess.run(
             [sys.executable, "-c", CLIENT, *args],
             input=input,
             capture_output=True,
-            env=full_env,
+            env={**self.env(env), "MODULES_OUT": str(modules)},
             cwd=cwd,
             timeout=120,
         )
@@ -88,12 +116,20 @@ class Client:
 
 
 @pytest.fixture
-def client(server, tmp_path):
+def client_(server, tmp_path):
     return Client(server, tmp_path)
 
 
 def in_process(cli, *args: str, input: str | None = None, env: dict | None = None):
     return cli(*args, input=input, env={"COLUMNS": None, "FORCE_COLOR": None, **(env or {})})
+
+
+def assert_same_as_in_process(cli, done, args, input: str | None = None) -> None:
+    local = in_process(cli, *args, input=input)
+    assert done.returncode == local.exit_code, done.stderr
+    assert done.stdout == local.stdout_bytes
+    assert done.stderr == local.stderr_bytes
+    assert b"Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -105,9 +141,9 @@ def in_process(cli, *args: str, input: str | None = None, env: dict | None = Non
     ],
 )
 def test_json_is_byte_identical_and_the_client_loads_neither_numpy_nor_tensorflow(
-    cli, client, args
+    cli, client_, args
 ):
-    served = client(*args)
+    served = client_(*args)
     assert served.returncode == 0, served.stderr
     assert served.heavy == ""  # answered by the server
     assert served.stderr == b""
@@ -119,9 +155,9 @@ def test_json_is_byte_identical_and_the_client_loads_neither_numpy_nor_tensorflo
     [{}, {"COLUMNS": "120"}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": "1", "NO_COLOR": "1"}],
     ids=["piped", "columns", "colour", "no-colour"],
 )
-def test_tables_are_byte_identical_with_the_clients_width_and_colour(cli, client, env):
+def test_tables_are_byte_identical_with_the_clients_width_and_colour(cli, client_, env):
     args = ["run", "hello", "hi", "--seed", "6", "--cell", "lstm"]
-    served = client(*args, env=env)
+    served = client_(*args, env=env)
     assert served.returncode == 0 and served.heavy == ""
     local = in_process(cli, *args, env=env)
     assert served.stdout == local.stdout_bytes
@@ -129,18 +165,17 @@ def test_tables_are_byte_identical_with_the_clients_width_and_colour(cli, client
         assert b"\x1b[" in served.stdout
 
 
-def test_usage_errors_pass_through(cli, client):
-    served = client("run", "hello", "--hidden", "0")
-    local = in_process(cli, "run", "hello", "--hidden", "0")
-    assert served.returncode == local.exit_code == 2
-    assert served.stdout == b""
-    assert served.stderr == local.stderr_bytes
-    assert served.heavy == ""
+def test_usage_errors_pass_through(cli, client_):
+    for _ in range(5):  # a fast failure is answered before the client has finished sending
+        served = client_("run", "hello", "--hidden", "0")
+        assert served.heavy == ""
+        assert served.returncode == 2
+        assert_same_as_in_process(cli, served, ["run", "hello", "--hidden", "0"])
 
 
-def test_stdin_passes_through(cli, client):
+def test_stdin_passes_through(cli, client_):
     words = "hello eolll\nlleel\n"
-    served = client("run", "-", "--seed", "7", "--json", input=words.encode())
+    served = client_("run", "-", "--seed", "7", "--json", input=words.encode())
     assert served.returncode == 0 and served.heavy == ""
     assert json.loads(served.stdout)["words"] == ["hello", "eolll", "lleel"]
     assert (
@@ -149,18 +184,18 @@ def test_stdin_passes_through(cli, client):
     )
 
 
-def test_batch_runs_on_the_server_with_its_exit_code(cli, client):
+def test_batch_runs_on_the_server_with_its_exit_code(cli, client_):
     lines = "hi --seed 1\nhi --hidden 0\n"
-    served = client("batch", "-", input=lines.encode())
+    served = client_("batch", "-", input=lines.encode())
     local = in_process(cli, "batch", "-", input=lines)
     assert served.returncode == local.exit_code == 1
     assert served.stdout == local.stdout_bytes
     assert served.heavy == ""
 
 
-def test_eight_parallel_clients_each_get_their_own_seed(cli, client):
+def test_eight_parallel_clients_each_get_their_own_seed(cli, client_):
     def one(seed: int):
-        return seed, client("run", "hello", "eolll", "--seed", str(seed), "--json")
+        return seed, client_("run", "hello", "eolll", "--seed", str(seed), "--json")
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(100, 108)))
@@ -170,29 +205,119 @@ def test_eight_parallel_clients_each_get_their_own_seed(cli, client):
         assert served.stdout == local.stdout_bytes
 
 
-def test_no_server_flag_and_environment_work_in_process(client):
+def test_no_server_flag_and_environment_work_in_process(client_):
     # --code needs no TensorFlow, so in-process work shows only as numpy being imported
-    served = client("run", "hi", "--code", "--seed", "1")
+    served = client_("run", "hi", "--code", "--seed", "1")
     assert served.heavy == ""
-    flag = client("run", "hi", "--code", "--seed", "1", "--no-server")
-    env = client("run", "hi", "--code", "--seed", "1", env={"RNNPROBE_NO_SERVER": "1"})
+    flag = client_("run", "hi", "--code", "--seed", "1", "--no-server")
+    env = client_("run", "hi", "--code", "--seed", "1", env={"RNNPROBE_NO_SERVER": "1"})
     for local in (flag, env):
         assert local.returncode == 0
         assert "numpy" in local.heavy
         assert local.stdout == served.stdout
 
 
-def test_status_answers_with_pid_socket_and_uptime(server):
-    done = subprocess.run(
-        [sys.executable, "-m", "rnnprobe", "serve", "--status", "--socket", str(server)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+# -- a stress test: every request a live server greets is answered by it ------------------
+
+STRESS = [
+    (["run", "hello", "--hidden", "0"], None),
+    (["run", "hello", "--no-such-flag"], None),
+    (["compare", "hi", "--style", "cell"], None),
+    (["run", "hello", "eolll", "lleel", "--seed", "1", "--json"], None),
+    (["run", "hello", "hi", "--seed", "2", "--cell", "lstm"], None),
+    (["run", "-", "--seed", "3", "--json"], "hello eolll\nlleel\n"),
+    (["run", "-", "--json"], "  \n"),
+    (["batch", "-"], "hi --seed 4\nhi --hidden 0\n"),
+]
+
+
+def _request(path: Path, argv: list[str], stdin: str | None) -> tuple[int, bytes, bytes]:
+    """One request through the client's own protocol code (no process start)."""
+    connection = client.connect(str(path))
+    assert connection is not None, "the server did not greet"
+    try:
+        answer = client.request(connection, argv, None if stdin is None else stdin.encode())
+    finally:
+        connection.close()
+    assert answer is not None, f"the server did not answer {argv}"
+    return answer
+
+
+def test_two_hundred_mixed_requests_are_all_answered_by_the_server(cli, server, monkeypatch):
+    for key in ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TERM", "COLORTERM"):
+        monkeypatch.delenv(key, raising=False)
+    expected = {}
+    for argv, stdin in STRESS:
+        local = in_process(cli, *argv, input=stdin)
+        expected[tuple(argv)] = (local.exit_code, local.stdout_bytes, local.stderr_bytes)
+    assert {code for code, _, _ in expected.values()} == {0, 1, 2}
+
+    before = status(server)["served"]
+    plan = [STRESS[n % len(STRESS)] for n in range(200)]
+    sequential = [_request(server, argv, stdin) for argv, stdin in plan[:100]]
+    with ThreadPoolExecutor(8) as pool:
+        parallel = list(pool.map(lambda item: _request(server, *item), plan[100:]))
+    for (argv, _), answer in zip(plan, sequential + parallel, strict=True):
+        assert answer == expected[tuple(argv)], argv
+    assert status(server)["served"] == before + 200
+
+
+def test_a_client_that_leaves_before_its_reply_harms_no_one(cli, server):
+    before = status(server)["served"]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(str(server))
+        channel = client.Channel(conn, 60.0)
+        assert json.loads(channel.read_line())["rnnprobe"] == __version__
+        argv = ["run", *(["hello"] * 2000), "--seed", "1", "--json"]
+        channel.send({"op": "run", "argv": argv, "cwd": os.getcwd(), "env": {}, "stdin": 0})
+    # gone without reading: the server drops that reply and goes on
+    answer = _request(server, ["run", "hi", "--seed", "1", "--json"], None)
+    assert answer == (0, in_process(cli, "run", "hi", "--seed", "1", "--json").stdout_bytes, b"")
+    deadline = time.monotonic() + 60
+    while status(server)["served"] < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status(server)["served"] == before + 2
+
+
+# -- status, stop, and the socket's place -----------------------------------------------
+
+
+def test_status_answers_with_pid_socket_uptime_and_the_count(server):
+    done = serve_command("--status", "--socket", str(server))
     assert done.returncode == 0
     assert done.stdout.startswith("rnnprobe server pid ")
     assert f" on {server}, up " in done.stdout
+    assert " served\n" in done.stdout
     assert done.stdout.count("\n") == 1
+
+
+def test_status_json_names_the_server_process(tmp_path):
+    child, path = start_server(tmp_path)
+    try:
+        found = status(path)
+        assert list(found) == ["rnnprobe", "pid", "socket", "uptime_s", "served"]
+        assert found["rnnprobe"] == __version__
+        assert found["pid"] == child.pid  # from the socket's peer credentials
+        assert found["socket"] == str(path)
+        assert isinstance(found["uptime_s"], float) and found["uptime_s"] >= 0
+        assert found["served"] == 0
+        assert _request(path, ["run", "hi", "--hidden", "0"], None)[0] == 2
+        assert status(path)["served"] == 1
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+def test_status_without_a_server_exits_1_with_nothing_on_stdout(tmp_path):
+    for extra in ([], ["--json"]):
+        done = serve_command("--status", *extra, "--socket", str(tmp_path / "s"))
+        assert done.returncode == 1
+        assert done.stdout == ""
+        assert "no rnnprobe server" in done.stderr
+
+
+def test_json_without_status_is_a_usage_error(cli):
+    assert "--json needs --status" in cli.usage_error("serve", "--json")
 
 
 def test_the_socket_is_private(server):
@@ -200,82 +325,29 @@ def test_the_socket_is_private(server):
     assert not os.stat(server.parent).st_mode & stat.S_IWOTH
 
 
-def test_status_without_a_server_exits_1(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "rnnprobe", "serve", "--status", "--socket", str(tmp_path / "s")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 1
-    assert "no rnnprobe server" in done.stderr
-
-
 def test_a_world_writable_directory_is_refused(tmp_path):
     os.chmod(tmp_path, 0o777)
-    done = subprocess.run(
-        [sys.executable, "-m", "rnnprobe", "serve", "--socket", str(tmp_path / "s.sock")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = serve_command("--socket", str(tmp_path / "s.sock"), timeout=120)
     assert done.returncode == 2
     assert "world-writable" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def _fake_server(path: Path, greeting: bytes | None) -> socket.socket:
-    """A listener that greets with `greeting` (None: never answers)."""
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
-    listener.listen(8)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            if greeting is not None:
-                conn.sendall(greeting)
-            time.sleep(5)
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return listener
-
-
-@pytest.mark.parametrize(
-    "greeting",
-    [json.dumps({"rnnprobe": "0.0.0-other", "pid": 1, "started": 0}).encode() + b"\n", None],
-    ids=["other-version", "silent"],
-)
-def test_other_versions_and_silent_servers_are_passed_over(tmp_path, greeting):
+def test_a_file_in_the_sockets_place_is_refused_and_left_alone(tmp_path):
     os.chmod(tmp_path, 0o700)
-    path = tmp_path / "fake.sock"
-    listener = _fake_server(path, greeting)
-    try:
-        started = time.monotonic()
-        done = Client(path, tmp_path)("run", "hi", "--code", "--seed", "1")
-        assert time.monotonic() - started < 30
-    finally:
-        listener.close()
-    assert done.returncode == 0
-    assert "numpy" in done.heavy  # worked in-process
-    assert b"keras.utils.set_random_seed(1)" in done.stdout
+    target = tmp_path / "s.sock"
+    target.write_text("not a socket\n", encoding="utf-8")
+    done = serve_command("--socket", str(target), timeout=120)
+    assert done.returncode == 2
+    assert "exists and is not a socket" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert target.read_text(encoding="utf-8") == "not a socket\n"
 
 
 def test_stop_and_a_killed_servers_socket(tmp_path):
     (tmp_path / "one").mkdir()
     first, path = start_server(tmp_path / "one")
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "rnnprobe", "serve", "--stop", "--socket", str(path)],
-            capture_output=True,
-            timeout=60,
-        ).returncode
-        == 0
-    )
+    assert serve_command("--stop", "--socket", str(path)).returncode == 0
     assert first.wait(timeout=30) == 0
     assert not path.exists()
 
@@ -296,7 +368,7 @@ def test_the_default_socket_is_private_and_an_idle_server_exits(tmp_path):
         env.pop(key, None)
     path = tmp_path / "cache" / "rnnprobe" / "rnnprobe.sock"
     child = subprocess.Popen(
-        [sys.executable, "-m", "rnnprobe", "serve", "--idle-timeout", "3"],
+        [sys.executable, "-m", "rnnprobe", "serve", "--idle-timeout", "1"],
         env=env,
         stderr=subprocess.PIPE,
     )
@@ -306,8 +378,17 @@ def test_the_default_socket_is_private_and_an_idle_server_exits(tmp_path):
     assert path.exists(), child.stderr.read().decode() if child.poll() is not None else ""
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert child.wait(timeout=60) == 0  # idle for 3 s
+    assert child.wait(timeout=60) == 0  # idle for 1 s
     assert not path.exists()
+
+
+def test_idle_time_counts_from_the_moment_the_server_is_ready(tmp_path):
+    server = Server(str(tmp_path / "s.sock"), idle_timeout=3.0)
+    server.mark_ready(now=1000.0)  # loading TensorFlow took long after the server was made
+    assert not server.idle(now=1002.9)
+    assert server.idle(now=1003.1)
+    server.active = 1  # a request in progress is never idle
+    assert not server.idle(now=2000.0)
 
 
 def test_the_server_handshake_names_this_version(server):
@@ -317,36 +398,197 @@ def test_the_server_handshake_names_this_version(server):
     assert hello["rnnprobe"] == __version__
 
 
-def test_relative_paths_are_the_clients(client, tmp_path):
+def test_relative_paths_are_the_clients(client_, tmp_path):
     (tmp_path / "probes.txt").write_text("hi --seed 1\n", encoding="utf-8")
     for args in (["batch", "probes.txt"], ["run", "hi", "--seed", "1", "--export", "out.txt"]):
-        done = client(*args, cwd=tmp_path)
+        done = client_(*args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.heavy == ""  # served
     assert "outputs, h = rnn(x_data)" in (tmp_path / "out.txt").read_text(encoding="utf-8")
 
 
 def test_a_second_server_on_the_same_socket_is_refused(server):
-    done = subprocess.run(
-        [sys.executable, "-m", "rnnprobe", "serve", "--socket", str(server)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_command("--socket", str(server))
     assert done.returncode == 1
     assert f"a server already answers on {server}" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_socket_path_precedence(monkeypatch, tmp_path):
-    from rnnprobe.client import socket_path
-
     monkeypatch.setenv("RNNPROBE_SOCKET", str(tmp_path / "env.sock"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert socket_path(str(tmp_path / "flag.sock")) == tmp_path / "flag.sock"
-    assert socket_path() == tmp_path / "env.sock"
+    assert client.socket_path(str(tmp_path / "flag.sock")) == str(tmp_path / "flag.sock")
+    assert client.socket_path() == str(tmp_path / "env.sock")
     monkeypatch.delenv("RNNPROBE_SOCKET")
-    assert socket_path() == tmp_path / "rnnprobe.sock"
+    assert client.socket_path() == str(tmp_path / "rnnprobe.sock")
     monkeypatch.delenv("XDG_RUNTIME_DIR")
-    assert socket_path() == tmp_path / "cache" / "rnnprobe" / "rnnprobe.sock"
+    assert client.socket_path() == str(tmp_path / "cache" / "rnnprobe" / "rnnprobe.sock")
+
+
+# -- fault injection: fake servers written here, each its own process ---------------------
+
+FAKE = r"""
+import json, os, socket, sys, time
+mode, path, version = sys.argv[1], sys.argv[2], sys.argv[3]
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind(path)
+listener.listen(8)
+print("listening", flush=True)
+hello = json.dumps({"rnnprobe": version, "pid": 1, "started": 0, "served": 0}).encode() + b"\n"
+while True:
+    conn, _ = listener.accept()
+    if mode == "garbage":
+        conn.sendall(b"\x00\xffthis is not a greeting\n")
+    elif mode == "other-version":
+        conn.sendall(hello.replace(version.encode(), b"0.0.0-other"))
+    elif mode == "silent":
+        pass
+    elif mode == "greet-close":
+        conn.sendall(hello)
+        conn.close()
+        continue
+    elif mode == "answer":  # a wrong answer, to show that a client never took it
+        conn.sendall(hello)
+        conn.recv(65536)
+        conn.sendall(json.dumps({"code": 0, "stdout": 5, "stderr": 0}).encode() + b"\nFAKE\n")
+    elif mode in ("hang", "hang-forked"):
+        conn.sendall(hello)
+        data = b""
+        while b"\n" not in data:
+            data += conn.recv(65536)
+        child = os.fork() if mode == "hang-forked" else -1
+        if child == 0:
+            time.sleep(3600)  # the child holds the connection open: no end of file
+        print("request", child, flush=True)
+    time.sleep(3600)
+"""
+
+
+class FakeServer:
+    def __init__(self, directory: Path, mode: str, dir_mode: int = 0o700) -> None:
+        os.chmod(directory, dir_mode)
+        self.path = directory / "fake.sock"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", FAKE, mode, str(self.path), __version__],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline() == "listening\n"
+
+        self.child = -1
+
+    def wait_for_request(self) -> None:
+        word, child = self.process.stdout.readline().split()
+        assert word == "request"
+        self.child = int(child)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        self.kill()
+        if self.child > 0:  # a forked child of the fake still holds the connection
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child, signal.SIGKILL)
+
+
+@pytest.fixture
+def fake(tmp_path):
+    made: list[FakeServer] = []
+
+    def start(mode: str, dir_mode: int = 0o700) -> FakeServer:
+        made.append(FakeServer(tmp_path, mode, dir_mode))
+        return made[-1]
+
+    yield start
+    for one in made:
+        one.close()
+
+
+CODE = ["run", "hi", "--code", "--seed", "1"]
+BAD = ["run", "hi", "--hidden", "0"]
+
+
+@pytest.mark.parametrize("args", [CODE, BAD], ids=["code", "usage-error"])
+@pytest.mark.parametrize("mode", ["garbage", "other-version", "greet-close", "silent"])
+def test_a_broken_server_gets_the_in_process_answer(cli, fake, tmp_path, mode, args):
+    server = fake(mode)
+    env = {"RNNPROBE_HANDSHAKE_TIMEOUT": "0.5"} if mode == "silent" else {}
+    done = Client(server.path, tmp_path)(*args, env=env)
+    assert_same_as_in_process(cli, done, args)  # the fake could not have printed this
+
+
+@pytest.mark.parametrize("mode", ["hang", "hang-forked"])
+def test_a_server_killed_mid_request_gets_the_in_process_answer(cli, fake, tmp_path, mode):
+    server = fake(mode)
+    client_process = subprocess.Popen(
+        [sys.executable, "-m", "rnnprobe", *CODE],
+        env=Client(server.path, tmp_path).env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    server.wait_for_request()
+    server.kill()  # with hang-forked, its child keeps the connection open: only the pid tells
+    out, err = client_process.communicate(timeout=60)
+    local = in_process(cli, *CODE)
+    assert (client_process.returncode, out, err) == (0, local.stdout_bytes, b"")
+
+
+def test_a_server_killed_after_taking_stdin_gives_one_line(fake, tmp_path):
+    server = fake("hang")
+    words = tmp_path / "words.txt"
+    words.write_bytes(b"hello eolll\n")
+    with words.open("rb") as stdin:
+        client_process = subprocess.Popen(
+            [sys.executable, "-m", "rnnprobe", "run", "-", "--json"],
+            env=Client(server.path, tmp_path).env(),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    server.wait_for_request()
+    server.kill()
+    out, err = client_process.communicate(timeout=60)
+    assert client_process.returncode == 1
+    assert out == b""
+    assert err == b"rnnprobe: error: the server went away during the request\n"
+
+
+def test_ctrl_c_while_waiting_for_the_server_exits_130(fake, tmp_path):
+    server = fake("hang")
+    client_process = subprocess.Popen(
+        [sys.executable, "-m", "rnnprobe", *CODE],
+        env=Client(server.path, tmp_path).env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    server.wait_for_request()  # the client has sent its request and waits for the reply
+    client_process.send_signal(signal.SIGINT)
+    out, err = client_process.communicate(timeout=60)
+    assert client_process.returncode == 130
+    assert out == b"" and b"Traceback" not in err
+
+
+def test_a_regular_file_at_the_socket_path_is_passed_over_and_left_alone(cli, tmp_path):
+    os.chmod(tmp_path, 0o700)
+    target = tmp_path / "rnnprobe.sock"
+    target.write_bytes(b"keep me\n")
+    done = Client(target, tmp_path)(*CODE)
+    assert_same_as_in_process(cli, done, CODE)
+    assert target.read_bytes() == b"keep me\n"
+
+
+def test_a_socket_in_a_world_writable_directory_is_ignored(cli, fake, tmp_path):
+    server = fake("answer", dir_mode=0o777)
+    done = Client(server.path, tmp_path)(*CODE)
+    assert b"FAKE" not in done.stdout
+    assert_same_as_in_process(cli, done, CODE)
+
+
+def test_the_fake_answer_would_have_been_taken_from_a_private_directory(fake, tmp_path):
+    """The control for the test above: the same fake in a 0700 directory is believed."""
+    server = fake("answer")
+    done = Client(server.path, tmp_path)(*CODE)
+    assert done.stdout == b"FAKE\n"
