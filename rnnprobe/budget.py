@@ -7,37 +7,67 @@ import os
 from rnnprobe.errors import InputError
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
+LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available
+_UNITS = (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3))
+
+
+def _limit() -> int | None:
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    for unit, size in (*_UNITS, ("B", 1)):
+        if text.upper().endswith(unit.upper()):
+            text, scale = text[: -len(unit)].strip(), size
+            break
+    else:
+        scale = 1
+    try:
+        return int(float(text) * scale) if text else None
+    except ValueError:
+        return None
 
 
 def available_bytes() -> int:
-    """Memory this process could still use: MemAvailable on Linux, else physical memory."""
+    """Memory this process could still use: MemAvailable on Linux, else physical memory.
+
+    $RNNPROBE_MEMORY_LIMIT can only lower the figure (tests use it to be machine-proof).
+    """
+    found = None
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    found = int(line.split()[1]) * 1024
+                    break
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62  # unknown: do not refuse
+    if found is None:
+        try:
+            found = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            found = 1 << 62  # unknown: do not refuse
+    limit = _limit()
+    return found if limit is None else min(found, limit)
 
 
 def human(n_bytes: float) -> str:
-    """`1.5 GB`, `320.0 MB`: decimal units, one decimal."""
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    """`1.5 GB`, `320.0 MB`: decimal units, one decimal; past a petabyte, `more than 1 PB`."""
+    if n_bytes > 1e15:
+        return "more than 1 PB"
+    for unit, size in _UNITS[1:]:
         if n_bytes >= size:
             return f"{n_bytes / size:.1f} {unit}"
     return f"{int(n_bytes)} bytes"
 
 
-def ensure_fits(need: int, what: str, detail: str = "") -> None:
-    """Raise a usage error when `need` bytes would not fit in the memory available."""
+def ensure_fits(need: int, *what: str, detail: str = "") -> None:
+    """Refuse, as a usage error, `need` bytes that would not fit in the memory available.
+
+    `what` names the thing (it may hold a `Param`), e.g. ("x_data (3, 5, 4)",).
+    """
     have = available_bytes()
     if need > have:
-        extra = f" ({detail})" if detail else ""
+        amount = human(need)
+        amount = amount if amount.startswith("more") else f"about {amount}"
+        extra = f" ({detail})" if detail and need <= 1e15 else ""
         raise InputError(
-            f"{what} needs about {human(need)} of memory{extra}, "
-            f"more than the {human(have)} available"
+            *what, f" needs {amount} of memory{extra}, more than the {human(have)} available"
         )

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from rnnprobe.result import CheckResult, ProbeResult, ProbeSpec
+from rnnprobe.result import WEIGHT_NAMES, CheckResult, ProbeResult, ProbeSpec
 
 TOLERANCE = 1e-5
 
@@ -95,28 +95,25 @@ def recompute(
     x = np.asarray(x_data, dtype=np.float64)
     mask = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
-    cell, stacked = spec.cell.value, len(spec.hidden) > 1
     finals: list[np.ndarray] = []
     flow, last = x, x[:, -1]
-    for number in range(1, len(spec.hidden) + 1):
-        prefix = f"{number}/" if stacked else ""
-        top = number == len(spec.hidden)
-        directions = ("forward/", "backward/") if spec.bidirectional else ("",)
-        zero_masked = spec.bidirectional and (spec.return_sequences or not top)
+    for layer in spec.layers(x.shape[2]):
+        # Bidirectional zeroes a masked step's output whenever the layer returns sequences.
+        zero_masked = layer.bidirectional and layer.return_sequences
         runs = [
             _direction(
-                cell,
+                spec.cell.value,
                 flow,
                 mask,
-                {k: w64[prefix + d + k] for k in ("kernel", "recurrent_kernel", "bias")},
-                reverse=d == "backward/",
+                {k: w64[layer.prefix(d) + k] for k in WEIGHT_NAMES},
+                reverse=d == "backward",
                 zero_masked=zero_masked,
             )
-            for d in directions
+            for d in layer.directions
         ]
         for _, found in runs:
             finals.extend(found)
-        if spec.bidirectional:
+        if layer.bidirectional:
             flow = _merge(spec.merge_mode.value, runs[0][0], runs[1][0])
             last = _merge(spec.merge_mode.value, runs[0][1][0], runs[1][1][0])
         else:

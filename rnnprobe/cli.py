@@ -1,4 +1,4 @@
-"""Command-line interface: parse options, call the core, pick a renderer, map errors.
+"""Command-line interface: parse options, call the core, print a view, map errors.
 
 TensorFlow is never imported here; `probe.run_probe` imports it when a model is built.
 """
@@ -9,7 +9,7 @@ import io
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,14 +17,36 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rnnprobe import __version__, batchlines, check, jsonout, keras_code, probe, progress, render
+from rnnprobe import __version__, batchlines, core, jsonout, keras_code, progress, render
 from rnnprobe.errors import InputError, RnnProbeError, click_message
-from rnnprobe.result import Batch, Cell, MergeMode, ProbeSpec, Style
-from rnnprobe.vocab import build_batch, vocabulary, words_from_text
+from rnnprobe.result import Cell, MergeMode, ProbeResult, ProbeSpec, Style
+from rnnprobe.vocab import words_from_text
+
+# How the CLI spells the parameters that core errors name.
+CLI_NAMES = {
+    "hidden": "--hidden",
+    "vocab": "--vocab",
+    "merge_mode": "--merge-mode",
+    "bidirectional": "--bidirectional",
+    "seed": "--seed",
+    "style": "--style",
+    "cell": "--cell",
+}
+
+
+def error_message(error: RnnProbeError) -> str:
+    """A core error in the CLI's words: parameters spelled as options."""
+    return error.message(CLI_NAMES) if isinstance(error, InputError) else str(error)
 
 
 class ProbeGroup(TyperGroup):
     """Every failure ends as one line on stderr and an exit code, never a traceback."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:  # a bare `rnnprobe`: its help, exit 2
+            typer.echo(ctx.get_help())
+            ctx.exit(2)
+        return super().parse_args(ctx, args)
 
     def main(  # type: ignore[override]
         self,
@@ -43,9 +65,11 @@ class ProbeGroup(TyperGroup):
                 **extra,
             )
         except RnnProbeError as error:
-            code = _fail(f"rnnprobe: error: {error}", error.exit_code)
+            code = _fail(f"rnnprobe: error: {error_message(error)}", error.exit_code)
         except BrokenPipeError:
             code = _quiet_broken_pipe()
+        except typer.Abort:  # end of input while prompting
+            code = 130
         except Exception as error:
             code = _click_failure(error)
         if not standalone_mode:
@@ -54,13 +78,7 @@ class ProbeGroup(TyperGroup):
 
 
 def _click_failure(error: Exception) -> int:
-    """Map Click's exceptions (Typer may vendor its own Click) to a message and a code."""
-    kind = type(error).__name__
-    if kind == "NoArgsIsHelpError":  # a bare `rnnprobe`: the help text, as Click does
-        error.show()  # type: ignore[attr-defined]
-        return 2
-    if kind == "Abort":  # Ctrl-C or end of input while prompting
-        return 130
+    """Map a Click usage error (Typer may vendor its own Click) to a message and a code."""
     message = click_message(error)
     if message is None:
         raise error
@@ -111,7 +129,6 @@ app = ProbeApp(
     name="rnnprobe",
     help="Show what a Keras RNN does with your words: x_data, outputs and states, shaped.",
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -133,24 +150,6 @@ def main(
     """Show what a Keras RNN does with your words: x_data, outputs and states, shaped."""
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """`2` -> (2,), `4,2` -> (4, 2): units per recurrent layer, each at least 1."""
-    parts = text.split(",")
-    sizes = []
-    for part in parts:
-        part = part.strip()
-        if not (part.isascii() and part.isdecimal()):
-            shown = repr(part) if part else "an empty size"
-            raise InputError(
-                f"--hidden {text!r}: {shown} is not a whole number; "
-                "give units per layer such as 2 or 4,2"
-            )
-        if int(part) < 1:
-            raise InputError(f"--hidden {text!r}: every layer needs at least 1 unit")
-        sizes.append(int(part))
-    return tuple(sizes)
-
-
 def _words(words: list[str] | None) -> list[str]:
     """The words from the command line, or from stdin when the only word is `-`."""
     if words == ["-"]:
@@ -158,12 +157,15 @@ def _words(words: list[str] | None) -> list[str]:
     return list(words or [])
 
 
-def _batch(words: list[str] | None, vocab_chars: str | None, spec: ProbeSpec | None) -> Batch:
-    given = _words(words)
-    chars = vocabulary(given, vocab_chars)
-    if spec is not None:
-        probe.check_memory(spec, len(given), max(map(len, given)), len(chars))
-    return build_batch(given, chars)
+def _spec(
+    hidden: str, merge_mode: MergeMode | None, *, bidirectional: bool, **rest: Any
+) -> ProbeSpec:
+    return core.make_spec(
+        hidden=core.parse_hidden(hidden),
+        merge_mode=merge_mode,
+        bidirectional=bidirectional,
+        **rest,
+    )
 
 
 WordsArg = Annotated[
@@ -196,9 +198,7 @@ HiddenOpt = Annotated[
 CellOpt = Annotated[Cell, typer.Option(help="The recurrent cell.")]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(
-        min=0, max=probe.MAX_SEED, help="Seed for the weights (default: drawn, reported)."
-    ),
+    typer.Option(min=0, max=core.MAX_SEED, help="Seed for the weights (default: drawn, reported)."),
 ]
 BidirectionalOpt = Annotated[bool, typer.Option(help="Wrap each layer in layers.Bidirectional.")]
 MergeModeOpt = Annotated[
@@ -215,28 +215,89 @@ def vocab(
 
     Example: rnnprobe vocab hello eolll lleel --vocab olhe
     """
-    batch = _batch(words, vocab_, None)
+    batch = core.vocab(_words(words), vocab_)
     if json_:
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        render.render_vocab(Console(), batch, all_words=all_)
+        render.show(Console(), render.vocab_view(batch, all_words=all_))
 
 
-def _spec(
-    hidden: str,
-    merge_mode: MergeMode | None,
-    *,
-    bidirectional: bool,
-    **rest: Any,
-) -> ProbeSpec:
-    if merge_mode is not None and not bidirectional:
-        raise InputError("--merge-mode needs --bidirectional")
-    return ProbeSpec(
-        hidden=parse_hidden(hidden),
-        bidirectional=bidirectional,
-        merge_mode=merge_mode or MergeMode.concat,
-        **rest,
-    )
+@dataclass(frozen=True)
+class RunArgs:
+    """What `rnnprobe run` was asked, as parsed: the same for a command line and a batch line."""
+
+    words: list[str]
+    vocab: str | None
+    hidden: str
+    style: Style
+    cell: Cell
+    seed: int | None
+    return_sequences: bool
+    return_state: bool
+    bidirectional: bool
+    merge_mode: MergeMode | None
+    weights: bool
+    check: bool
+    shapes: bool
+    code: bool
+    all: bool
+    export: Path | None
+    json: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RunArgs:
+        """From the `run` command's parameters (`vocab_`, `json_`, ... without underscores)."""
+        fields = {key.rstrip("_"): value for key, value in params.items()}
+        fields.pop("no_server", None)
+        fields["words"] = list(fields["words"] or [])
+        return cls(**fields)
+
+    def spec(self) -> ProbeSpec:
+        return _spec(
+            self.hidden,
+            self.merge_mode,
+            bidirectional=self.bidirectional,
+            style=self.style,
+            cell=self.cell,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+        )
+
+    def export_format(self) -> str | None:
+        """Checked before any work: the export format, or None without --export."""
+        if self.code:
+            others = {
+                "--json": self.json,
+                "--check": self.check,
+                "--shapes": self.shapes,
+                "--weights": self.weights,
+            }
+            clash = [flag for flag, on in others.items() if on]
+            if clash or self.export:
+                other = clash[0] if clash else "--export"
+                raise InputError(f"--code prints a script; it does not combine with {other}")
+        return render.export_format(self.export) if self.export else None
+
+
+def _view(args: RunArgs, result: ProbeResult) -> Any:
+    if args.shapes:
+        return render.shapes_view(result)
+    return render.run_view(result, weights=args.weights, all_words=args.all)
+
+
+def _export(args: RunArgs, result: ProbeResult, kind: str | None, width: int) -> None:
+    if args.export is not None and kind is not None:
+        render.export(_view(args, result), args.export, kind, width)
+
+
+def run_json(args: RunArgs) -> tuple[bytes, bool]:
+    """A batch line: what `run ... --json` prints for these arguments, and whether it passed."""
+    spec = args.spec()
+    kind = args.export_format()
+    result = core.run(args.words, spec, vocab=args.vocab, seed=args.seed, check=args.check)
+    _export(args, result, kind, Console(file=io.StringIO()).width)
+    body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
+    return jsonout.dumps(body), result.check is None or result.check.ok
 
 
 @app.command()
@@ -281,43 +342,22 @@ def run(
 
     Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
     """
-    spec = _spec(
-        hidden,
-        merge_mode,
-        bidirectional=bidirectional,
-        style=style,
-        cell=cell,
-        return_sequences=return_sequences,
-        return_state=return_state,
-    )
-    if code:
-        clash = [f for f, on in (("--json", json_), ("--check", check_), ("--shapes", shapes),
-                                 ("--weights", weights)) if on]  # fmt: skip
-        if clash or export:
-            other = clash[0] if clash else "--export"
-            raise InputError(f"--code prints a script; it does not combine with {other}")
-    export_format = render.export_format(export) if export else None
-    batch = _batch(words, vocab_, spec)
-    seed = probe.new_seed() if seed is None else seed
-    if code:
-        sys.stdout.write(keras_code.script(batch, spec, seed))
+    args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
+    spec = args.spec()
+    kind = args.export_format()
+    given = _words(args.words)
+    batch = core.make_batch(given, args.vocab, spec)
+    if args.code:
+        sys.stdout.write(keras_code.script(batch, spec, core.resolve_seed(args.seed)))
         return
     with progress.spinner(f"Running the RNN on {len(batch.words):,} words…"):
-        result = probe.run_probe(batch, spec, seed)
-        if check_:
-            result = replace(result, check=check.verify(result))
-    if json_:
-        jsonout.write(jsonout.run_object(result, weights=weights, values=not shapes))
-    if export or not json_:
-        # With --json the tables go only to the export file: the console records them
-        # into a buffer nobody reads.
-        console = Console(record=True, file=io.StringIO() if json_ else None)
-        if shapes:
-            render.render_shapes(console, result)
-        else:
-            render.render_run(console, result, weights=weights, all_words=all_)
-        if export is not None and export_format is not None:
-            render.export(console, export, export_format)
+        result = core.run(given, spec, seed=args.seed, check=args.check, batch=batch)
+    console = Console()
+    if args.json:
+        jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
+    else:
+        render.show(console, _view(args, result))
+    _export(args, result, kind, console.width)
     if result.check is not None and not result.check.ok:
         raise typer.Exit(1)
 
@@ -340,12 +380,11 @@ def compare(
     Example: rnnprobe compare hello eolll lleel --cell lstm
     """
     spec = _spec(hidden, merge_mode, bidirectional=bidirectional, cell=cell)
-    batch = _batch(words, vocab_, spec)
-    result = probe.compare_styles(batch, spec, probe.new_seed() if seed is None else seed)
+    result = core.compare(_words(words), spec, vocab=vocab_, seed=seed)
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:
-        render.render_compare(Console(), result)
+        render.show(Console(), render.compare_view(result))
     if not result.identical:
         raise typer.Exit(1)
 
@@ -378,9 +417,12 @@ def batch(
     with progress.spinner(f"Running {len(probes):,} probes…"):
         for number, line in probes:
             try:
-                written, ok = batchlines.run_line(run_command, line)
+                args = RunArgs.from_params(batchlines.parse_line(run_command, line))
+                written, ok = run_json(args)
             except batchlines.LineError as error:
                 written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
+            except RnnProbeError as error:
+                written, ok = jsonout.dumps({"line": number, "error": error_message(error)}), False
             out.write(written)
             out.flush()
             failed = failed or not ok

@@ -1,6 +1,12 @@
-"""The errors the core raises; `cli.py` turns them into a message and an exit code."""
+"""The errors the core raises; the CLI and the Python API each say them in their own words.
+
+A message names a parameter as a `Param`; the Python API spells it as the keyword
+(`hidden`), the CLI as its option (`--hidden`). Everything else in the message is the same.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class RnnProbeError(Exception):
@@ -9,10 +15,26 @@ class RnnProbeError(Exception):
     exit_code = 1
 
 
-class InputError(RnnProbeError):
+class Param(str):
+    """The name of a parameter inside an error message (`hidden`, `merge_mode`)."""
+
+
+# How the Python API spells a parameter where the plain keyword would read badly.
+API_NAMES: Mapping[str, str] = {"bidirectional": "bidirectional=True"}
+
+
+class InputError(RnnProbeError, ValueError):
     """Bad input from the user (words, options, stdin): a usage error, exit code 2."""
 
     exit_code = 2
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+        super().__init__(self.message(API_NAMES))
+
+    def message(self, names: Mapping[str, str]) -> str:
+        """The message with each parameter spelled as `names` says (else as itself)."""
+        return "".join(names.get(p, p) if isinstance(p, Param) else p for p in self.parts)
 
 
 def click_message(error: Exception) -> str | None:

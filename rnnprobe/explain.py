@@ -5,27 +5,21 @@ Text only, from the spec and the shapes the tensors carry: nothing is recomputed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rnnprobe.result import Cell, ProbeResult, ProbeSpec, Tensor
-
-GATE_NAMES = {
-    Cell.simple: "",
-    Cell.lstm: "4 gates (i, f, c, o) x ",
-    Cell.gru: "3 gates (z, r, h) x ",
-}
+from rnnprobe.result import ProbeSpec, Tensor
 
 
-def _input_name(tensor: Tensor) -> str:
-    return "vocab" if tensor.dims[0] == "vocab" else "input"
+def _gates(spec: ProbeSpec) -> str:
+    """`4 gates (i, f, c, o) x ` for an LSTM, nothing for a simple cell."""
+    names = spec.cell.gate_names
+    return f"{len(names)} gates ({', '.join(names)}) x " if names else ""
 
 
 def weight_note(spec: ProbeSpec, tensor: Tensor) -> str:
     """e.g. `vocab x 4 gates (i, f, c, o) x hidden` for an LSTM kernel."""
-    gates = GATE_NAMES[spec.cell]
+    gates = _gates(spec)
     short = tensor.name.rpartition("/")[2]
     if short == "kernel":
-        return f"{_input_name(tensor)} x {gates}hidden: input to every gate"
+        return f"{tensor.dims[0]} x {gates}hidden: input to every gate"
     if short == "recurrent_kernel":
         return f"hidden x {gates}hidden: h(t-1) to every gate"
     if tensor.array.ndim == 2:
@@ -49,33 +43,3 @@ def tensor_note(spec: ProbeSpec, tensor: Tensor) -> str:
     backward = name.startswith("backward")
     where = "after reading the word backwards" if backward else "after the word's last real step"
     return f"{kind} {where}"
-
-
-@dataclass(frozen=True)
-class LayerParams:
-    """One recurrent layer's parameter count and the formula that gives it."""
-
-    layer: int
-    formula: str
-    count: int
-
-
-def layer_params(result: ProbeResult) -> list[LayerParams]:
-    """Per layer: e.g. `4 x (vocab 4 + hidden 2 + 1) x hidden 2 = 56`."""
-    spec = result.spec
-    gates, bias_rows = spec.cell.gates, spec.cell.bias_rows
-    directions = 2 if spec.bidirectional else 1
-    stacked = len(spec.hidden) > 1
-    found = []
-    for number in range(1, len(spec.hidden) + 1):
-        prefix = f"{number}/" if stacked else ""
-        prefix += "forward/" if spec.bidirectional else ""
-        kernel = next(w for w in result.weights if w.name == prefix + "kernel")
-        size, units = kernel.shape[0], kernel.shape[1] // gates
-        body = f"({_input_name(kernel)} {size} + hidden {units} + {bias_rows}) x hidden {units}"
-        formula = (f"{gates} x " if gates > 1 else "") + body
-        if directions == 2:
-            formula = f"2 directions x {formula}"
-        count = directions * gates * (size + units + bias_rows) * units
-        found.append(LayerParams(number, formula, count))
-    return found

@@ -7,7 +7,7 @@ the same float32 (`0.32261637`), without a Python loop over the values.
 from __future__ import annotations
 
 import sys
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import orjson
@@ -87,8 +87,7 @@ def dumps(body: dict[str, Any]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
-def write(body: dict[str, Any], stream: BinaryIO | None = None) -> None:
-    """Write one JSON object and a newline as bytes, never through rich."""
-    out = stream if stream is not None else sys.stdout.buffer
-    out.write(dumps(body))
-    out.flush()
+def write(body: dict[str, Any]) -> None:
+    """Write one JSON object and a newline as bytes to stdout, never through rich."""
+    sys.stdout.buffer.write(dumps(body))
+    sys.stdout.buffer.flush()

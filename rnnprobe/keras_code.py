@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from rnnprobe import __version__
-from rnnprobe.result import Batch, ProbeSpec, Style
-
-KERAS_LAYER = {"simple": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
-KERAS_CELL = {"simple": "SimpleRNNCell", "lstm": "LSTMCell", "gru": "GRUCell"}
+from rnnprobe.result import Batch, Layer, ProbeSpec, Style
 
 
 def identifier(state_name: str) -> str:
@@ -15,10 +12,8 @@ def identifier(state_name: str) -> str:
     return f"{name}_{layer}" if layer else name
 
 
-def _returns(spec: ProbeSpec, *, last: bool) -> str:
-    flags = []
-    if spec.return_sequences or not last:
-        flags.append("return_sequences=True")
+def _returns(spec: ProbeSpec, layer: Layer) -> str:
+    flags = ["return_sequences=True"] if layer.return_sequences else []
     if spec.return_state:
         flags.append("return_state=True")
     return "".join(", " + f for f in flags)
@@ -38,45 +33,45 @@ def one_rnn(spec: ProbeSpec) -> bool:
 
 def layer_lines(spec: ProbeSpec) -> list[str]:
     """`rnn = layers....` for one layer, `rnn_1 = ...`, `rnn_2 = ...` for a stack of layers."""
-    cell, layer = KERAS_CELL[spec.cell.value], KERAS_LAYER[spec.cell.value]
+    cell, keras_layer = spec.cell.keras_cell, spec.cell.keras_layer
+    planned = spec.layers(0)
     if one_rnn(spec):
+        returns = _returns(spec, planned[-1])
         if spec.style is Style.cell:
-            cells = [f"layers.{cell}({n})" for n in spec.hidden]
+            cells = [f"layers.{cell}({layer.units})" for layer in planned]
             inner = cells[0] if len(cells) == 1 else "[" + ", ".join(cells) + "]"
-            return [f"rnn = {_wrap(spec, f'layers.RNN({inner}{_returns(spec, last=True)})')}"]
-        inner = f"layers.{layer}({spec.hidden[0]}{_returns(spec, last=True)})"
-        return [f"rnn = {_wrap(spec, inner)}"]
+            return [f"rnn = {_wrap(spec, f'layers.RNN({inner}{returns})')}"]
+        return [f"rnn = {_wrap(spec, f'layers.{keras_layer}({planned[0].units}{returns})')}"]
     lines = []
-    for number, units in enumerate(spec.hidden, start=1):
-        returns = _returns(spec, last=number == len(spec.hidden))
+    for layer in planned:
+        returns = _returns(spec, layer)
         if spec.style is Style.cell:
-            inner = f"layers.RNN(layers.{cell}({units}){returns})"
+            inner = f"layers.RNN(layers.{cell}({layer.units}){returns})"
         else:
-            inner = f"layers.{layer}({units}{returns})"
-        lines.append(f"rnn_{number} = {_wrap(spec, inner)}")
+            inner = f"layers.{keras_layer}({layer.units}{returns})"
+        lines.append(f"rnn_{layer.number} = {_wrap(spec, inner)}")
     return lines
 
 
 def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
     """The calls with the unpacking that matches what Keras returns."""
     mask = ", mask=mask" if masked else ""
-    names = [identifier(n) for n in spec.state_names]
-    layers_count = len(spec.hidden)
+    planned = spec.layers(0)
+    per_layer = [
+        [identifier(n) for n in layer.all_state_names] if spec.return_state else []
+        for layer in planned
+    ]
     if one_rnn(spec):
-        if layers_count > 1 and names:  # StackedRNNCells: one list of states per cell
-            per = len(names) // layers_count
-            groups = [names[i * per : (i + 1) * per] for i in range(layers_count)]
-            targets = ["outputs", *("[" + ", ".join(g) + "]" for g in groups)]
+        if len(planned) > 1 and spec.return_state:  # StackedRNNCells: a list of states per cell
+            targets = ["outputs", *("[" + ", ".join(names) + "]" for names in per_layer)]
         else:
-            targets = ["outputs", *names]
+            targets = ["outputs", *per_layer[0]]
         return [f"{', '.join(targets)} = rnn(x_data{mask})"]
-    per = len(names) // layers_count
     lines = []
     source = "x_data"
-    for number in range(1, layers_count + 1):
-        out = "outputs" if number == layers_count else f"outputs_{number}"
-        targets = [out, *names[(number - 1) * per : number * per]]
-        lines.append(f"{', '.join(targets)} = rnn_{number}({source}{mask})")
+    for layer, names in zip(planned, per_layer, strict=True):
+        out = "outputs" if layer.number == len(planned) else f"outputs_{layer.number}"
+        lines.append(f"{', '.join([out, *names])} = rnn_{layer.number}({source}{mask})")
         source = out
     return lines
 

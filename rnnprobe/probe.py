@@ -6,6 +6,7 @@ This is the only module that imports TensorFlow, and it does so lazily (`load_ke
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import secrets
@@ -19,19 +20,17 @@ import numpy as np
 
 from rnnprobe import progress
 from rnnprobe.budget import FLOAT_BYTES, ensure_fits, human
-from rnnprobe.keras_code import KERAS_CELL, KERAS_LAYER
+from rnnprobe.errors import Param
 from rnnprobe.result import (
+    WEIGHT_NAMES,
     Batch,
-    Cell,
     CompareResult,
-    MergeMode,
+    Layer,
     ProbeResult,
     ProbeSpec,
     Style,
     Tensor,
 )
-
-MAX_SEED = 2**32 - 1
 
 _keras: Any = None
 _load_lock = threading.Lock()
@@ -84,52 +83,38 @@ def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[
     Weights count four times (the orthogonal initializer works on copies), tensors three
     times (the recurrent loop keeps every step, and results are copied once to numpy).
     """
-    gates = spec.cell.gates
-    directions = 2 if spec.bidirectional else 1
     weights = 0
     largest = (0, "")
-    width = vocab
-    for units in spec.hidden:
-        kernel, recurrent = width * gates * units, units * gates * units
-        bias = gates * units * spec.cell.bias_rows
-        weights += directions * (kernel + recurrent + bias)
-        largest = max(
-            largest,
-            (recurrent, f"recurrent_kernel {(units, gates * units)}"),
-            (kernel, f"kernel {(width, gates * units)}"),
-        )
-        concat = spec.bidirectional and spec.merge_mode is MergeMode.concat
-        width = units * (2 if concat else 1)
+    for layer in spec.layers(vocab):
+        for name in ("recurrent_kernel", "kernel"):
+            shape = layer.weight_shape(name)
+            largest = max(largest, (shape[0] * shape[1], f"{name} {shape}"))
+        sizes = [math.prod(layer.weight_shape(name)) for name in WEIGHT_NAMES]
+        weights += len(layer.directions) * sum(sizes)
+    directions = 2 if spec.bidirectional else 1
     tensors = batch * time * vocab + sum(batch * time * n * directions for n in spec.hidden)
     total = FLOAT_BYTES * (4 * weights + 3 * tensors)
     return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
 
 
 def check_memory(spec: ProbeSpec, batch: int, time: int, vocab: int) -> None:
-    """Refuse, as a usage error, a probe that would not fit in memory."""
+    """Refuse, as a usage error naming the hidden sizes, a probe that would not fit."""
     total, detail = estimate_bytes(spec, batch, time, vocab)
-    ensure_fits(total, "this probe", detail)
-
-
-# The Keras class names come from keras_code, so the code shown is the code that runs.
-def _cell(layers: Any, cell: Cell, units: int) -> Any:
-    return getattr(layers, KERAS_CELL[cell.value])(units)
-
-
-def _layer(layers: Any, cell: Cell, units: int, **returns: bool) -> Any:
-    return getattr(layers, KERAS_LAYER[cell.value])(units, **returns)
+    sizes = ",".join(map(str, spec.hidden))
+    ensure_fits(total, Param("hidden"), f" {sizes}: this probe", detail=detail)
 
 
 def build(layers: Any, spec: ProbeSpec) -> list[Any]:
-    """The recurrent layers of the probe, in the order they are called.
+    """The Keras layers of the probe, in the order they are called.
 
-    Cell style without `--bidirectional` is one `layers.RNN` over one cell or a stack of
+    Cell style without bidirectional is one `layers.RNN` over one cell or a stack of
     cells. Otherwise each layer of a stack is its own layer (the cell style wraps each
-    cell in `layers.RNN`), and `--bidirectional` wraps each layer, so that a second layer
+    cell in `layers.RNN`), and bidirectional wraps each layer, so that a second layer
     sees both directions of the first in both styles.
     """
+    planned = spec.layers(0)
     if spec.style is Style.cell and not spec.bidirectional:
-        cells = [_cell(layers, spec.cell, n) for n in spec.hidden]
+        cells = [getattr(layers, spec.cell.keras_cell)(layer.units) for layer in planned]
         return [
             layers.RNN(
                 cells if len(cells) > 1 else cells[0],
@@ -138,18 +123,18 @@ def build(layers: Any, spec: ProbeSpec) -> list[Any]:
             )
         ]
     built = []
-    for number, units in enumerate(spec.hidden, start=1):
+    for layer in planned:
         returns = {
-            "return_sequences": spec.return_sequences if number == len(spec.hidden) else True,
+            "return_sequences": layer.return_sequences,
             "return_state": spec.return_state,
         }
         if spec.style is Style.cell:
-            layer = layers.RNN(_cell(layers, spec.cell, units), **returns)
+            keras_layer = layers.RNN(getattr(layers, spec.cell.keras_cell)(layer.units), **returns)
         else:
-            layer = _layer(layers, spec.cell, units, **returns)
+            keras_layer = getattr(layers, spec.cell.keras_layer)(layer.units, **returns)
         if spec.bidirectional:
-            layer = layers.Bidirectional(layer, merge_mode=spec.merge_mode.value)
-        built.append(layer)
+            keras_layer = layers.Bidirectional(keras_layer, merge_mode=spec.merge_mode.value)
+        built.append(keras_layer)
     return built
 
 
@@ -159,56 +144,47 @@ def _flatten(nested: Any) -> list[Any]:
     return [nested]
 
 
-def _cells(layers: Any, built: list[Any]) -> list[tuple[int, str, Any]]:
-    """(layer number, direction, cell) for every cell, in the order Keras built them."""
+def _keras_cells(layers: Any, built: list[Any]) -> list[Any]:
+    """Every Keras cell, in the order of the layers and directions of `ProbeSpec.layers`."""
     found = []
-    for number, layer in enumerate(built, start=1):
-        if isinstance(layer, layers.Bidirectional):
-            found.append((number, "forward", layer.forward_layer.cell))
-            found.append((number, "backward", layer.backward_layer.cell))
-        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: one layer number per cell
-            found.extend((i, "", c) for i, c in enumerate(layer.cell.cells, start=1))
+    for keras_layer in built:
+        if isinstance(keras_layer, layers.Bidirectional):
+            found += [keras_layer.forward_layer.cell, keras_layer.backward_layer.cell]
+        elif hasattr(keras_layer.cell, "cells"):  # StackedRNNCells: one cell per layer
+            found += list(keras_layer.cell.cells)
         else:
-            found.append((number, "", layer.cell))
+            found.append(keras_layer.cell)
     return found
 
 
-def _weight_dims(spec: ProbeSpec, name: str, ndim: int, layer_number: int) -> tuple[str, ...]:
-    gates = spec.cell.gates
-    columns = "hidden" if gates == 1 else f"{gates}*hidden"
-    if name == "kernel":
-        return ("vocab" if layer_number == 1 else "input", columns)
-    if name == "recurrent_kernel":
-        return ("hidden", columns)
-    return ("input/recurrent", columns) if ndim == 2 else (columns,)
-
-
-def _named_variables(layers: Any, spec: ProbeSpec, built: list[Any]) -> list[tuple[str, Any, int]]:
-    """(name, Keras variable, layer number) for every weight, in the order Keras built them."""
-    stacked = len(spec.hidden) > 1
+def _named_variables(
+    layers: Any, planned: tuple[Layer, ...], built: list[Any]
+) -> list[tuple[str, Any, Layer]]:
+    """(name, Keras variable, layer) for every weight, in the order Keras built them."""
+    places = [(layer, d) for layer in planned for d in layer.directions]
+    cells = _keras_cells(layers, built)
+    if len(cells) != len(places):
+        raise AssertionError(f"Keras built {len(cells)} cells, expected {len(places)}")
     found = []
-    for number, direction, cell in _cells(layers, built):
-        for variable in cell.weights:
-            short = variable.name.split("/")[-1]
-            name = "/".join(p for p in (str(number) if stacked else "", direction, short) if p)
-            found.append((name, variable, number))
+    for (layer, direction), cell in zip(places, cells, strict=True):
+        by_name = {variable.name.split("/")[-1]: variable for variable in cell.weights}
+        for name in WEIGHT_NAMES:
+            found.append((layer.prefix(direction) + name, by_name[name], layer))
     return found
 
 
-def _collect_weights(layers: Any, spec: ProbeSpec, built: list[Any]) -> tuple[Tensor, ...]:
+def _collect_weights(named: list[tuple[str, Any, Layer]]) -> tuple[Tensor, ...]:
     weights = []
-    for name, variable, number in _named_variables(layers, spec, built):
+    for name, variable, layer in named:
         array = np.asarray(variable.numpy(), dtype=np.float32)
-        short = name.rpartition("/")[2]
-        weights.append(Tensor(name, _weight_dims(spec, short, array.ndim, number), array))
+        weights.append(Tensor(name, layer.weight_dims(name.rpartition("/")[2]), array))
     return tuple(weights)
 
 
-def _assign_weights(layers: Any, spec: ProbeSpec, built: list[Any], source: tuple[Tensor, ...]):
-    targets = _named_variables(layers, spec, built)
-    if [name for name, _, _ in targets] != [w.name for w in source]:
+def _assign_weights(named: list[tuple[str, Any, Layer]], source: tuple[Tensor, ...]) -> None:
+    if [name for name, _, _ in named] != [w.name for w in source]:
         raise AssertionError("the two styles do not have the same weights")
-    for (_, variable, _), weight in zip(targets, source, strict=True):
+    for (_, variable, _), weight in zip(named, source, strict=True):
         variable.assign(weight.array)
 
 
@@ -250,20 +226,21 @@ def run_probe(
     """
     keras = load_keras()
     layers = keras.layers
+    planned = spec.layers(len(batch.vocab))
     with _build_lock:
         seed_keras(seed)
         built = build(layers, spec)
         flow, returned_states = _call(built, spec, batch)
+        named = _named_variables(layers, planned, built)
         if weights_from is not None:
-            _assign_weights(layers, spec, built, weights_from.weights)
+            _assign_weights(named, weights_from.weights)
             flow, returned_states = _call(built, spec, batch)
-        weights = _collect_weights(layers, spec, built)
+        weights = _collect_weights(named)
     names = spec.state_names
     if len(names) != len(returned_states):
         raise AssertionError(f"Keras returned {len(returned_states)} states, expected {names}")
-    concat = spec.bidirectional and spec.merge_mode is MergeMode.concat
-    hidden_axis = "2*hidden" if concat else "hidden"
-    out_dims = ("batch", "time", hidden_axis) if spec.return_sequences else ("batch", hidden_axis)
+    axis = spec.output_axis
+    out_dims = ("batch", "time", axis) if spec.return_sequences else ("batch", axis)
     return ProbeResult(
         batch=batch,
         spec=spec,

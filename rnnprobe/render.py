@@ -1,12 +1,19 @@
-"""Rich tables for results. Nothing is computed here: shapes come from each Tensor."""
+"""Rich views of results. Nothing is computed here: shapes come from each Tensor.
+
+Each `*_view` function returns one renderable (a `Group` of lines and tables); the CLI
+prints it with `show`, an export records it, and a notebook displays it.
+"""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +25,26 @@ from rnnprobe.vocab import show_char
 
 SHOWN_WORDS = 8  # per-word tables shown before the rest is summarised (--all shows all)
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
+BLANK = Text("")
+
+
+class OneLine:
+    """A line that is never wrapped or cut (code, a verdict): a terminal wraps it if it must."""
+
+    def __init__(self, text: Text) -> None:
+        text.no_wrap, text.overflow = True, "ignore"
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, 1)  # it needs no width: it is never wrapped
+
+
+def show(console: Console, view: RenderableType) -> None:
+    """Print a view. Not cropped, so that code lines stay whole on a narrow terminal."""
+    console.print(view, crop=False)
 
 
 def export_format(path: Path) -> str:
@@ -31,8 +58,10 @@ def export_format(path: Path) -> str:
     return found
 
 
-def export(console: Console, path: Path, kind: str) -> None:
-    """Write what a recording console printed to `path` as SVG, HTML or plain text."""
+def export(view: RenderableType, path: Path, kind: str, width: int) -> None:
+    """Write a view to `path` as SVG, HTML or plain text, rendered `width` columns wide."""
+    console = Console(record=True, file=io.StringIO(), width=width)
+    show(console, view)
     try:
         if kind == "svg":
             console.save_svg(str(path), title="rnnprobe")
@@ -52,17 +81,16 @@ def _shown_words(batch: Batch, all_words: bool) -> range:
     return range(SHOWN_WORDS)
 
 
-def _more_note(console: Console, batch: Batch, shown: range) -> None:
+def _more_note(batch: Batch, shown: range) -> list[RenderableType]:
     hidden = len(batch.words) - len(shown)
-    if hidden:
-        console.print()
-        console.print(
-            Text(
-                f"... {hidden:,} more word{'s' if hidden != 1 else ''} "
-                "(use --all to show every word, or --json)",
-                style="dim",
-            )
-        )
+    if not hidden:
+        return []
+    note = Text(
+        f"... {hidden:,} more word{'s' if hidden != 1 else ''} "
+        "(use --all to show every word, or --json)",
+        style="dim",
+    )
+    return [BLANK, note]
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -139,14 +167,14 @@ def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
     return _titled(title, table)
 
 
-def render_vocab(console: Console, batch: Batch, *, all_words: bool = False) -> None:
-    console.print(_vocab_line(batch))
-    console.print(_shapes_table([batch.x_data]))
+def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
+    """`vocab`: the vocabulary, the shape of x_data, and a one-hot table per word."""
+    parts: list[RenderableType] = [_vocab_line(batch), _shapes_table([batch.x_data])]
     shown = _shown_words(batch, all_words)
     for index in shown:
-        console.print()
-        console.print(_word_table(batch, index, None))
-    _more_note(console, batch, shown)
+        parts += [BLANK, _word_table(batch, index, None)]
+    parts += _more_note(batch, shown)
+    return Group(*parts)
 
 
 def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
@@ -159,39 +187,39 @@ def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
         table.add_column(str(column), justify="right")
     by_char = tensor.dims[0] == "vocab"
     for row_index, row in enumerate(matrix):
-        label = show_char(vocab[row_index]) if by_char else str(row_index)
         if tensor.array.ndim == 1:
             label = "-"
+        else:
+            label = show_char(vocab[row_index]) if by_char else str(row_index)
         table.add_row(label, *(_number(float(v)) for v in row))
     return _titled(title, table)
 
 
-def _code(console: Console, lines: Sequence[str]) -> None:
-    for line in lines:
-        console.print(Text(line, style="bold"), soft_wrap=True)
+def _code(lines: Sequence[str]) -> list[RenderableType]:
+    return [OneLine(Text(line, style="bold")) for line in lines]
 
 
-def _check_line(check: CheckResult) -> Text:
+def _check_line(check: CheckResult) -> OneLine:
     verdict = Text("✓ check ok" if check.ok else "✗ check FAILED", style="bold")
     verdict.stylize("green" if check.ok else "red")
     verdict.append(
         f": numpy re-computation vs Keras, max |diff| = {check.max_abs_diff:.3g} "
         f"(tolerance {TOLERANCE:g})"
     )
-    return verdict
+    return OneLine(verdict)
 
 
-def _header(console: Console, result: ProbeResult) -> None:
-    batch = result.batch
-    _code(console, keras_code.layer_lines(result.spec))
-    console.print(Text(f"seed {result.seed}", style="dim"))
-    console.print(_vocab_line(batch))
+def _header(result: ProbeResult) -> list[RenderableType]:
+    return [
+        *_code(keras_code.layer_lines(result.spec)),
+        Text(f"seed {result.seed}", style="dim"),
+        _vocab_line(result.batch),
+    ]
 
 
-def render_shapes(console: Console, result: ProbeResult) -> None:
+def shapes_view(result: ProbeResult) -> Group:
     """`run --shapes`: every tensor's shape, axes, parameters and origin; no values."""
     spec, batch = result.spec, result.batch
-    _header(console, result)
     table = Table(show_edge=False)
     for heading in ("tensor", "shape", "axes", "params"):
         table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
@@ -205,18 +233,25 @@ def render_shapes(console: Console, result: ProbeResult) -> None:
         size = f"{weight.array.size:,}"
         table.add_row(weight.name, shape_text(weight.shape), " x ".join(weight.dims), size)
         notes.add_row(weight.name, explain.weight_note(spec, weight))
-    console.print(table)
-    console.print(Text("where the numbers come from:", style="dim"))
-    console.print(notes)
-    for layer in explain.layer_params(result):
-        console.print(f"layer {layer.layer}: {layer.formula} = {layer.count:,} parameters")
-    console.print(Text(f"total: {result.params:,} parameters", style="bold"))
-    _code(console, keras_code.call_lines(spec, masked=batch.padded))
+    parts: list[RenderableType] = [
+        *_header(result),
+        table,
+        Text("where the numbers come from:", style="dim"),
+        notes,
+    ]
+    # Plain strings: rich highlights their numbers, as it does for printed text.
+    parts += [
+        f"layer {layer.number}: {layer.formula} = {layer.params:,} parameters"
+        for layer in result.layers
+    ]
+    parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
+    parts += _code(keras_code.call_lines(spec, masked=batch.padded))
     if result.check is not None:
-        console.print(_check_line(result.check), soft_wrap=True)
+        parts.append(_check_line(result.check))
+    return Group(*parts)
 
 
-def render_compare(console: Console, result: CompareResult) -> None:
+def compare_view(result: CompareResult) -> Group:
     """`compare`: the two styles side by side, tensor by tensor."""
     table = Table(show_edge=False)
     table.add_column("tensor")
@@ -232,44 +267,46 @@ def render_compare(console: Console, result: CompareResult) -> None:
             shape_text(b.shape),
             Text(f"{diff:.3g}", style="green" if diff <= IDENTICAL_WITHIN else "bold red"),
         )
-    console.print(Text("cell style:", style="dim"))
-    _code(console, keras_code.layer_lines(cell.spec))
-    console.print(Text("layer style (weights copied from the cell style):", style="dim"))
-    _code(console, keras_code.layer_lines(layer.spec))
-    console.print(Text(f"seed {cell.seed}", style="dim"))
-    console.print(_vocab_line(cell.batch))
-    console.print(table)
     if result.identical:
-        console.print(Text(f"✓ identical (within {IDENTICAL_WITHIN:g})", style="bold green"))
+        verdict = Text(f"✓ identical (within {IDENTICAL_WITHIN:g})", style="bold green")
     else:
-        console.print(Text(f"✗ different (beyond {IDENTICAL_WITHIN:g})", style="bold red"))
+        verdict = Text(f"✗ different (beyond {IDENTICAL_WITHIN:g})", style="bold red")
+    return Group(
+        Text("cell style:", style="dim"),
+        *_code(keras_code.layer_lines(cell.spec)),
+        Text("layer style (weights copied from the cell style):", style="dim"),
+        *_code(keras_code.layer_lines(layer.spec)),
+        Text(f"seed {cell.seed}", style="dim"),
+        _vocab_line(cell.batch),
+        table,
+        verdict,
+    )
 
 
-def render_run(
-    console: Console, result: ProbeResult, *, weights: bool, all_words: bool = False
-) -> None:
+def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = False) -> Group:
+    """`run`: the code, the shapes, and per word its one-hot rows, outputs and states."""
     spec, batch = result.spec, result.batch
-    _header(console, result)
-    console.print(_shapes_table([batch.x_data, result.outputs, *result.states]))
-    _code(console, keras_code.call_lines(spec, masked=batch.padded))
+    parts: list[Any] = [
+        *_header(result),
+        _shapes_table([batch.x_data, result.outputs, *result.states]),
+        *_code(keras_code.call_lines(spec, masked=batch.padded)),
+    ]
     if not result.states:
-        console.print(Text("no states: return_state is off", style="dim"))
+        parts.append(Text("no states: return_state is off", style="dim"))
     sequences = result.outputs.array.ndim == 3
     shown = _shown_words(batch, all_words)
     for index in shown:
-        console.print()
-        parts: list[Group | Text] = [
+        word: list[RenderableType] = [
             _word_table(batch, index, result.outputs.array if sequences else None)
         ]
         if not sequences:
-            parts.append(_vector("outputs", result.outputs.array[index]))
-        parts.extend(_vector(s.name, s.array[index]) for s in result.states)
-        console.print(Group(*parts))
-    _more_note(console, batch, shown)
+            word.append(_vector("outputs", result.outputs.array[index]))
+        word.extend(_vector(s.name, s.array[index]) for s in result.states)
+        parts += [BLANK, Group(*word)]
+    parts += _more_note(batch, shown)
     if weights:
         for tensor in result.weights:
-            console.print()
-            console.print(_weight_table(tensor, batch.vocab))
+            parts += [BLANK, _weight_table(tensor, batch.vocab)]
     if result.check is not None:
-        console.print()
-        console.print(_check_line(result.check), soft_wrap=True)
+        parts += [BLANK, _check_line(result.check)]
+    return Group(*parts)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rnnprobe.budget import FLOAT_BYTES, ensure_fits
-from rnnprobe.errors import InputError
+from rnnprobe.errors import InputError, Param
 from rnnprobe.result import Batch, Tensor
 
 
@@ -32,7 +32,7 @@ def words_from_text(text: str) -> list[str]:
 def check_words(words: Sequence[str]) -> None:
     """Refuse an empty batch, an empty word, or text that is not valid Unicode."""
     if not words:
-        raise InputError("no words given: type one or more words, or - to read them from stdin")
+        raise InputError("no words given: give one or more words")
     for number, word in enumerate(words, start=1):
         if not word:
             raise InputError(f"word {number} is empty: every word needs at least one character")
@@ -56,10 +56,14 @@ def vocabulary(words: Sequence[str], explicit: str | None = None) -> tuple[str, 
     if explicit is None:
         return tuple(chr(c) for c in distinct[np.argsort(first_seen, kind="stable")])
     if not explicit:
-        raise InputError("--vocab is empty: give the characters of the vocabulary in order")
+        raise InputError(
+            Param("vocab"), " is empty: give the characters of the vocabulary in order"
+        )
     repeated = [c for c, n in Counter(explicit).items() if n > 1]
     if repeated:
-        raise InputError(f"--vocab repeats {_show_chars(repeated)}: each character may appear once")
+        raise InputError(
+            Param("vocab"), f" repeats {_show_chars(repeated)}: each character may appear once"
+        )
     given = _code_points([explicit])
     missing = np.setdiff1d(distinct, given)
     if missing.size:
@@ -67,8 +71,9 @@ def vocabulary(words: Sequence[str], explicit: str | None = None) -> tuple[str, 
         in_order = distinct[np.argsort(first_seen, kind="stable")].tolist()
         absent = [chr(c) for c in in_order if c in missing_set]
         raise InputError(
-            f"--vocab {explicit!r} lacks {_show_chars(absent)}, used by the words: "
-            "add them to --vocab"
+            Param("vocab"),
+            f" {explicit!r} lacks {_show_chars(absent)}, used by the words: add them to ",
+            Param("vocab"),
         )
     return tuple(explicit)
 

@@ -35,9 +35,11 @@ class Cli:
     def json(self, *args: str, input: str | None = None) -> dict[str, Any]:
         return json.loads(self.ok(*args, "--json", input=input).stdout)
 
-    def usage_error(self, *args: str, input: str | None = None) -> str:
+    def usage_error(
+        self, *args: str, input: str | None = None, env: dict[str, str] | None = None
+    ) -> str:
         """Exit 2, nothing on stdout, one line on stderr, no traceback: that line."""
-        result = self(*args, input=input)
+        result = self(*args, input=input, env=env)
         assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
         assert result.stdout == ""
         assert "Traceback" not in result.stderr

@@ -31,14 +31,36 @@ def test_bad_input_is_one_line_and_exit_2(cli, args, stdin, needle):
     assert "error" in line
 
 
+# The memory available is lowered for these tests, so that they hold on any machine.
+SMALL_MACHINE = {"RNNPROBE_MEMORY_LIMIT": "4GB"}
+
+
 def test_a_probe_too_big_for_memory_is_refused_with_the_estimate(cli):
-    line = cli.usage_error("run", "hello", "--hidden", "200000")
-    assert "recurrent_kernel (200000, 200000) alone is 160.0 GB" in line
-    assert "more than the" in line
+    line = cli.usage_error("run", "hello", "--hidden", "100000", env=SMALL_MACHINE)
+    assert line.startswith("rnnprobe: error: --hidden 100000: this probe needs about ")
+    assert "recurrent_kernel (100000, 100000) alone is 40.0 GB" in line
+    assert line.endswith("more than the 4.0 GB available")
+
+
+def test_the_memory_limit_only_lowers_what_is_available(cli):
+    obj = cli.json("run", "hello", "--hidden", "3", "--seed", "1")
+    assert obj["outputs"]["shape"] == [1, 5, 3]
+    line = cli.usage_error("run", "hello", "--hidden", "3", env={"RNNPROBE_MEMORY_LIMIT": "100B"})
+    assert "more than the 100 bytes available" in line
+    high = {"RNNPROBE_MEMORY_LIMIT": "1000PB"}  # above this machine's memory: no effect
+    assert "more than the" in cli.usage_error("run", "hello", "--hidden", "200000", env=high)
+
+
+def test_an_absurd_hidden_size_gets_one_short_line(cli):
+    line = cli.usage_error("run", "hello", "--hidden", "99999999999999999999")
+    assert line.startswith("rnnprobe: error: --hidden 99999999999999999999: this probe needs ")
+    assert "more than 1 PB of memory" in line
+    assert len(line) < 140
+    assert "00000000000000000000000" not in line.replace("99999999999999999999", "")
 
 
 def test_an_x_data_too_big_for_memory_is_refused_before_allocation(cli):
     # 400 distinct characters x 400 words x 40000 steps of float32 = 25.6 GB
     words = [chr(0x4E00 + i) * (40000 if i == 0 else 1) for i in range(400)]
-    line = cli.usage_error("vocab", *words)
+    line = cli.usage_error("vocab", *words, env=SMALL_MACHINE)
     assert "x_data (400, 40000, 400) needs about 25.6 GB" in line

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -84,14 +82,31 @@ def test_a_pipe_closed_early_ends_quietly(fmt):
     assert child.returncode == 1  # the write hit the closed pipe and was silenced
 
 
+# The real entry point, with a pause at the moment TensorFlow would start to load: the
+# test interrupts the process exactly there, whatever the speed of the machine.
+INTERRUPTED = """
+import sys
+from rnnprobe import probe
+real = probe.load_keras
+def paused():
+    print("loading", flush=True)
+    sys.stdin.read()  # blocks until the test has sent SIGINT
+    return real()
+probe.load_keras = paused
+sys.argv = ["rnnprobe", *sys.argv[1:]]
+from rnnprobe.client import main
+main()
+"""
+
+
 def test_ctrl_c_exits_130_without_a_traceback():
     child = subprocess.Popen(
-        [sys.executable, "-m", "rnnprobe", "run", "hello"],
+        [sys.executable, "-c", INTERRUPTED, "run", "hello", "--no-server"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    time.sleep(2.0)  # inside the TensorFlow import
+    assert child.stdout.readline() == b"loading\n"
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err

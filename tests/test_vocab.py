@@ -64,7 +64,7 @@ def test_short_words_are_padded_at_the_end_with_zero_rows():
         (["ok", ""], None, "word 2 is empty"),
         (["hello"], "olh", "'e'"),
         (["hello"], "olhee", "repeats 'e'"),
-        (["hello"], "", "--vocab is empty"),
+        (["hello"], "", "^vocab is empty"),
         (["a\udc80"], None, "not valid text"),
     ],
 )

@@ -1,0 +1,161 @@
+"""One core function per command: plain values in, a result out.
+
+The CLI, the batch runner, the server and the Python API call these and only parse and
+print around them. Bad input raises `InputError` (a ValueError) naming the parameter.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import replace
+from enum import Enum
+from typing import Any, TypeVar
+
+from rnnprobe import check as numpy_check
+from rnnprobe import probe
+from rnnprobe.errors import InputError, Param
+from rnnprobe.result import Batch, Cell, CompareResult, MergeMode, ProbeResult, ProbeSpec, Style
+from rnnprobe.vocab import build_batch, vocabulary
+
+MAX_SEED = 2**32 - 1
+Choice = TypeVar("Choice", bound=Enum)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """`2` -> (2,), `4,2` -> (4, 2): units per recurrent layer, each at least 1."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not (part.isascii() and part.isdecimal()):
+            shown = repr(part) if part else "an empty size"
+            raise InputError(
+                Param("hidden"),
+                f" {text!r}: {shown} is not a whole number; give units per layer such as 2 or 4,2",
+            )
+        if int(part) < 1:
+            raise InputError(Param("hidden"), f" {text!r}: every layer needs at least 1 unit")
+        sizes.append(int(part))
+    return tuple(sizes)
+
+
+def hidden_sizes(hidden: int | str | Sequence[int]) -> tuple[int, ...]:
+    """Units per layer from an int, a sequence of ints, or text such as "4,2"."""
+    if isinstance(hidden, str):
+        return parse_hidden(hidden)
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        return parse_hidden(str(int(hidden)))
+    if isinstance(hidden, Sequence) and all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in hidden
+    ):
+        return parse_hidden(",".join(str(int(n)) for n in hidden))
+    raise InputError(
+        Param("hidden"), f" {hidden!r}: give units per layer as an int or a sequence of ints"
+    )
+
+
+def choice(kind: type[Choice], name: str, value: Any) -> Choice:
+    """An enum member from itself or its value, else the error Click gives for a bad choice."""
+    if isinstance(value, kind):
+        return value
+    for member in kind:
+        if value == member.value:
+            return member
+    allowed = ", ".join(repr(m.value) for m in kind)
+    raise InputError("Invalid value for '", Param(name), f"': {value!r} is not one of {allowed}.")
+
+
+def check_seed(seed: Any) -> int | None:
+    """None, or a whole number from 0 to 2**32 - 1."""
+    if seed is None:
+        return None
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        raise InputError("Invalid value for '", Param("seed"), f"': {seed!r} is not an int.")
+    if int(seed) < 0:
+        raise InputError(
+            "Invalid value for '", Param("seed"), "': Input should be greater than or equal to 0"
+        )
+    if int(seed) > MAX_SEED:
+        raise InputError(
+            "Invalid value for '",
+            Param("seed"),
+            f"': Input should be less than or equal to {MAX_SEED}",
+        )
+    return int(seed)
+
+
+def resolve_seed(seed: Any) -> int:
+    """The seed given (checked), or a new one drawn for a run that was given none."""
+    checked = check_seed(seed)
+    return probe.new_seed() if checked is None else checked
+
+
+def make_spec(
+    *,
+    hidden: int | str | Sequence[int] = 2,
+    style: Style | str = Style.layer,
+    cell: Cell | str = Cell.simple,
+    return_sequences: bool = True,
+    return_state: bool = True,
+    bidirectional: bool = False,
+    merge_mode: MergeMode | str | None = None,
+) -> ProbeSpec:
+    """The network to build, checked. A merge mode (None: concat) needs bidirectional."""
+    mode = None if merge_mode is None else choice(MergeMode, "merge_mode", merge_mode)
+    if mode is not None and not bidirectional:
+        raise InputError(Param("merge_mode"), " needs ", Param("bidirectional"))
+    return ProbeSpec(
+        style=choice(Style, "style", style),
+        cell=choice(Cell, "cell", cell),
+        hidden=hidden_sizes(hidden),
+        return_sequences=bool(return_sequences),
+        return_state=bool(return_state),
+        bidirectional=bool(bidirectional),
+        merge_mode=mode or MergeMode.concat,
+    )
+
+
+def make_batch(
+    words: Sequence[str], vocab: str | None = None, spec: ProbeSpec | None = None
+) -> Batch:
+    """The vocabulary and one-hot batch; with a spec, refused first if the probe won't fit."""
+    chars = vocabulary(words, vocab)
+    if spec is not None:
+        probe.check_memory(spec, len(words), max(map(len, words)), len(chars))
+    return build_batch(words, chars)
+
+
+def vocab(words: Sequence[str], vocab: str | None = None) -> Batch:
+    """`rnnprobe vocab`: the vocabulary and x_data, without a model."""
+    return make_batch(words, vocab)
+
+
+def run(
+    words: Sequence[str],
+    spec: ProbeSpec,
+    *,
+    vocab: str | None = None,
+    seed: int | None = None,
+    check: bool = False,
+    batch: Batch | None = None,
+) -> ProbeResult:
+    """`rnnprobe run`: build the RNN, seed it, call it on the words; `check` re-computes.
+
+    Without a seed one is drawn (and kept in the result). A `batch` already made from the
+    same words and vocab saves making it again.
+    """
+    seed = check_seed(seed)
+    batch = batch if batch is not None else make_batch(words, vocab, spec)
+    result = probe.run_probe(batch, spec, resolve_seed(seed))
+    if check:
+        result = replace(result, check=numpy_check.verify(result))
+    return result
+
+
+def compare(
+    words: Sequence[str], spec: ProbeSpec, *, vocab: str | None = None, seed: int | None = None
+) -> CompareResult:
+    """`rnnprobe compare`: both styles with the same weights, tensor by tensor."""
+    seed = check_seed(seed)
+    batch = make_batch(words, vocab, spec)
+    return probe.compare_styles(batch, spec, resolve_seed(seed))
