@@ -7,12 +7,21 @@ prints it with `show`, an export records it, and a notebook displays it.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import (
+    Console,
+    ConsoleOptions,
+    Group,
+    JustifyMethod,
+    RenderableType,
+    RenderResult,
+)
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +35,7 @@ from rnnprobe.vocab import show_char
 SHOWN_WORDS = 8  # per-word tables shown before the rest is summarised (--all shows all)
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
 BLANK = Text("")
+UNLIMITED = 1_000_000  # a width no table reaches: to measure a renderable unwrapped
 
 
 class OneLine:
@@ -42,25 +52,125 @@ class OneLine:
         return Measurement(1, 1)  # it needs no width: it is never wrapped
 
 
+@dataclass(frozen=True)
+class Column:
+    header: str
+    justify: JustifyMethod = "left"
+    style: str | None = None
+
+
+class BlockTable:
+    """A table whose data columns split into blocks that fit the width: numbers stay whole.
+
+    The key columns (a step, a character, a row label) head every block; a table that
+    fits is one block, exactly as a plain table would print.
+    """
+
+    def __init__(self, keys: Sequence[Column], data: Sequence[Column]) -> None:
+        self.keys, self.data = list(keys), list(data)
+        self.rows: list[tuple[list[RenderableType], str | None]] = []
+
+    def add_row(self, cells: Sequence[RenderableType], style: str | None = None) -> None:
+        self.rows.append((list(cells), style))
+
+    def table(self, columns: range) -> Table:
+        table = Table(show_edge=False)
+        chosen = [*range(len(self.keys)), *(len(self.keys) + c for c in columns)]
+        for column in (*self.keys, *(self.data[c] for c in columns)):
+            table.add_column(column.header, justify=column.justify, style=column.style)
+        for cells, style in self.rows:
+            table.add_row(*(cells[i] for i in chosen), style=style)
+        return table
+
+    def _width(self, console: Console, options: ConsoleOptions, columns: range) -> int:
+        wide = options.update_width(UNLIMITED)
+        return Measurement.get(console, wide, self.table(columns)).maximum
+
+    def _greedy(self, console: Console, options: ConsoleOptions, width: int) -> list[range]:
+        """Runs of data columns, each as many as fit in `width` (at least one)."""
+        total = len(self.data)
+        found, start = [], 0
+        while start < total:
+            low, high = 1, total - start  # the most columns from `start` that still fit
+            while low < high:
+                middle = (low + high + 1) // 2
+                if self._width(console, options, range(start, start + middle)) <= width:
+                    low = middle
+                else:
+                    high = middle - 1
+            found.append(range(start, start + low))
+            start += low
+        return found
+
+    def blocks(self, console: Console, options: ConsoleOptions) -> list[range]:
+        """As few blocks as fit in the width, their widths as even as can be."""
+        greedy = self._greedy(console, options, options.max_width)
+        low, high = 1, options.max_width  # the narrowest limit that needs no more blocks
+        while low < high:
+            middle = (low + high) // 2
+            if len(self._greedy(console, options, middle)) <= len(greedy):
+                high = middle
+            else:
+                low = middle + 1
+        return self._greedy(console, options, low) or [range(0)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        everything = range(len(self.data))
+        if self._width(console, options, everything) <= options.max_width:
+            yield self.table(everything)
+            return
+        for number, columns in enumerate(self.blocks(console, options)):
+            if number:
+                yield BLANK
+            yield self.table(columns)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        full = self._width(console, options, range(len(self.data)))
+        return Measurement(min(full, options.max_width), full)
+
+
+def natural_width(console: Console, view: RenderableType) -> int:
+    """How wide `view` is when nothing is wrapped or split: what an export is rendered at."""
+    return Measurement.get(console, console.options.update_width(UNLIMITED), view).maximum
+
+
 def show(console: Console, view: RenderableType) -> None:
     """Print a view. Not cropped, so that code lines stay whole on a narrow terminal."""
     console.print(view, crop=False)
 
 
 def export_format(path: Path) -> str:
-    """The export format a file name asks for, or a usage error naming the choices."""
+    """The export format a file name asks for, checked before any work is done.
+
+    A usage error names an unknown extension, or a place the file could not be written.
+    """
+    shown = str(path)
     found = EXPORT_FORMATS.get(path.suffix.lower())
     if found is None:
         raise InputError(
-            f"--export {str(path)!r}: unknown extension {path.suffix or '(none)'!r}; "
+            f"--export {shown!r}: unknown extension {path.suffix or '(none)'!r}; "
             "use .svg, .html or .txt"
         )
+    directory = path.parent
+    if not directory.exists():
+        raise InputError(f"--export {shown!r}: the directory {str(directory)!r} does not exist")
+    if not directory.is_dir():
+        raise InputError(f"--export {shown!r}: {str(directory)!r} is not a directory")
+    if path.is_dir():
+        raise InputError(f"--export {shown!r} is a directory: give a file name")
+    writable = path if path.exists() else directory
+    if not os.access(writable, os.W_OK):
+        raise InputError(f"--export {shown!r}: {str(writable)!r} is not writable")
     return found
 
 
 def export(view: RenderableType, path: Path, kind: str, width: int) -> None:
-    """Write a view to `path` as SVG, HTML or plain text, rendered `width` columns wide."""
+    """Write a view to `path` as SVG, HTML or plain text, wide enough for its widest table.
+
+    At least `width` columns (the terminal's), so that what fits there looks the same.
+    """
     console = Console(record=True, file=io.StringIO(), width=width)
+    console.width = max(width, natural_width(console, view))
     show(console, view)
     try:
         if kind == "svg":
@@ -121,14 +231,25 @@ def _vector(name: str, values: np.ndarray) -> Text:
     return line
 
 
-def _shapes_table(tensors: Sequence[Tensor]) -> Table:
+def _shapes_table(tensors: Sequence[tuple[Tensor, str]]) -> Table:
+    """Each tensor with its shape, its axes and its role (input, outputs, state)."""
     table = Table(show_edge=False)
     table.add_column("tensor")
     table.add_column("shape", justify="right")
     table.add_column("axes")
-    for tensor in tensors:
-        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims))
+    table.add_column("role")
+    for tensor, role in tensors:
+        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims), role)
     return table
+
+
+def _roles(result: ProbeResult) -> list[tuple[Tensor, str]]:
+    """What the call takes and returns: the lecture's `outputs, states = rnn(x_data)`."""
+    return [
+        (result.batch.x_data, "input"),
+        (result.outputs, "outputs"),
+        *((state, "state") for state in result.states),
+    ]
 
 
 def _vocab_line(batch: Batch) -> Text:
@@ -138,38 +259,29 @@ def _vocab_line(batch: Batch) -> Text:
     return line
 
 
-def _titled(title: Text, table: Table) -> Group:
-    """A title line above a table: a table title would wrap to the table's width."""
-    return Group(title, table)
-
-
 def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
     word, length = batch.words[index], batch.lengths[index]
     title = Text(f"word {index + 1}: ", style="bold")
     title.append(word)
     title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
-    table = Table(show_edge=False)
-    table.add_column("t", justify="right", style="dim")
-    table.add_column("char")
-    for char in batch.vocab:
-        table.add_column(show_char(char), justify="center")
+    data = [Column(show_char(char), justify="center") for char in batch.vocab]
     if outputs is not None:
-        for unit in range(outputs.shape[-1]):
-            table.add_column(f"out {unit}", justify="right")
+        data += [Column(f"out {unit}", justify="right") for unit in range(outputs.shape[-1])]
+    table = BlockTable([Column("t", justify="right", style="dim"), Column("char")], data)
     x_rows = batch.x_data.array[index]
     for step, x_row in enumerate(x_rows):
         real = step < length
         label = Text(show_char(word[step])) if real else Text("pad", style="dim italic")
-        cells: list[Text] = [Text(str(step)), label, *(_one_hot(v) for v in x_row)]
+        cells: list[RenderableType] = [Text(str(step)), label, *(_one_hot(v) for v in x_row)]
         if outputs is not None:
             cells.extend(_number(float(v)) for v in outputs[index, step])
-        table.add_row(*cells, style=None if real else "dim")
-    return _titled(title, table)
+        table.add_row(cells, style=None if real else "dim")
+    return Group(title, table)
 
 
 def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
     """`vocab`: the vocabulary, the shape of x_data, and a one-hot table per word."""
-    parts: list[RenderableType] = [_vocab_line(batch), _shapes_table([batch.x_data])]
+    parts: list[RenderableType] = [_vocab_line(batch), _shapes_table([(batch.x_data, "input")])]
     shown = _shown_words(batch, all_words)
     for index in shown:
         parts += [BLANK, _word_table(batch, index, None)]
@@ -180,19 +292,17 @@ def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
 def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
     title = Text(f"{tensor.name} {shape_text(tensor.shape)}", style="bold")
     title.append(f" = {' x '.join(tensor.dims)}", style="dim")
-    table = Table(show_edge=False)
     matrix = tensor.array.reshape(-1, tensor.shape[-1])
-    table.add_column("row", style="dim")
-    for column in range(matrix.shape[1]):
-        table.add_column(str(column), justify="right")
+    data = [Column(str(column), justify="right") for column in range(matrix.shape[1])]
+    table = BlockTable([Column("row", style="dim")], data)
     by_char = tensor.dims[0] == "vocab"
     for row_index, row in enumerate(matrix):
         if tensor.array.ndim == 1:
             label = "-"
         else:
             label = show_char(vocab[row_index]) if by_char else str(row_index)
-        table.add_row(label, *(_number(float(v)) for v in row))
-    return _titled(title, table)
+        table.add_row([Text(label), *(_number(float(v)) for v in row)])
+    return Group(title, table)
 
 
 def _code(lines: Sequence[str]) -> list[RenderableType]:
@@ -221,17 +331,18 @@ def shapes_view(result: ProbeResult) -> Group:
     """`run --shapes`: every tensor's shape, axes, parameters and origin; no values."""
     spec, batch = result.spec, result.batch
     table = Table(show_edge=False)
-    for heading in ("tensor", "shape", "axes", "params"):
+    for heading in ("tensor", "shape", "axes", "role", "params"):
         table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
     notes = Table.grid(padding=(0, 2))
     notes.add_column(style="bold")
     notes.add_column()
-    for tensor in (batch.x_data, result.outputs, *result.states):
-        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims), "")
+    for tensor, role in _roles(result):
+        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims), role, "")
         notes.add_row(tensor.name, explain.tensor_note(spec, tensor))
     for weight in result.weights:
         size = f"{weight.array.size:,}"
-        table.add_row(weight.name, shape_text(weight.shape), " x ".join(weight.dims), size)
+        dims = " x ".join(weight.dims)
+        table.add_row(weight.name, shape_text(weight.shape), dims, "weight", size)
         notes.add_row(weight.name, explain.weight_note(spec, weight))
     parts: list[RenderableType] = [
         *_header(result),
@@ -288,7 +399,7 @@ def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = Fa
     spec, batch = result.spec, result.batch
     parts: list[Any] = [
         *_header(result),
-        _shapes_table([batch.x_data, result.outputs, *result.states]),
+        _shapes_table(_roles(result)),
         *_code(keras_code.call_lines(spec, masked=batch.padded)),
     ]
     if not result.states:

@@ -132,6 +132,10 @@ def test_table_shows_shapes_with_axis_names_and_per_word_steps(cli):
     assert re.search(r"x_data\s+│\s+\(3, 5, 4\)\s+│ batch x time x vocab", out)
     assert re.search(r"outputs\s+│\s+\(3, 5, 2\)\s+│ batch x time x hidden", out)
     assert re.search(r"h\s+│\s+\(3, 2\)\s+│ batch x hidden", out)
+    assert re.search(r"tensor\s+┃\s+shape ┃ axes\s+┃ role", out)
+    assert re.search(r"x_data .*│ input\s*$", out, flags=re.M)
+    assert re.search(r"outputs .*│ outputs\s*$", out, flags=re.M)
+    assert re.search(r"^ h .*│ state\s*$", out, flags=re.M)
     assert "outputs, h = rnn(x_data)" in out
     assert "seed 1" in out
     for number, word in enumerate(LECTURE_WORDS, start=1):
@@ -171,3 +175,19 @@ def test_colour_on_a_terminal_and_not_with_no_color(cli):
     assert not COLOUR.search(plain.stdout)
     piped = cli.ok("run", "hello", "--seed", "1", env={"FORCE_COLOR": None, "NO_COLOR": None})
     assert "\x1b[" not in piped.stdout
+
+
+def test_the_returned_states_are_labelled_states(cli):
+    out = cli.ok("run", "hi", "--seed", "1", "--cell", "lstm", "--bidirectional").stdout
+    roles = dict(re.findall(r"^ (\S+)\s+│.*│ (input|outputs|state)\s*$", out, flags=re.M))
+    assert roles == {
+        "x_data": "input",
+        "outputs": "outputs",
+        "forward_h": "state",
+        "forward_c": "state",
+        "backward_h": "state",
+        "backward_c": "state",
+    }
+    shapes = cli.ok("run", "hi", "--seed", "1", "--shapes").stdout
+    assert re.search(r"^ h .*│ state\s+│\s*$", shapes, flags=re.M)
+    assert re.search(r"^ kernel .*│ weight\s+│\s+4\s*$", shapes, flags=re.M)

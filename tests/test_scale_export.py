@@ -84,12 +84,94 @@ def test_export_with_json_writes_tables_to_the_file_and_json_to_stdout(cli, tmp_
     assert "outputs, h = rnn(x_data)" in target.read_text(encoding="utf-8")
 
 
-def test_an_unwritable_export_path_is_a_clear_error(cli, tmp_path):
-    result = cli("run", "hello", "--seed", "1", "--export", str(tmp_path / "no" / "dir.svg"))
+@pytest.fixture
+def no_probe(monkeypatch):
+    """Any attempt to run a model fails the test: the error must come before that work."""
+    from rnnprobe import core
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the probe ran")
+
+    monkeypatch.setattr(core, "run", refuse)
+
+
+@pytest.mark.parametrize(
+    ("target", "needle"),
+    [
+        ("missing/probe.svg", "the directory '{tmp}/missing' does not exist"),
+        ("file.txt/probe.svg", "'{tmp}/file.txt' is not a directory"),
+        ("folder.svg", "'{tmp}/folder.svg' is a directory: give a file name"),
+    ],
+)
+def test_an_export_that_cannot_be_written_is_refused_before_any_work(
+    cli, tmp_path, no_probe, target, needle
+):
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "folder.svg").mkdir()
+    line = cli.usage_error("run", "hello", "--seed", "1", "--export", str(tmp_path / target))
+    assert needle.format(tmp=tmp_path) in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any directory")
+def test_an_export_to_a_read_only_directory_is_refused_before_any_work(cli, tmp_path, no_probe):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    line = cli.usage_error("run", "hello", "--export", str(locked / "probe.svg"))
+    assert "is not writable" in line
+
+
+def test_an_export_that_fails_while_writing_is_one_line_and_exit_1(cli, tmp_path, monkeypatch):
+    from rich.console import Console
+
+    def full_disk(self, path, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Console, "save_text", full_disk)
+    result = cli("run", "hello", "--seed", "1", "--export", str(tmp_path / "probe.txt"))
     assert result.exit_code == 1
-    assert "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1
-    assert "cannot write --export file" in result.stderr
+    assert result.stderr == (
+        f"rnnprobe: error: cannot write --export file '{tmp_path / 'probe.txt'}': "
+        "No space left on device\n"
+    )
+
+
+def _four_decimals(values) -> list[str]:
+    return [f"{v:.4f}" for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def test_exports_keep_every_number_whole_at_80_columns(cli, tmp_path):
+    args = ["run", "hello", "--seed", "1", "--weights", "--hidden", "4", "--cell", "lstm"]
+    target = tmp_path / "probe.txt"
+    shown = cli.ok(*args, "--export", str(target), env={"COLUMNS": "80"}).stdout
+    exported = target.read_text(encoding="utf-8")
+    weights = cli.json(*args)
+    for text in (shown, exported):
+        assert "…" not in text
+        tokens = set(re.findall(r"-?\d+\.\d{4}", text))
+        for weight in weights["weights"]:
+            assert set(_four_decimals(weight["values"])) <= tokens
+    table_lines = [line for line in shown.splitlines() if set(line) & set("│┃━")]
+    assert max(map(len, table_lines)) <= 80  # the terminal's: blocks of columns
+    widest = max(map(len, exported.splitlines()))
+    assert widest > 100  # the export: each weight in one table, as wide as it needs
+    assert re.search(r"row ┃ +0 ┃ .* ┃ +15 $", exported, flags=re.M)
+
+
+def test_a_narrow_terminal_wraps_wide_tables_into_blocks_of_columns(cli):
+    args = ["run", "hello", "hi", "--seed", "2", "--hidden", "9"]
+    out = cli.ok(*args, env={"COLUMNS": "60"}).stdout
+    obj = cli.json(*args)
+    assert "…" not in out
+    table_lines = [line for line in out.splitlines() if set(line) & set("│┃━")]
+    assert max(map(len, table_lines)) <= 60  # code lines are never wrapped, tables are
+    tokens = re.findall(r"-?\d+\.\d{4}", out)
+    outputs = np.asarray(obj["outputs"]["values"])
+    for word, length in enumerate(obj["lengths"]):
+        for value in _four_decimals(outputs[word, :length]):
+            assert value in tokens
+    assert out.count(" t ┃ char ┃") == 6  # two words, each in three blocks
+    assert cli.ok(*args, env={"COLUMNS": "80"}).stdout.count(" t ┃ char ┃") == 4
+    assert cli.ok(*args, env={"COLUMNS": "200"}).stdout.count(" t ┃ char ┃") == 2
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,7 @@ def test_params_is_present_in_a_normal_run(cli):
         (
             ["--cell", "lstm", "-H", "3"],
             [
-                "kernel │ (4, 12) │ vocab x 4*hidden │ 48",
+                "kernel │ (4, 12) │ vocab x 4*hidden │ weight │ 48",
                 "kernel vocab x 4 gates (i, f, c, o) x hidden",
                 "layer 1: 4 x (vocab 4 + hidden 3 + 1) x hidden 3 = 96 parameters",
                 "total: 96 parameters",
@@ -88,7 +88,7 @@ def test_params_is_present_in_a_normal_run(cli):
         (
             ["--cell", "gru", "-H", "3"],
             [
-                "bias │ (2, 9) │ input/recurrent x 3*hidden │ 18",
+                "bias │ (2, 9) │ input/recurrent x 3*hidden │ weight │ 18",
                 "bias input/recurrent rows x 3 gates (z, r, h) x hidden",
                 "layer 1: 3 x (vocab 4 + hidden 3 + 2) x hidden 3 = 81 parameters",
             ],
