@@ -36,13 +36,14 @@ def alternate(
     measured: Sequence[str],
     rounds: int,
     stdin: bytes | None = None,
+    floor_stdin: bytes | None = None,
 ) -> tuple[list[float], list[float]]:
     """Run floor and measured in turns (one warm-up round first), returning both timings."""
-    timed(floor)
+    timed(floor, floor_stdin)
     timed(measured, stdin)
     floors, times = [], []
     for _ in range(rounds):
-        floors.append(timed(floor))
+        floors.append(timed(floor, floor_stdin))
         times.append(timed(measured, stdin))
     return floors, times
 

@@ -31,6 +31,8 @@ CLI_NAMES = {
     "seed": "--seed",
     "style": "--style",
     "cell": "--cell",
+    "steps": "--steps",
+    "at": "--at",
 }
 
 
@@ -238,6 +240,8 @@ class RunArgs:
     merge_mode: MergeMode | None
     weights: bool
     check: bool
+    steps: bool
+    at: int | None
     shapes: bool
     code: bool
     all: bool
@@ -269,6 +273,7 @@ class RunArgs:
             others = {
                 "--json": self.json,
                 "--check": self.check,
+                "--steps": self.steps,
                 "--shapes": self.shapes,
                 "--weights": self.weights,
             }
@@ -294,7 +299,15 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
     """A batch line: what `run ... --json` prints for these arguments, and whether it passed."""
     spec = args.spec()
     kind = args.export_format()
-    result = core.run(args.words, spec, vocab=args.vocab, seed=args.seed, check=args.check)
+    result = core.run(
+        args.words,
+        spec,
+        vocab=args.vocab,
+        seed=args.seed,
+        check=args.check,
+        steps=args.steps,
+        at=args.at,
+    )
     _export(args, result, kind, Console(file=io.StringIO()).width)
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
     return jsonout.dumps(body), result.check is None or result.check.ok
@@ -322,6 +335,20 @@ def run(
     check_: Annotated[
         bool, typer.Option("--check", help="Re-compute with numpy and compare; exit 1 if off.")
     ] = False,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps", help="Every step of every layer: gates, states, one step worked out."
+        ),
+    ] = False,
+    at: Annotated[
+        int | None,
+        typer.Option(
+            "--at",
+            metavar="T",
+            help="With --steps: the step of word 1 to work out (default: last).",
+        ),
+    ] = None,
     shapes: Annotated[
         bool, typer.Option("--shapes", help="Only shapes, axes, parameters; no values.")
     ] = False,
@@ -351,7 +378,15 @@ def run(
         sys.stdout.write(keras_code.script(batch, spec, core.resolve_seed(args.seed)))
         return
     with progress.spinner(f"Running the RNN on {len(batch.words):,} words…"):
-        result = core.run(given, spec, seed=args.seed, check=args.check, batch=batch)
+        result = core.run(
+            given,
+            spec,
+            seed=args.seed,
+            check=args.check,
+            steps=args.steps,
+            at=args.at,
+            batch=batch,
+        )
     console = Console()
     if args.json:
         jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))

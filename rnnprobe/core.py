@@ -12,10 +12,21 @@ from dataclasses import replace
 from enum import Enum
 from typing import Any, TypeVar
 
+import numpy as np
+
 from rnnprobe import check as numpy_check
-from rnnprobe import probe
-from rnnprobe.errors import InputError, Param
-from rnnprobe.result import Batch, Cell, CompareResult, MergeMode, ProbeResult, ProbeSpec, Style
+from rnnprobe import equations, probe
+from rnnprobe.errors import InputError, Param, RnnProbeError
+from rnnprobe.result import (
+    Batch,
+    Cell,
+    CompareResult,
+    MergeMode,
+    ProbeResult,
+    ProbeSpec,
+    Steps,
+    Style,
+)
 from rnnprobe.vocab import build_batch, vocabulary
 
 MAX_SEED = 2**32 - 1
@@ -130,6 +141,21 @@ def vocab(words: Sequence[str], vocab: str | None = None) -> Batch:
     return make_batch(words, vocab)
 
 
+def check_at(at: Any, batch: Batch, *, steps: bool) -> int | None:
+    """The step of word 1 to work out: one of its real steps (default: its last)."""
+    if at is None:
+        return batch.lengths[0] - 1 if steps else None
+    if not steps:
+        raise InputError(Param("at"), " needs ", Param("steps"))
+    last = batch.lengths[0] - 1
+    if not isinstance(at, numbers.Integral) or isinstance(at, bool) or not 0 <= int(at) <= last:
+        raise InputError(
+            Param("at"),
+            f" {at!r}: word 1 {batch.words[0]!r} has steps 0 to {last}",
+        )
+    return int(at)
+
+
 def run(
     words: Sequence[str],
     spec: ProbeSpec,
@@ -137,18 +163,42 @@ def run(
     vocab: str | None = None,
     seed: int | None = None,
     check: bool = False,
+    steps: bool = False,
+    at: int | None = None,
     batch: Batch | None = None,
 ) -> ProbeResult:
-    """`rnnprobe run`: build the RNN, seed it, call it on the words; `check` re-computes.
+    """`rnnprobe run`: build the RNN, seed it, call it on the words.
 
-    Without a seed one is drawn (and kept in the result). A `batch` already made from the
-    same words and vocab saves making it again.
+    `check` compares Keras with rnnprobe's numpy engine; `steps` traces every step with it
+    (word 1's step `at`, by default its last, written out) after checking that the trace
+    gives what Keras returned. Without a seed one is drawn (and kept in the result). A
+    `batch` already made from the same words and vocab saves making it again.
     """
     seed = check_seed(seed)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
+    at = check_at(at, batch, steps=steps)
     result = probe.run_probe(batch, spec, resolve_seed(seed))
+    if not (check or steps):
+        return result
+    traced = equations.trace(
+        spec,
+        batch.x_data.array,
+        np.asarray(batch.lengths),
+        {w.name: w.array for w in result.weights},
+        keep_steps=steps,
+    )
     if check:
-        result = replace(result, check=numpy_check.verify(result))
+        result = replace(result, check=numpy_check.verify(result, traced.computed))
+    if steps:
+        diff = numpy_check.max_abs_diff(result, traced.computed)
+        if not diff < numpy_check.TOLERANCE:
+            raise RnnProbeError(
+                f"the step-by-step numpy trace differs from what Keras returned by {diff:.3g} "
+                f"(tolerance {numpy_check.TOLERANCE:g}): not shown"
+            )
+        assert at is not None
+        found = Steps(at=at, traces=equations.step_traces(traced, at), max_abs_diff=diff)
+        result = replace(result, steps=found)
     return result
 
 

@@ -68,6 +68,16 @@ def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> di
         body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
     if result.check is not None:
         body["check"] = {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+    if result.steps is not None:
+        body["steps"] = [
+            {
+                "layer": trace.layer,
+                "direction": trace.direction,
+                "equations": list(trace.equations),
+                "tensors": [tensor_object(t, named=True, values=values) for t in trace.tensors],
+            }
+            for trace in result.steps.traces
+        ]
     return body
 
 

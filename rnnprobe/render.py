@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,16 @@ from rich.text import Text
 from rnnprobe import explain, keras_code
 from rnnprobe.check import TOLERANCE
 from rnnprobe.errors import InputError, RnnProbeError
-from rnnprobe.result import IDENTICAL_WITHIN, Batch, CheckResult, CompareResult, ProbeResult, Tensor
+from rnnprobe.result import (
+    IDENTICAL_WITHIN,
+    Batch,
+    CheckResult,
+    CompareResult,
+    ProbeResult,
+    ProbeSpec,
+    StepTrace,
+    Tensor,
+)
 from rnnprobe.vocab import show_char
 
 SHOWN_WORDS = 8  # per-word tables shown before the rest is summarised (--all shows all)
@@ -261,9 +271,7 @@ def _vocab_line(batch: Batch) -> Text:
 
 def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
     word, length = batch.words[index], batch.lengths[index]
-    title = Text(f"word {index + 1}: ", style="bold")
-    title.append(word)
-    title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
+    title = _word_title(batch, index)
     data = [Column(show_char(char), justify="center") for char in batch.vocab]
     if outputs is not None:
         data += [Column(f"out {unit}", justify="right") for unit in range(outputs.shape[-1])]
@@ -357,9 +365,28 @@ def shapes_view(result: ProbeResult) -> Group:
     ]
     parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
     parts += _code(keras_code.call_lines(spec, masked=batch.padded))
+    if result.steps is not None:
+        parts += [Text("steps (rnnprobe's numpy engine):", style="dim"), _steps_shapes(result)]
     if result.check is not None:
         parts.append(_check_line(result.check))
     return Group(*parts)
+
+
+def _steps_shapes(result: ProbeResult) -> Table:
+    assert result.steps is not None
+    table = Table(show_edge=False)
+    for heading in ("layer", "direction", "tensors", "shape", "axes"):
+        table.add_column(heading, justify="right" if heading == "shape" else "left")
+    for trace in result.steps.traces:
+        first = trace.tensors[0]
+        table.add_row(
+            str(trace.layer),
+            trace.direction or "-",
+            " ".join(t.name for t in trace.tensors),
+            shape_text(first.shape),
+            " x ".join(first.dims),
+        )
+    return table
 
 
 def compare_view(result: CompareResult) -> Group:
@@ -394,8 +421,121 @@ def compare_view(result: CompareResult) -> Group:
     )
 
 
+def _word_title(batch: Batch, index: int) -> Text:
+    length = batch.lengths[index]
+    title = Text(f"word {index + 1}: ", style="bold")
+    title.append(batch.words[index])
+    title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
+    return title
+
+
+def _value(value: float) -> Text:
+    """A step quantity: four decimals, or a dash where a padded step discarded it."""
+    return Text("-", style="dim") if np.isnan(value) else _number(value)
+
+
+def _steps_table(trace: StepTrace, batch: Batch, index: int) -> BlockTable:
+    """One row per step of one word; a column per quantity and unit."""
+    data = [
+        Column(f"{tensor.name} {unit}", justify="right")
+        for tensor in trace.tensors
+        for unit in range(tensor.shape[-1])
+    ]
+    table = BlockTable([Column("t", justify="right", style="dim"), Column("char")], data)
+    word, length = batch.words[index], batch.lengths[index]
+    for step in range(batch.x_data.shape[1]):
+        real = step < length
+        label = Text(show_char(word[step])) if real else Text("pad", style="dim italic")
+        cells: list[RenderableType] = [Text(str(step)), label]
+        for tensor in trace.tensors:
+            cells.extend(_value(float(v)) for v in tensor.array[index, step])
+        table.add_row(cells, style=None if real else "dim")
+    return table
+
+
+class Worked:
+    """A line of worked arithmetic that wraps between words and whole vectors only.
+
+    Continuation lines are indented, so that each line of arithmetic stands out.
+    """
+
+    INDENT = 4
+
+    def __init__(self, pieces: Sequence[str | np.ndarray]) -> None:
+        self.tokens: list[Text] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                self.tokens += [Text(word) for word in re.findall(r"\S+\s*|\s+", piece)]
+            else:
+                vector = Text("[")
+                for i, value in enumerate(piece):
+                    vector.append(" " if i else "")
+                    vector.append_text(_number(float(value)))
+                vector.append("]")
+                self.tokens.append(vector)
+
+    def lines(self, width: int) -> list[Text]:
+        lines = [Text()]
+        for token in self.tokens:
+            line = lines[-1]
+            if line.cell_len and line.cell_len + len(token.plain.rstrip()) > width:
+                line.rstrip()
+                lines.append(Text(" " * self.INDENT))
+                line = lines[-1]
+            line.append_text(token)
+        lines[-1].rstrip()
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines(options.max_width):
+            line.no_wrap, line.overflow = True, "ignore"
+            yield line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, sum(token.cell_len for token in self.tokens))
+
+
+def _trace_title(trace: StepTrace, spec: ProbeSpec) -> Text:
+    layer = spec.layers(0)[trace.layer - 1]
+    title = Text(f"layer {trace.layer}", style="bold")
+    if trace.direction:
+        title.append(f", {trace.direction}", style="bold")
+    reads = "x_data" if layer.first else f"the outputs of layer {layer.number - 1}"
+    title.append(f": {spec.cell.keras_cell}({layer.units}), reading {reads}", style="dim")
+    return title
+
+
+def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
+    """Per layer and direction: its equations, then a table per word; word 1's step worked out."""
+    assert result.steps is not None
+    batch = result.batch
+    shown = _shown_words(batch, all_words)
+    at = result.steps.at
+    parts: list[RenderableType] = []
+    for trace in result.steps.traces:
+        parts += [BLANK, _trace_title(trace, result.spec)]
+        parts += [Text(f"  {line}") for line in trace.equations]
+        for index in shown:
+            parts += [BLANK, _word_title(batch, index), _steps_table(trace, batch, index)]
+            if index == 0:
+                char = show_char(batch.words[0][at])
+                parts.append(Text(f"word 1 at t={at} ({char}), worked out:", style="dim"))
+                parts += [Worked(line) for line in trace.worked]
+    parts += _more_note(batch, shown)
+    diff = result.steps.max_abs_diff
+    verdict = Text("✓ steps", style="bold green")
+    verdict.append(
+        f": numpy trace vs Keras outputs and states, max |diff| = {diff:.3g} "
+        f"(tolerance {TOLERANCE:g})"
+    )
+    return [*parts, BLANK, OneLine(verdict)]
+
+
 def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = False) -> Group:
-    """`run`: the code, the shapes, and per word its one-hot rows, outputs and states."""
+    """`run`: the code, the shapes, and per word its one-hot rows, outputs and states.
+
+    With steps, the per-word tables are those of every layer and direction, step by step.
+    """
     spec, batch = result.spec, result.batch
     parts: list[Any] = [
         *_header(result),
@@ -404,17 +544,20 @@ def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = Fa
     ]
     if not result.states:
         parts.append(Text("no states: return_state is off", style="dim"))
-    sequences = result.outputs.array.ndim == 3
-    shown = _shown_words(batch, all_words)
-    for index in shown:
-        word: list[RenderableType] = [
-            _word_table(batch, index, result.outputs.array if sequences else None)
-        ]
-        if not sequences:
-            word.append(_vector("outputs", result.outputs.array[index]))
-        word.extend(_vector(s.name, s.array[index]) for s in result.states)
-        parts += [BLANK, Group(*word)]
-    parts += _more_note(batch, shown)
+    if result.steps is not None:
+        parts += _steps_parts(result, all_words)
+    else:
+        sequences = result.outputs.array.ndim == 3
+        shown = _shown_words(batch, all_words)
+        for index in shown:
+            word: list[RenderableType] = [
+                _word_table(batch, index, result.outputs.array if sequences else None)
+            ]
+            if not sequences:
+                word.append(_vector("outputs", result.outputs.array[index]))
+            word.extend(_vector(s.name, s.array[index]) for s in result.states)
+            parts += [BLANK, Group(*word)]
+        parts += _more_note(batch, shown)
     if weights:
         for tensor in result.weights:
             parts += [BLANK, _weight_table(tensor, batch.vocab)]

@@ -242,6 +242,35 @@ class CheckResult:
     ok: bool
 
 
+# A line of worked arithmetic: text, and the vectors it shows, in reading order.
+Worked = tuple["str | np.ndarray", ...]
+
+
+@dataclass(frozen=True)
+class StepTrace:
+    """One recurrent layer and direction, step by step, from rnnprobe's numpy engine.
+
+    Each tensor is (batch, time, hidden) in word order (index t is character t, also for a
+    backward direction); h and c are the state after step t, every other quantity is NaN
+    at a padded step, which discards it.
+    """
+
+    layer: int
+    direction: str | None
+    equations: tuple[str, ...]
+    tensors: tuple[Tensor, ...]
+    worked: tuple[Worked, ...]  # word 1 at step `Steps.at`, written out with its numbers
+
+
+@dataclass(frozen=True)
+class Steps:
+    """`run --steps`: every layer and direction, in Keras order, checked against Keras."""
+
+    at: int
+    traces: tuple[StepTrace, ...]
+    max_abs_diff: float
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """What one probe produced: the batch, the model's description and its tensors."""
@@ -253,6 +282,7 @@ class ProbeResult:
     states: tuple[Tensor, ...]
     weights: tuple[Tensor, ...]
     check: CheckResult | None = None
+    steps: Steps | None = None
 
     @property
     def params(self) -> int:

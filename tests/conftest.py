@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rnnprobe.check import recompute
 from rnnprobe.cli import app
+from rnnprobe.equations import recompute
 from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]

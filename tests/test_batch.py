@@ -74,7 +74,7 @@ def test_a_failed_check_line_prints_its_object_and_fails_the_batch(cli, monkeypa
     from rnnprobe import check
     from rnnprobe.result import CheckResult
 
-    monkeypatch.setattr(check, "verify", lambda result: CheckResult(0.5, False))
+    monkeypatch.setattr(check, "verify", lambda result, computed=None: CheckResult(0.5, False))
     result = cli("batch", "-", input="hi --seed 1 --check\n")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["check"] == {"max_abs_diff": 0.5, "ok": False}

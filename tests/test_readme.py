@@ -2,7 +2,8 @@
 
 The rnnprobe part runs in-process; a pipe's other end (jq, cut, tail) runs in a shell on
 its output, and a `$ cat FILE` example provides FILE. Only the structure is compared:
-four-decimal values, and the padding and rules whose width follows them, are normalised.
+four-decimal values, tiny differences (6.02e-08), and the padding and rules whose width
+follows them, are normalised.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ RUNS = [(cmd, out) for cmd, out in _examples() if cmd.startswith("rnnprobe ")]
 
 def _normalise(text: str) -> str:
     text = re.sub(r"-?\d+\.\d{4}\b", "N", text)
+    text = re.sub(r"\d+(\.\d+)?e-\d+", "E", text)  # a tiny difference, e.g. 6.02e-08
     text = re.sub(r"━+", "━", text)
     return "\n".join(re.sub(r" +", " ", line).strip() for line in text.splitlines()).strip()
 

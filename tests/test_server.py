@@ -138,6 +138,7 @@ def assert_same_as_in_process(cli, done, args, input: str | None = None) -> None
         ["run", "hello", "eolll", "lleel", "--seed", "3", "--json"],
         ["run", "hello", "hi", "--cell", "lstm", "--seed", "4", "--json", "--weights", "--check"],
         ["compare", "hello", "hi", "--cell", "gru", "--seed", "5", "--json"],
+        ["run", "hello", "hi", "--bidirectional", "--seed", "6", "--steps", "--json"],
     ],
 )
 def test_json_is_byte_identical_and_the_client_loads_neither_numpy_nor_tensorflow(
@@ -161,6 +162,11 @@ def test_tables_are_byte_identical_with_the_clients_width_and_colour(cli, client
     assert served.returncode == 0 and served.heavy == ""
     local = in_process(cli, *args, env=env)
     assert served.stdout == local.stdout_bytes
+    served_steps = client_(*args, "--steps", "--at", "1", env=env)
+    assert served_steps.heavy == ""
+    assert (
+        served_steps.stdout == in_process(cli, *args, "--steps", "--at", "1", env=env).stdout_bytes
+    )
     if "FORCE_COLOR" in env and "NO_COLOR" not in env:
         assert b"\x1b[" in served.stdout
 

@@ -1,0 +1,327 @@
+"""rnnprobe's own numpy implementation of the recurrent layers: the one engine behind
+`run --check` and `run --steps`.
+
+It reads only `x_data`, the word lengths and the weights, never the Keras call path, and
+follows the equations in the Keras documentation:
+  simple: h_t = tanh(x_t W + h_(t-1) U + b)
+  LSTM:   gate blocks i, f, c, o side by side; c_t = f c_(t-1) + i g, h_t = o tanh(c_t)
+  GRU:    gate blocks z, r, h; with a (2, 3n) bias the reset gate acts after the recurrent
+          matmul (reset_after=True, Keras's default), with a (3n,) bias before it.
+A masked (padded) step keeps the state; its output repeats the previous output, or is
+zero inside `Bidirectional` when it returns sequences (Keras's zero_output_for_mask).
+
+Every step's input product x_t W is one matrix product for all steps at once; only the
+recurrent product h_(t-1) U needs a loop over time, vectorised over the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnprobe.result import WEIGHT_NAMES, Cell, Layer, ProbeSpec, StepTrace, Tensor
+
+# The quantities `--steps` reports per cell, in order; h and c are states.
+QUANTITIES = {
+    Cell.simple: ("xW", "hU", "a", "h"),
+    Cell.lstm: ("i", "f", "g", "o", "c", "h"),
+    Cell.gru: ("z", "r", "g", "h"),
+}
+STATES = ("h", "c")
+
+
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def equation_lines(cell: Cell, *, backward: bool = False) -> tuple[str, ...]:
+    """The cell's equations in plain text; a backward direction reads the step after."""
+    prev = "(t+1)" if backward else "(t-1)"
+    h, c = f"h_{prev}", f"c_{prev}"
+    if cell is Cell.simple:
+        return (
+            f"h_t = tanh(x_t·W + {h}·U + b)",
+            f"columns: xW = x_t·W, hU = {h}·U, a = xW + hU + b, h = tanh(a)",
+        )
+    if cell is Cell.lstm:
+        return (
+            f"i, f, o = sigmoid(x_t·W_[i,f,o] + {h}·U_[i,f,o] + b_[i,f,o])",
+            f"g = tanh(x_t·W_c + {h}·U_c + b_c)",
+            f"c_t = f*{c} + i*g",
+            "h_t = o*tanh(c_t)",
+        )
+    return (
+        f"z, r = sigmoid(x_t·W_[z,r] + b_[z,r] + {h}·U_[z,r] + b'_[z,r])",
+        f"g = tanh(x_t·W_h + b_h + r*({h}·U_h + b'_h))",
+        f"h_t = z*{h} + (1-z)*g",
+        "b: the input bias row, b': the recurrent bias row (Keras's reset_after=True)",
+    )
+
+
+@dataclass
+class DirectionTrace:
+    """One layer and direction, step by step, in word order (index t is character t)."""
+
+    layer: Layer
+    direction: str
+    weights: Mapping[str, np.ndarray]
+    inputs: np.ndarray  # (batch, time, width): what this layer reads
+    quantities: dict[str, np.ndarray] = field(default_factory=dict)  # (batch, time, units)
+    outputs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what Keras returns, per step
+    finals: list[np.ndarray] = field(default_factory=list)  # the final states, h first
+
+
+@dataclass
+class Trace:
+    """Every layer and direction of a probe, and what Keras returns, recomputed."""
+
+    traces: list[DirectionTrace]
+    computed: dict[str, np.ndarray]  # "outputs" and each returned state, by name
+    mask: np.ndarray
+
+
+def _split_bias(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(input bias, recurrent bias): GRU's (2, 3n) bias has both rows, others only one."""
+    if bias.ndim == 2:
+        return bias[0], bias[1]
+    return bias, np.zeros_like(bias)
+
+
+def _direction(
+    cell: Cell,
+    trace: DirectionTrace,
+    mask: np.ndarray,
+    *,
+    reverse: bool,
+    zero_masked: bool,
+    keep: bool,
+) -> None:
+    """Run one direction, filling `trace`; with `keep`, every step's quantities too."""
+    w = trace.weights
+    kernel, recurrent = w["kernel"], w["recurrent_kernel"]
+    x_bias, h_bias = _split_bias(w["bias"])
+    x = trace.inputs
+    batch, time, _ = x.shape
+    units = recurrent.shape[0]
+    reset_before = cell is Cell.gru and w["bias"].ndim == 1
+    x_product = x @ kernel  # every step's input product at once
+    names = QUANTITIES[cell] if keep else ()
+    found = {name: np.zeros((batch, time, units)) for name in names}
+    h = np.zeros((batch, units))
+    c = np.zeros((batch, units))
+    previous = np.zeros((batch, units))
+    outputs = np.zeros((batch, time, units))
+    for t in reversed(range(time)) if reverse else range(time):
+        x_w = x_product[:, t]
+        xt = x_w + x_bias
+        if cell is Cell.simple:
+            h_u = h @ recurrent
+            a = x_w + h_u + x_bias
+            new_h = np.tanh(a)
+            step = {"xW": x_w, "hU": h_u, "a": a, "h": new_h}
+        elif cell is Cell.lstm:
+            i, f, g, o = np.split(xt + h @ recurrent + h_bias, 4, axis=-1)
+            i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
+            new_c = f * c + i * g
+            new_h = o * np.tanh(new_c)
+            step = {"i": i, "f": f, "g": g, "o": o, "c": new_c, "h": new_h}
+        else:
+            x_z, x_r, x_h = np.split(xt, 3, axis=-1)
+            if reset_before:  # the reset gate scales h before the recurrent matmul
+                h_z, h_r = np.split(h @ recurrent[:, : 2 * units], 2, axis=-1)
+                z, r = _sigmoid(x_z + h_z), _sigmoid(x_r + h_r)
+                g = np.tanh(x_h + (r * h) @ recurrent[:, 2 * units :])
+            else:
+                h_z, h_r, h_h = np.split(h @ recurrent + h_bias, 3, axis=-1)
+                z, r = _sigmoid(x_z + h_z), _sigmoid(x_r + h_r)
+                g = np.tanh(x_h + r * h_h)
+            new_h = z * h + (1.0 - z) * g
+            step = {"z": z, "r": r, "g": g, "h": new_h}
+        real = mask[:, t][:, None]
+        h = np.where(real, new_h, h)
+        if cell is Cell.lstm:
+            c = np.where(real, step["c"], c)
+            step["c"] = c
+        step["h"] = h
+        for name in names:
+            found[name][:, t] = step[name]
+        outputs[:, t] = np.where(real, new_h, 0.0 if zero_masked else previous)
+        previous = np.where(real, new_h, previous)
+    for name in names:
+        if name not in STATES:
+            found[name][~mask] = np.nan  # a padded step discards what it computed
+    trace.quantities = found
+    trace.outputs = outputs
+    trace.finals = [h, c] if cell is Cell.lstm else [h]
+
+
+def _merge(mode: str, forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    if mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if mode == "sum":
+        return forward + backward
+    if mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2.0
+
+
+def trace(
+    spec: ProbeSpec,
+    x_data: np.ndarray,
+    lengths: np.ndarray,
+    weights: Mapping[str, np.ndarray],
+    *,
+    keep_steps: bool = True,
+) -> Trace:
+    """Every layer and direction step by step, from x_data, the lengths and named weights.
+
+    Without `keep_steps` only what Keras returns is kept (what `--check` compares).
+    """
+    x = np.asarray(x_data, dtype=np.float64)
+    mask = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
+    w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
+    traces: list[DirectionTrace] = []
+    finals: list[np.ndarray] = []
+    flow, last = x, x[:, -1]
+    for layer in spec.layers(x.shape[2]):
+        # Bidirectional zeroes a masked step's output whenever the layer returns sequences.
+        zero_masked = layer.bidirectional and layer.return_sequences
+        runs = []
+        for direction in layer.directions:
+            one = DirectionTrace(
+                layer=layer,
+                direction=direction,
+                weights={k: w64[layer.prefix(direction) + k] for k in WEIGHT_NAMES},
+                inputs=flow,
+            )
+            _direction(
+                spec.cell,
+                one,
+                mask,
+                reverse=direction == "backward",
+                zero_masked=zero_masked,
+                keep=keep_steps,
+            )
+            runs.append(one)
+            finals.extend(one.finals)
+        traces.extend(runs)
+        outs = [run.outputs for run in runs]
+        if layer.bidirectional:
+            flow = _merge(spec.merge_mode.value, outs[0], outs[1])
+            last = _merge(spec.merge_mode.value, runs[0].finals[0], runs[1].finals[0])
+        else:
+            flow, last = outs[0], runs[0].finals[0]
+    computed = {"outputs": flow if spec.return_sequences else last}
+    if spec.return_state:
+        computed.update(zip(spec.state_names, finals, strict=True))
+    return Trace(traces=traces, computed=computed, mask=mask)
+
+
+def recompute(
+    spec: ProbeSpec,
+    x_data: np.ndarray,
+    lengths: np.ndarray,
+    weights: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """`outputs` and every state, by name, from x_data, the lengths and the named weights."""
+    return trace(spec, x_data, lengths, weights, keep_steps=False).computed
+
+
+def _previous(trace: DirectionTrace, name: str, row: int, t: int) -> np.ndarray:
+    """The state `name` a step read: after the step before it in the direction's order."""
+    values = trace.quantities[name][row]
+    before = t + 1 if trace.direction == "backward" else t - 1
+    if 0 <= before < values.shape[0]:
+        return values[before]
+    return np.zeros(values.shape[-1])
+
+
+def worked(trace: DirectionTrace, row: int, t: int) -> tuple[tuple[str | np.ndarray, ...], ...]:
+    """Step t of word `row` written out: each line as text and the vectors it shows."""
+    cell = trace.layer.cell
+    w = trace.weights
+    kernel, recurrent = w["kernel"], w["recurrent_kernel"]
+    x_bias, h_bias = _split_bias(w["bias"])
+    units = recurrent.shape[0]
+    prev = "(t+1)" if trace.direction == "backward" else "(t-1)"
+    h_prev = _previous(trace, "h", row, t)
+    x_w = trace.inputs[row, t] @ kernel
+    h_u = h_prev @ recurrent
+    out = trace.quantities
+    if cell is Cell.simple:
+        a = x_w + h_u + x_bias
+        return (
+            ("a = x_t·W ", x_w, f" + h_{prev}·U ", h_u, " + b ", x_bias, " = ", a),
+            ("h_t = tanh(a) = ", np.tanh(a)),
+        )
+
+    def block(v: np.ndarray, k: int) -> np.ndarray:
+        return v[k * units : (k + 1) * units]
+
+    if cell is Cell.lstm:
+        lines: list[tuple[str | np.ndarray, ...]] = []
+        for k, (name, keras_block, act) in enumerate(
+            (
+                ("i", "i", "sigmoid"),
+                ("f", "f", "sigmoid"),
+                ("g", "c", "tanh"),
+                ("o", "o", "sigmoid"),
+            )
+        ):
+            xw, hu, b = block(x_w, k), block(h_u, k), block(x_bias, k)
+            pre = xw + hu + b
+            lines.append((
+                f"{name} = {act}(x_t·W_{keras_block} ", xw, f" + h_{prev}·U_{keras_block} ", hu,
+                f" + b_{keras_block} ", b, f") = {act}(", pre, ") = ", out[name][row, t],
+            ))  # fmt: skip
+        c_prev = _previous(trace, "c", row, t)
+        i, f, g, o = (out[name][row, t] for name in ("i", "f", "g", "o"))
+        c, h = out["c"][row, t], out["h"][row, t]
+        lines.append((f"c_t = f*c_{prev} + i*g = ", f, "*", c_prev, " + ", i, "*", g, " = ", c))
+        lines.append(("h_t = o*tanh(c_t) = ", o, "*tanh(", c, ") = ", h))
+        return tuple(lines)
+    z, r, g, h = (out[name][row, t] for name in ("z", "r", "g", "h"))
+    gates = []
+    for k, (name, value) in enumerate((("z", z), ("r", r))):
+        xw, b, hu, rb = block(x_w, k), block(x_bias, k), block(h_u, k), block(h_bias, k)
+        gates.append((
+            f"{name} = sigmoid(x_t·W_{name} ", xw, f" + b_{name} ", b, f" + h_{prev}·U_{name} ",
+            hu, f" + b'_{name} ", rb, ") = sigmoid(", xw + b + hu + rb, ") = ", value,
+        ))  # fmt: skip
+    xw, b = block(x_w, 2), block(x_bias, 2)
+    if w["bias"].ndim == 1:  # reset before the recurrent matmul
+        rh_u = (r * h_prev) @ recurrent[:, 2 * units :]
+        candidate: tuple[str | np.ndarray, ...] = (
+            "g = tanh(x_t·W_h ", xw, " + b_h ", b, f" + (r*h_{prev})·U_h ", rh_u,
+            ") = tanh(", xw + b + rh_u, ") = ", g,
+        )  # fmt: skip
+    else:
+        hu, rb = block(h_u, 2), block(h_bias, 2)
+        candidate = (
+            "g = tanh(x_t·W_h ", xw, " + b_h ", b, f" + r*(h_{prev}·U_h ", hu, " + b'_h ", rb,
+            ")) = tanh(", xw + b + r * (hu + rb), ") = ", g,
+        )  # fmt: skip
+    state = (f"h_t = z*h_{prev} + (1-z)*g = ", z, "*", h_prev, " + (1-", z, ")*", g, " = ", h)
+    return (*gates, candidate, state)
+
+
+def step_traces(traced: Trace, at: int) -> tuple[StepTrace, ...]:
+    """The result objects for `--steps`: named tensors and word 1's step `at` worked out."""
+    found = []
+    for one in traced.traces:
+        tensors = tuple(
+            Tensor(name, ("batch", "time", "hidden"), values.astype(np.float32))
+            for name, values in one.quantities.items()
+        )
+        found.append(
+            StepTrace(
+                layer=one.layer.number,
+                direction=one.direction or None,
+                equations=equation_lines(one.layer.cell, backward=one.direction == "backward"),
+                tensors=tensors,
+                worked=worked(one, 0, at),
+            )
+        )
+    return tuple(found)
