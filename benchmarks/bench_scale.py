@@ -8,30 +8,10 @@ its JSON.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import tempfile
 
-from common import FLOOR, alternate, report, rnnprobe_command
+from common import FLOOR, alternate, peak_rss, report, rnnprobe_command
 from words import random_words
-
-
-def peak_rss(command: list[str], stdin: bytes) -> tuple[int, int]:
-    """(peak resident set size in bytes, stdout bytes) of one run of `command`."""
-    env = {**os.environ, "RNNPROBE_NO_SERVER": "1"}
-    with tempfile.TemporaryFile() as words:
-        words.write(stdin)
-        words.seek(0)
-        child = subprocess.Popen(
-            command, stdin=words, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-        )
-        assert child.stdout is not None
-        size = len(child.stdout.read())
-        _, _, usage = os.wait4(child.pid, 0)
-        child.returncode = 0  # reaped here, by wait4
-    return usage.ru_maxrss * 1024, size
-
 
 if __name__ == "__main__":
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5

@@ -8,14 +8,13 @@ with a `--no-server` run. Goal: median ratio at most 0.1.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import report, rnnprobe_command
+from common import bench_env, report, rnnprobe_command
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -31,7 +30,7 @@ if __name__ == "__main__":
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory() as directory:
         socket_path = Path(directory) / "rnnprobe.sock"
-        env = {**os.environ, "RNNPROBE_SOCKET": str(socket_path)}
+        env = {**bench_env(), "RNNPROBE_SOCKET": str(socket_path)}
         env.pop("RNNPROBE_NO_SERVER", None)
         server = subprocess.Popen(
             [*rnnprobe_command(), "serve", "--idle-timeout", "600"],

@@ -8,16 +8,15 @@ Goal: median ratio at most 2. Also prints the size of both JSON outputs.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
-from common import alternate, report, rnnprobe_command
+from common import alternate, bench_env, report, rnnprobe_command
 from words import random_words
 
 
 def json_size(command: list[str], stdin: bytes) -> int:
-    env = {**os.environ, "RNNPROBE_NO_SERVER": "1"}
+    env = bench_env()
     done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=True)
     return len(done.stdout)
 

@@ -20,9 +20,20 @@ def rnnprobe_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "rnnprobe"]
 
 
+def bench_env() -> dict[str, str]:
+    """The environment of every timed run: in-process work, and bytecode caches kept.
+
+    PYTHONDONTWRITEBYTECODE would make every run compile rnnprobe's sources again, which
+    an installed rnnprobe never does; the warm-up round writes the caches.
+    """
+    env = {**os.environ, "RNNPROBE_NO_SERVER": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def timed(command: Sequence[str], stdin: bytes | None = None) -> float:
     """Wall-clock seconds of one run; stdout is drained and dropped, stderr must be quiet."""
-    env = {**os.environ, "RNNPROBE_NO_SERVER": "1"}
+    env = bench_env()
     start = time.perf_counter()
     done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - start
@@ -63,3 +74,24 @@ def report(
         f"median ratio {ratio:.3f} (goal <= {goal}) over {len(ratios)} rounds"
     )
     return ratio
+
+
+def peak_rss(command: Sequence[str], stdin: bytes = b"") -> tuple[int, int]:
+    """(peak resident set size in bytes, stdout bytes) of one run of `command`."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as source:
+        source.write(stdin)
+        source.seek(0)
+        child = subprocess.Popen(
+            command,
+            stdin=source,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=bench_env(),
+        )
+        assert child.stdout is not None
+        size = len(child.stdout.read())
+        _, _, usage = os.wait4(child.pid, 0)
+        child.returncode = 0  # reaped here, by wait4
+    return usage.ru_maxrss * 1024, size

@@ -1,5 +1,5 @@
 """`python -m rnnprobe`: the same entry point as the `rnnprobe` command."""
 
-from rnnprobe.client import main
+from rnnprobe.entry import main
 
 main()

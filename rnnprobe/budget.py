@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 
-from rnnprobe.errors import InputError
+from rnnprobe.errors import InputError, Param
+from rnnprobe.result import WEIGHT_NAMES, ProbeSpec
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
 LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available
@@ -71,3 +73,30 @@ def ensure_fits(need: int, *what: str, detail: str = "") -> None:
         raise InputError(
             *what, f" needs {amount} of memory{extra}, more than the {human(have)} available"
         )
+
+
+def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[int, str]:
+    """Rough peak memory of a probe, and its largest single weight, before anything exists.
+
+    Weights count four times (the orthogonal initializer works on copies), tensors three
+    times (the recurrent loop keeps every step, and results are copied once to numpy).
+    """
+    weights = 0
+    largest = (0, "")
+    for layer in spec.layers(vocab):
+        for name in ("recurrent_kernel", "kernel"):
+            shape = layer.weight_shape(name)
+            largest = max(largest, (shape[0] * shape[1], f"{name} {shape}"))
+        sizes = [math.prod(layer.weight_shape(name)) for name in WEIGHT_NAMES]
+        weights += len(layer.directions) * sum(sizes)
+    directions = 2 if spec.bidirectional else 1
+    tensors = batch * time * vocab + sum(batch * time * n * directions for n in spec.hidden)
+    total = FLOAT_BYTES * (4 * weights + 3 * tensors)
+    return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
+
+
+def check_probe_memory(spec: ProbeSpec, batch: int, time: int, vocab: int) -> None:
+    """Refuse, as a usage error naming the hidden sizes, a probe that would not fit."""
+    total, detail = estimate_bytes(spec, batch, time, vocab)
+    sizes = ",".join(map(str, spec.hidden))
+    ensure_fits(total, Param("hidden"), f" {sizes}: this probe", detail=detail)

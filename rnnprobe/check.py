@@ -7,9 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from rnnprobe import equations
-from rnnprobe.result import CheckResult, ProbeResult
+from rnnprobe.result import TOLERANCE, CheckResult, ProbeResult
 
-TOLERANCE = 1e-5
+__all__ = ["TOLERANCE", "max_abs_diff", "verify"]
 
 
 def max_abs_diff(result: ProbeResult, computed: Mapping[str, np.ndarray]) -> float:

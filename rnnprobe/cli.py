@@ -1,26 +1,28 @@
 """Command-line interface: parse options, call the core, print a view, map errors.
 
-TensorFlow is never imported here; `probe.run_probe` imports it when a model is built.
+Each command imports what it needs when it runs (numpy, rich's tables, the core): `--help`,
+`--version` and a TAB completion import none of it, and `vocab` never imports TensorFlow,
+which `probe.run_probe` loads only when a model is built.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from rnnprobe import __version__, batchlines, core, jsonout, keras_code, progress, render
+from rnnprobe import __version__
 from rnnprobe.errors import InputError, RnnProbeError, click_message
-from rnnprobe.result import Cell, MergeMode, ProbeResult, ProbeSpec, Style
-from rnnprobe.vocab import words_from_text
+from rnnprobe.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style
+
+if TYPE_CHECKING:
+    from rnnprobe.result import ProbeResult, ProbeSpec
 
 # How the CLI spells the parameters that core errors name.
 CLI_NAMES = {
@@ -41,12 +43,69 @@ def error_message(error: RnnProbeError) -> str:
     return error.message(CLI_NAMES) if isinstance(error, InputError) else str(error)
 
 
+class _AsParsed:
+    """Typer's coercion of a text or flag parameter, without pydantic: the value as parsed.
+
+    Typer 0.29 coerces parameters through pydantic TypeAdapters, and importing pydantic
+    takes longer than all the rest of `rnnprobe vocab`, `--help` or a TAB completion.
+    Words, --vocab, --hidden, socket paths and flags are what Click read already.
+    """
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        many = param.multiple or param.nargs == -1
+        if value is None:
+            return () if many else None
+        return list(value) if many else value
+
+
+class _WhenGiven(_AsParsed):
+    """Typer's own coercion (choices, numbers, paths), built only for a value given.
+
+    Defaults are written in their type already (`Style.layer`, `900.0`).
+    """
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None or value is param.default:
+            return super().coerce(value, param, ctx)
+        param._runtime_param = None
+        return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+
+
+def _as_parsed(params: list[Any]) -> list[Any]:
+    """Give each parameter the coercion above (where Typer has the hook for it)."""
+    for param in params:
+        described = getattr(param, "type_descriptor", None)
+        if described is None or getattr(param, "_runtime_param", False) is not None:
+            continue  # another Typer, or already set
+        text = described.annotation in (str, list[str], bool)
+        param._runtime_param = _AsParsed() if text else _WhenGiven()
+    return params
+
+
+class ProbeCommand(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _as_parsed(super().get_params(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from rnnprobe import helptext
+
+        helptext.show_help(self, ctx)
+
+
 class ProbeGroup(TyperGroup):
     """Every failure ends as one line on stderr and an exit code, never a traceback."""
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _as_parsed(super().get_params(ctx))
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from rnnprobe import helptext
+
+        helptext.show_help(self, ctx)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args and not ctx.resilient_parsing:  # a bare `rnnprobe`: its help, exit 2
-            typer.echo(ctx.get_help())
+            self.format_help(ctx, None)
             ctx.exit(2)
         return super().parse_args(ctx, args)
 
@@ -130,7 +189,7 @@ app = ProbeApp(
     cls=ProbeGroup,
     name="rnnprobe",
     help="Show what a Keras RNN does with your words: x_data, outputs and states, shaped.",
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -155,6 +214,8 @@ def main(
 def _words(words: list[str] | None) -> list[str]:
     """The words from the command line, or from stdin when the only word is `-`."""
     if words == ["-"]:
+        from rnnprobe.vocab import words_from_text
+
         return words_from_text(sys.stdin.read())
     return list(words or [])
 
@@ -162,6 +223,8 @@ def _words(words: list[str] | None) -> list[str]:
 def _spec(
     hidden: str, merge_mode: MergeMode | None, *, bidirectional: bool, **rest: Any
 ) -> ProbeSpec:
+    from rnnprobe import core
+
     return core.make_spec(
         hidden=core.parse_hidden(hidden),
         merge_mode=merge_mode,
@@ -189,9 +252,7 @@ NoServerOpt = Annotated[
 ]
 AllOpt = Annotated[
     bool,
-    typer.Option(
-        "--all", help=f"Show a table for every word (default: the first {render.SHOWN_WORDS})."
-    ),
+    typer.Option("--all", help=f"Show a table for every word (default: the first {SHOWN_WORDS})."),
 ]
 HiddenOpt = Annotated[
     str,
@@ -200,7 +261,7 @@ HiddenOpt = Annotated[
 CellOpt = Annotated[Cell, typer.Option(help="The recurrent cell.")]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(min=0, max=core.MAX_SEED, help="Seed for the weights (default: drawn, reported)."),
+    typer.Option(min=0, max=MAX_SEED, help="Seed for the weights (default: drawn, reported)."),
 ]
 BidirectionalOpt = Annotated[bool, typer.Option(help="Wrap each layer in layers.Bidirectional.")]
 MergeModeOpt = Annotated[
@@ -209,7 +270,7 @@ MergeModeOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=ProbeCommand)
 def vocab(
     words: WordsArg = None, vocab_: VocabOpt = None, all_: AllOpt = False, json_: JsonOpt = False
 ) -> None:
@@ -217,11 +278,17 @@ def vocab(
 
     Example: rnnprobe vocab hello eolll lleel --vocab olhe
     """
+    from rnnprobe import core
+
     batch = core.vocab(_words(words), vocab_)
     if json_:
+        from rnnprobe import jsonout
+
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        render.show(Console(), render.vocab_view(batch, all_words=all_))
+        from rnnprobe import render
+
+        render.show(render.stdout_console(), render.vocab_view(batch, all_words=all_))
 
 
 @dataclass(frozen=True)
@@ -281,10 +348,16 @@ class RunArgs:
             if clash or self.export:
                 other = clash[0] if clash else "--export"
                 raise InputError(f"--code prints a script; it does not combine with {other}")
-        return render.export_format(self.export) if self.export else None
+        if self.export is None:
+            return None
+        from rnnprobe import render
+
+        return render.export_format(self.export)
 
 
 def _view(args: RunArgs, result: ProbeResult) -> Any:
+    from rnnprobe import render
+
     if args.shapes:
         return render.shapes_view(result)
     return render.run_view(result, weights=args.weights, all_words=args.all)
@@ -292,11 +365,15 @@ def _view(args: RunArgs, result: ProbeResult) -> Any:
 
 def _export(args: RunArgs, result: ProbeResult, kind: str | None, width: int) -> None:
     if args.export is not None and kind is not None:
+        from rnnprobe import render
+
         render.export(_view(args, result), args.export, kind, width)
 
 
 def run_json(args: RunArgs) -> tuple[bytes, bool]:
     """A batch line: what `run ... --json` prints for these arguments, and whether it passed."""
+    from rnnprobe import core, jsonout, render
+
     spec = args.spec()
     kind = args.export_format()
     result = core.run(
@@ -308,12 +385,12 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
         steps=args.steps,
         at=args.at,
     )
-    _export(args, result, kind, Console(file=io.StringIO()).width)
+    _export(args, result, kind, render.unseen_console().width)
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
     return jsonout.dumps(body), result.check is None or result.check.ok
 
 
-@app.command()
+@app.command(cls=ProbeCommand)
 def run(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
@@ -370,6 +447,8 @@ def run(
     Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
     """
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
+    from rnnprobe import core, jsonout, keras_code, progress, render
+
     spec = args.spec()
     kind = args.export_format()
     given = _words(args.words)
@@ -387,7 +466,7 @@ def run(
             at=args.at,
             batch=batch,
         )
-    console = Console()
+    console = render.stdout_console()
     if args.json:
         jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
     else:
@@ -397,7 +476,7 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=ProbeCommand)
 def compare(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
@@ -414,17 +493,19 @@ def compare(
     Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
     Example: rnnprobe compare hello eolll lleel --cell lstm
     """
+    from rnnprobe import core, jsonout, render
+
     spec = _spec(hidden, merge_mode, bidirectional=bidirectional, cell=cell)
     result = core.compare(_words(words), spec, vocab=vocab_, seed=seed)
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:
-        render.show(Console(), render.compare_view(result))
+        render.show(render.stdout_console(), render.compare_view(result))
     if not result.identical:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=ProbeCommand)
 def batch(
     ctx: typer.Context,
     source: Annotated[
@@ -439,6 +520,8 @@ def batch(
     {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
     Example: rnnprobe batch probes.txt > results.jsonl
     """
+    from rnnprobe import batchlines, jsonout, progress
+
     text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None
     run_command = ctx.parent.command.get_command(ctx.parent, "run")  # type: ignore[attr-defined]
@@ -465,7 +548,7 @@ def batch(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=ProbeCommand)
 def serve(
     socket_: Annotated[
         str | None,
@@ -493,7 +576,7 @@ def serve(
     Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
     Example: rnnprobe serve &   then   rnnprobe run hello eolll lleel
     """
-    from rnnprobe import client, server
+    from rnnprobe import client, jsonout, server
 
     path = client.socket_path(socket_)
     if status and stop:

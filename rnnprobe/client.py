@@ -1,9 +1,9 @@
-"""The entry point, and the client side of `rnnprobe serve`.
+"""The client side of `rnnprobe serve`.
 
 `run`, `compare` and `batch` first ask a warm server (one that keeps TensorFlow loaded)
-to run the command; only when none answers does rnnprobe import its own machinery. This
-module therefore imports nothing but the standard library: a client that is served never
-loads numpy or TensorFlow.
+to run the command (see `entry.py`); only when none answers does rnnprobe import its own
+machinery. This module therefore imports nothing but the standard library: a client that
+is served never loads numpy or TensorFlow.
 
 Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH,
@@ -31,8 +31,9 @@ import time
 from typing import Any
 
 from rnnprobe import __version__
+from rnnprobe.entry import SERVED_COMMANDS
 
-SERVED_COMMANDS = ("run", "compare", "batch")
+__all__ = ["SERVED_COMMANDS", "connect", "request", "serve_remotely", "socket_path"]
 # What decides how a command prints (width, colour): the server uses the client's values.
 PASSED_ENV = (
     "COLUMNS",
@@ -323,32 +324,3 @@ def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | None:
         return request(connection, argv, stdin)
     finally:
         connection.close()
-
-
-def _wants_server(argv: list[str]) -> bool:
-    no_server = os.environ.get("RNNPROBE_NO_SERVER", "").lower() not in ("", "0", "false")
-    return bool(argv) and argv[0] in SERVED_COMMANDS and "--no-server" not in argv and not no_server
-
-
-def main() -> None:
-    """`rnnprobe`: ask a warm server for run/compare/batch, else run the CLI here."""
-    argv = sys.argv[1:]
-    if _wants_server(argv):
-        try:
-            served = serve_remotely(argv)
-        except KeyboardInterrupt:
-            sys.exit(130)
-        if served is not None:
-            code, out, err = served
-            try:
-                sys.stdout.buffer.write(out)
-                sys.stdout.flush()
-            except BrokenPipeError:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                code = 1
-            sys.stderr.buffer.write(err)
-            sys.stderr.flush()
-            sys.exit(code)
-    from rnnprobe.cli import app
-
-    app(prog_name="rnnprobe")

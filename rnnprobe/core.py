@@ -12,12 +12,10 @@ from dataclasses import replace
 from enum import Enum
 from typing import Any, TypeVar
 
-import numpy as np
-
-from rnnprobe import check as numpy_check
-from rnnprobe import equations, probe
+from rnnprobe.budget import check_probe_memory
 from rnnprobe.errors import InputError, Param, RnnProbeError
 from rnnprobe.result import (
+    MAX_SEED,
     Batch,
     Cell,
     CompareResult,
@@ -29,7 +27,6 @@ from rnnprobe.result import (
 )
 from rnnprobe.vocab import build_batch, vocabulary
 
-MAX_SEED = 2**32 - 1
 Choice = TypeVar("Choice", bound=Enum)
 
 
@@ -96,9 +93,17 @@ def check_seed(seed: Any) -> int | None:
 
 
 def resolve_seed(seed: Any) -> int:
-    """The seed given (checked), or a new one drawn for a run that was given none."""
+    """The seed given (checked), or a new one drawn for a run that was given none.
+
+    Drawn from the operating system, so that two runs without a seed differ; reported in
+    the result, so that either can be repeated.
+    """
     checked = check_seed(seed)
-    return probe.new_seed() if checked is None else checked
+    if checked is not None:
+        return checked
+    import secrets
+
+    return secrets.randbelow(2**31)
 
 
 def make_spec(
@@ -132,7 +137,7 @@ def make_batch(
     """The vocabulary and one-hot batch; with a spec, refused first if the probe won't fit."""
     chars = vocabulary(words, vocab)
     if spec is not None:
-        probe.check_memory(spec, len(words), max(map(len, words)), len(chars))
+        check_probe_memory(spec, len(words), max(map(len, words)), len(chars))
     return build_batch(words, chars)
 
 
@@ -174,6 +179,12 @@ def run(
     gives what Keras returned. Without a seed one is drawn (and kept in the result). A
     `batch` already made from the same words and vocab saves making it again.
     """
+    # The model's modules load with the first probe: `vocab` and `--help` never need them.
+    import numpy as np
+
+    from rnnprobe import check as numpy_check
+    from rnnprobe import equations, probe
+
     seed = check_seed(seed)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
@@ -206,6 +217,8 @@ def compare(
     words: Sequence[str], spec: ProbeSpec, *, vocab: str | None = None, seed: int | None = None
 ) -> CompareResult:
     """`rnnprobe compare`: both styles with the same weights, tensor by tensor."""
+    from rnnprobe import probe
+
     seed = check_seed(seed)
     batch = make_batch(words, vocab, spec)
     return probe.compare_styles(batch, spec, resolve_seed(seed))

@@ -98,57 +98,74 @@ def _direction(
     zero_masked: bool,
     keep: bool,
 ) -> None:
-    """Run one direction, filling `trace`; with `keep`, every step's quantities too."""
+    """Run one direction, filling `trace`; with `keep`, every step's quantities too.
+
+    The loop over time is the recurrence itself; everything else is done for all steps
+    at once, and a step where every word is real skips the masking.
+    """
     w = trace.weights
     kernel, recurrent = w["kernel"], w["recurrent_kernel"]
     x_bias, h_bias = _split_bias(w["bias"])
+    recurrent_bias = w["bias"].ndim == 2  # GRU's second bias row
     x = trace.inputs
     batch, time, _ = x.shape
-    units = recurrent.shape[0]
-    reset_before = cell is Cell.gru and w["bias"].ndim == 1
+    n = recurrent.shape[0]
+    reset_before = cell is Cell.gru and not recurrent_bias
     x_product = x @ kernel  # every step's input product at once
+    x_part = x_product + x_bias
+    all_real: list[bool] = np.all(mask, axis=0).tolist()
     names = QUANTITIES[cell] if keep else ()
-    found = {name: np.zeros((batch, time, units)) for name in names}
-    h = np.zeros((batch, units))
-    c = np.zeros((batch, units))
-    previous = np.zeros((batch, units))
-    outputs = np.zeros((batch, time, units))
+    found = {name: np.zeros((batch, time, n)) for name in names}
+    h = np.zeros((batch, n))
+    c = np.zeros((batch, n))
+    previous = np.zeros((batch, n))
+    outputs = np.zeros((batch, time, n))
+    new_c = c
+    step: dict[str, np.ndarray] = {}
     for t in reversed(range(time)) if reverse else range(time):
-        x_w = x_product[:, t]
-        xt = x_w + x_bias
+        xt = x_part[:, t]
         if cell is Cell.simple:
             h_u = h @ recurrent
-            a = x_w + h_u + x_bias
+            a = x_product[:, t] + h_u + x_bias
             new_h = np.tanh(a)
-            step = {"xW": x_w, "hU": h_u, "a": a, "h": new_h}
+            if keep:
+                step = {"xW": x_product[:, t], "hU": h_u, "a": a}
         elif cell is Cell.lstm:
-            i, f, g, o = np.split(xt + h @ recurrent + h_bias, 4, axis=-1)
-            i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
+            pre = xt + h @ recurrent
+            gates = _sigmoid(pre)  # i, f and o; the c block goes through tanh instead
+            i, f, o = gates[:, :n], gates[:, n : 2 * n], gates[:, 3 * n :]
+            g = np.tanh(pre[:, 2 * n : 3 * n])
             new_c = f * c + i * g
             new_h = o * np.tanh(new_c)
-            step = {"i": i, "f": f, "g": g, "o": o, "c": new_c, "h": new_h}
+            if keep:
+                step = {"i": i, "f": f, "g": g, "o": o}
         else:
-            x_z, x_r, x_h = np.split(xt, 3, axis=-1)
             if reset_before:  # the reset gate scales h before the recurrent matmul
-                h_z, h_r = np.split(h @ recurrent[:, : 2 * units], 2, axis=-1)
-                z, r = _sigmoid(x_z + h_z), _sigmoid(x_r + h_r)
-                g = np.tanh(x_h + (r * h) @ recurrent[:, 2 * units :])
+                zr = _sigmoid(xt[:, : 2 * n] + h @ recurrent[:, : 2 * n])
+                z, r = zr[:, :n], zr[:, n:]
+                g = np.tanh(xt[:, 2 * n :] + (r * h) @ recurrent[:, 2 * n :])
             else:
-                h_z, h_r, h_h = np.split(h @ recurrent + h_bias, 3, axis=-1)
-                z, r = _sigmoid(x_z + h_z), _sigmoid(x_r + h_r)
-                g = np.tanh(x_h + r * h_h)
+                h_part = h @ recurrent + h_bias
+                zr = _sigmoid(xt[:, : 2 * n] + h_part[:, : 2 * n])
+                z, r = zr[:, :n], zr[:, n:]
+                g = np.tanh(xt[:, 2 * n :] + r * h_part[:, 2 * n :])
             new_h = z * h + (1.0 - z) * g
-            step = {"z": z, "r": r, "g": g, "h": new_h}
-        real = mask[:, t][:, None]
-        h = np.where(real, new_h, h)
-        if cell is Cell.lstm:
-            c = np.where(real, step["c"], c)
-            step["c"] = c
-        step["h"] = h
-        for name in names:
-            found[name][:, t] = step[name]
-        outputs[:, t] = np.where(real, new_h, 0.0 if zero_masked else previous)
-        previous = np.where(real, new_h, previous)
+            if keep:
+                step = {"z": z, "r": r, "g": g}
+        if all_real[t]:
+            h, c = new_h, new_c
+            outputs[:, t] = new_h
+            previous = new_h
+        else:
+            real = mask[:, t][:, None]
+            h = np.where(real, new_h, h)
+            c = np.where(real, new_c, c)
+            outputs[:, t] = np.where(real, new_h, 0.0 if zero_masked else previous)
+            previous = np.where(real, new_h, previous)
+        if keep:
+            step["h"], step["c"] = h, c
+            for name in names:
+                found[name][:, t] = step[name]
     for name in names:
         if name not in STATES:
             found[name][~mask] = np.nan  # a padded step discards what it computed

@@ -6,10 +6,8 @@ This is the only module that imports TensorFlow, and it does so lazily (`load_ke
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import random
-import secrets
 import sys
 import threading
 from collections.abc import Iterator
@@ -19,8 +17,6 @@ from typing import Any
 import numpy as np
 
 from rnnprobe import progress
-from rnnprobe.budget import FLOAT_BYTES, ensure_fits, human
-from rnnprobe.errors import Param
 from rnnprobe.result import (
     WEIGHT_NAMES,
     Batch,
@@ -36,11 +32,6 @@ _keras: Any = None
 _load_lock = threading.Lock()
 # Keras keeps its random seed in process-wide state: one probe at a time seeds and builds.
 _build_lock = threading.Lock()
-
-
-def new_seed() -> int:
-    """A seed for a run that was given none; it is reported so the run can be repeated."""
-    return secrets.randbelow(2**31)
 
 
 @contextlib.contextmanager
@@ -75,33 +66,6 @@ def load_keras() -> Any:
                 tf.zeros((1,)).numpy()
             _keras = keras
     return _keras
-
-
-def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[int, str]:
-    """Rough peak memory of a probe, and its largest single weight, before anything exists.
-
-    Weights count four times (the orthogonal initializer works on copies), tensors three
-    times (the recurrent loop keeps every step, and results are copied once to numpy).
-    """
-    weights = 0
-    largest = (0, "")
-    for layer in spec.layers(vocab):
-        for name in ("recurrent_kernel", "kernel"):
-            shape = layer.weight_shape(name)
-            largest = max(largest, (shape[0] * shape[1], f"{name} {shape}"))
-        sizes = [math.prod(layer.weight_shape(name)) for name in WEIGHT_NAMES]
-        weights += len(layer.directions) * sum(sizes)
-    directions = 2 if spec.bidirectional else 1
-    tensors = batch * time * vocab + sum(batch * time * n * directions for n in spec.hidden)
-    total = FLOAT_BYTES * (4 * weights + 3 * tensors)
-    return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
-
-
-def check_memory(spec: ProbeSpec, batch: int, time: int, vocab: int) -> None:
-    """Refuse, as a usage error naming the hidden sizes, a probe that would not fit."""
-    total, detail = estimate_bytes(spec, batch, time, vocab)
-    sizes = ",".join(map(str, spec.hidden))
-    ensure_fits(total, Param("hidden"), f" {sizes}: this probe", detail=detail)
 
 
 def build(layers: Any, spec: ProbeSpec) -> list[Any]:
@@ -188,10 +152,24 @@ def _assign_weights(named: list[tuple[str, Any, Layer]], source: tuple[Tensor, .
         variable.assign(weight.array)
 
 
-def _call(built: list[Any], spec: ProbeSpec, batch: Batch) -> tuple[Any, list[Any]]:
-    """Call the layers in turn on x_data (with its mask when a word is padded)."""
-    flow: Any = batch.x_data.array
-    mask = batch.mask if batch.padded else None
+# From this many steps on, the layers run as one TensorFlow graph: Keras's recurrent loop
+# costs about 1 ms a step in eager mode, and tracing the graph about 40 ms per layer.
+GRAPH_FROM_STEPS = 64
+
+
+def _build_layers(built: list[Any], planned: tuple[Layer, ...], batch: Batch) -> None:
+    """Create the weights now, exactly as a first call would, without calling."""
+    rows, steps = batch.x_data.shape[:2]
+    widths = (
+        [planned[0].input_width] if len(built) < len(planned) else [p.input_width for p in planned]
+    )
+    for layer, width in zip(built, widths, strict=True):
+        layer.build((rows, steps, width))
+
+
+def _flow(built: list[Any], spec: ProbeSpec, x: Any, mask: Any) -> tuple[Any, list[Any]]:
+    """Call the layers in turn: the last one's outputs, and every returned state."""
+    flow = x
     states: list[Any] = []
     for layer in built:
         returned = layer(flow, mask=mask)
@@ -201,6 +179,21 @@ def _call(built: list[Any], spec: ProbeSpec, batch: Batch) -> tuple[Any, list[An
         else:
             flow = returned
     return flow, states
+
+
+def _call(built: list[Any], spec: ProbeSpec, batch: Batch, *, graph: bool) -> tuple[Any, list[Any]]:
+    """Call the layers on x_data (with its mask when a word is padded), eagerly or as a graph.
+
+    Both give the same numbers to the bit (a test pins it for every cell and structure).
+    """
+    x = batch.x_data.array
+    mask = batch.mask if batch.padded else None
+    if not graph:
+        return _flow(built, spec, x, mask)
+    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    as_graph = tf.function(lambda x, mask: _flow(built, spec, x, mask))
+    return as_graph(x, mask)
 
 
 def seed_keras(seed: int) -> None:
@@ -217,24 +210,32 @@ def seed_keras(seed: int) -> None:
 
 
 def run_probe(
-    batch: Batch, spec: ProbeSpec, seed: int, *, weights_from: ProbeResult | None = None
+    batch: Batch,
+    spec: ProbeSpec,
+    seed: int,
+    *,
+    weights_from: ProbeResult | None = None,
+    graph: bool | None = None,
 ) -> ProbeResult:
     """Seed Keras, build the RNN, call it on the batch with its mask, collect the tensors.
 
     With `weights_from`, the freshly built layers take that result's weights (same names,
-    same shapes) before the call whose tensors are reported.
+    same shapes) before the call. `graph` runs the call as one TensorFlow graph; by
+    default it does so from `GRAPH_FROM_STEPS` steps on.
     """
     keras = load_keras()
     layers = keras.layers
     planned = spec.layers(len(batch.vocab))
+    if graph is None:
+        graph = batch.x_data.shape[1] >= GRAPH_FROM_STEPS
     with _build_lock:
         seed_keras(seed)
         built = build(layers, spec)
-        flow, returned_states = _call(built, spec, batch)
+        _build_layers(built, planned, batch)
         named = _named_variables(layers, planned, built)
         if weights_from is not None:
             _assign_weights(named, weights_from.weights)
-            flow, returned_states = _call(built, spec, batch)
+        flow, returned_states = _call(built, spec, batch, graph=graph)
         weights = _collect_weights(named)
     names = spec.state_names
     if len(names) != len(returned_states):

@@ -28,10 +28,11 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnprobe import explain, keras_code
-from rnnprobe.check import TOLERANCE
 from rnnprobe.errors import InputError, RnnProbeError
 from rnnprobe.result import (
     IDENTICAL_WITHIN,
+    SHOWN_WORDS,
+    TOLERANCE,
     Batch,
     CheckResult,
     CompareResult,
@@ -42,7 +43,6 @@ from rnnprobe.result import (
 )
 from rnnprobe.vocab import show_char
 
-SHOWN_WORDS = 8  # per-word tables shown before the rest is summarised (--all shows all)
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
 BLANK = Text("")
 UNLIMITED = 1_000_000  # a width no table reaches: to measure a renderable unwrapped
@@ -93,8 +93,31 @@ class BlockTable:
         return table
 
     def _width(self, console: Console, options: ConsoleOptions, columns: range) -> int:
-        wide = options.update_width(UNLIMITED)
-        return Measurement.get(console, wide, self.table(columns)).maximum
+        """The width of the table of these data columns, nothing wrapped.
+
+        For cells of plain text that is each column's widest cell, its padding (2) and
+        the rules between columns (1): what rich measures, without building the table.
+        """
+        widths = self._column_widths()
+        if widths is None:
+            wide = options.update_width(UNLIMITED)
+            return Measurement.get(console, wide, self.table(columns)).maximum
+        chosen = [*range(len(self.keys)), *(len(self.keys) + c for c in columns)]
+        return sum(widths[i] + 2 for i in chosen) + len(chosen) - 1
+
+    def _column_widths(self) -> list[int] | None:
+        if not hasattr(self, "_widths"):
+            rows = [cells for cells, _ in self.rows]
+            texts = [[cell for cell in row if isinstance(cell, Text)] for row in rows]
+            if all(len(text) == len(row) for text, row in zip(texts, rows, strict=True)):
+                columns = [*self.keys, *self.data]
+                self._widths: list[int] | None = [
+                    max([len(column.header), *(row[i].cell_len for row in texts)])
+                    for i, column in enumerate(columns)
+                ]
+            else:
+                self._widths = None
+        return self._widths
 
     def _greedy(self, console: Console, options: ConsoleOptions, width: int) -> list[range]:
         """Runs of data columns, each as many as fit in `width` (at least one)."""
@@ -142,6 +165,16 @@ class BlockTable:
 def natural_width(console: Console, view: RenderableType) -> int:
     """How wide `view` is when nothing is wrapped or split: what an export is rendered at."""
     return Measurement.get(console, console.options.update_width(UNLIMITED), view).maximum
+
+
+def stdout_console() -> Console:
+    """The console results are printed on."""
+    return Console()
+
+
+def unseen_console() -> Console:
+    """A console whose output goes nowhere (its width is what a pipe would get)."""
+    return Console(file=io.StringIO())
 
 
 def show(console: Console, view: RenderableType) -> None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where arrays are made: `--help` needs none
+    import numpy as np
+
+MAX_SEED = 2**32 - 1  # seeds are what numpy's generator takes: 0 to 2**32 - 1
+SHOWN_WORDS = 8  # per-word tables a view shows before it summarises the rest
 
 
 class Style(str, Enum):
@@ -230,6 +235,8 @@ class Batch:
     @property
     def mask(self) -> np.ndarray:
         """(batch, time) booleans: True on a word's real steps, False on padding."""
+        import numpy as np
+
         steps = np.arange(self.x_data.shape[1])
         return steps[None, :] < np.asarray(self.lengths)[:, None]
 
@@ -294,7 +301,8 @@ class ProbeResult:
         return self.spec.layers(len(self.batch.vocab))
 
 
-IDENTICAL_WITHIN = 1e-6
+IDENTICAL_WITHIN = 1e-6  # `compare`: the two styles agree
+TOLERANCE = 1e-5  # `--check` and `--steps`: rnnprobe's numpy agrees with Keras
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -19,33 +20,90 @@ ENTRY_POINT = shutil.which("rnnprobe", path=str(Path(sys.executable).parent)) or
 REPORT_IMPORTS = """
 import sys
 sys.argv = ["rnnprobe", *sys.argv[1:]]
-from rnnprobe.client import main
+from rnnprobe.entry import main
 try:
     main()
 except SystemExit:
     pass
-heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+heavy = sorted(m for m in ("tensorflow", "keras", "numpy", "pydantic") if m in sys.modules)
 print("imported:", ",".join(heavy) or "none", file=sys.stderr)
 """
 
 
+def imported(*args: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+    """What one run of the entry point printed on stdout, and the heavy modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT_IMPORTS, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    return done.stdout, done.stderr.splitlines()[-1].removeprefix("imported: ")
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "heavy"),
     [
-        ["--help"],
-        ["-h"],
-        ["--version"],
-        ["vocab", "hello", "eolll"],
-        ["vocab", "hi", "--json"],
-        ["run", "hi", "--code"],
+        (["--help"], "none"),
+        (["-h"], "none"),
+        (["--version"], "none"),
+        (["run", "--help"], "none"),
+        (["vocab", "hello", "eolll"], "numpy"),
+        (["vocab", "hi", "--json"], "numpy"),
+        (["run", "hi", "--code"], "numpy"),
     ],
 )
-def test_help_version_vocab_and_code_never_import_tensorflow(args):
+def test_help_version_vocab_and_code_import_only_what_they_need(args, heavy):
+    out, found = imported(*args)
+    assert found == heavy
+    assert out
+
+
+COMPLETIONS = [
+    ({"_RNNPROBE_COMPLETE": "complete_bash", "COMP_WORDS": "rnnprobe run hi --cell ",
+      "COMP_CWORD": "4"}, ["simple", "lstm", "gru"]),
+    ({"_RNNPROBE_COMPLETE": "complete_bash", "COMP_WORDS": "rnnprobe run hi --merge-mode ",
+      "COMP_CWORD": "4"}, ["concat", "sum", "mul", "ave"]),
+    ({"_RNNPROBE_COMPLETE": "complete_zsh",
+      "_TYPER_COMPLETE_ARGS": "rnnprobe run hi --style "}, ['"layer"', '"cell"']),
+    ({"_RNNPROBE_COMPLETE": "complete_fish", "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+      "_TYPER_COMPLETE_ARGS": "rnnprobe compare hi --cell "}, ["simple", "lstm", "gru"]),
+    ({"_RNNPROBE_COMPLETE": "complete_bash", "COMP_WORDS": "rnnprobe run hi --st",
+      "COMP_CWORD": "3"}, ["--style", "--steps"]),
+    ({"_RNNPROBE_COMPLETE": "complete_bash", "COMP_WORDS": "rnnprobe co",
+      "COMP_CWORD": "1"}, ["compare"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("env", "wanted"), COMPLETIONS, ids=lambda v: str(v)[:40])
+def test_tab_completes_commands_options_and_their_values_without_heavy_imports(env, wanted):
+    out, found = imported(env=env)
+    for value in wanted:
+        assert value in out
+    assert found == "none"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_for_each_shell(shell):
+    # Typer detects the user's shell; its test switch lets the shell be named instead.
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", REPORT_IMPORTS, *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "rnnprobe", "--show-completion", shell],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
-    assert done.stderr.splitlines()[-1] == "imported: none", done.stderr
-    assert done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "_RNNPROBE_COMPLETE" in done.stdout
+    assert f"complete_{shell}" in done.stdout
+
+
+def test_the_version_has_one_source():
+    from importlib.metadata import version
+
+    assert version("rnnprobe") == __version__
 
 
 def test_python_dash_m_prints_the_version():
@@ -94,7 +152,7 @@ def paused():
     return real()
 probe.load_keras = paused
 sys.argv = ["rnnprobe", *sys.argv[1:]]
-from rnnprobe.client import main
+from rnnprobe.entry import main
 main()
 """
 

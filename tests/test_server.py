@@ -33,7 +33,7 @@ def _report():
         out.write(",".join(m for m in ("numpy", "tensorflow") if m in sys.modules))
 atexit.register(_report)
 sys.argv = ["rnnprobe", *sys.argv[1:]]
-from rnnprobe.client import main
+from rnnprobe.entry import main
 main()
 """
 

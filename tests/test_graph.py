@@ -1,0 +1,74 @@
+"""Long words run the layers as one TensorFlow graph: the same bits as the eager call."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rnnprobe import core, probe
+from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.vocab import build_batch, vocabulary
+
+WORDS = ("hello", "hi", (string.ascii_lowercase * 4)[:90])  # padded, and past the threshold
+SPECS = [
+    ProbeSpec(cell=Cell.simple, hidden=(3,)),
+    ProbeSpec(cell=Cell.lstm, hidden=(3,)),
+    ProbeSpec(cell=Cell.gru, hidden=(3,)),
+    ProbeSpec(cell=Cell.lstm, hidden=(3, 2), bidirectional=True),
+    ProbeSpec(cell=Cell.gru, hidden=(3, 2), bidirectional=True, merge_mode=MergeMode.ave),
+    ProbeSpec(cell=Cell.simple, hidden=(4, 2), return_sequences=False),
+    ProbeSpec(cell=Cell.gru, hidden=(2,), bidirectional=True, return_state=False),
+]
+
+
+def _arrays(result):
+    return [result.outputs.array, *(s.array for s in result.states)]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}")
+@pytest.mark.parametrize("style", list(Style))
+def test_graph_and_eager_calls_give_the_same_bits(spec, style):
+    spec = replace(spec, style=style)
+    batch = build_batch(WORDS, vocabulary(WORDS))
+    eager = probe.run_probe(batch, spec, seed=5, graph=False)
+    graph = probe.run_probe(batch, spec, seed=5, graph=True)
+    for a, b in zip(_arrays(eager), _arrays(graph), strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    assert [w.array.tolist() for w in eager.weights] == [w.array.tolist() for w in graph.weights]
+
+
+@pytest.mark.parametrize("spec", SPECS[:5], ids=lambda s: f"{s.cell.value}{s.hidden}")
+def test_cell_style_stays_bit_identical_to_layer_style_as_a_graph(spec):
+    batch = build_batch(WORDS, vocabulary(WORDS))
+    cell = probe.run_probe(batch, replace(spec, style=Style.cell), seed=9, graph=True)
+    layer = probe.run_probe(batch, replace(spec, style=Style.layer), seed=9, graph=True)
+    for a, b in zip(_arrays(cell), _arrays(layer), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_size_of_the_work_chooses_the_graph(monkeypatch):
+    chosen = []
+    real = probe._call
+
+    def spy(*args, graph, **kwargs):
+        chosen.append(graph)
+        return real(*args, graph=graph, **kwargs)
+
+    monkeypatch.setattr(probe, "_call", spy)
+    short = "a" * (probe.GRAPH_FROM_STEPS - 1)
+    core.run([short], core.make_spec(), seed=1)
+    core.run([short + "a"], core.make_spec(), seed=1)
+    assert chosen == [False, True]
+
+
+def test_a_long_word_through_the_cli_checks_out(cli):
+    word = (string.ascii_lowercase * 40)[:1000]
+    obj = cli.json("run", word, "hi", "--cell", "lstm", "--bidirectional", "--seed", "2", "--check")
+    assert obj["check"]["ok"] is True
+    assert obj["outputs"]["shape"] == [2, 1000, 4]
+    steps = cli.json("run", word, "--cell", "gru", "--seed", "2", "--steps")
+    assert steps["steps"][0]["tensors"][0]["shape"] == [1, 1000, 2]
