@@ -3,7 +3,7 @@
     python benchmarks/bench_server.py [ROUNDS]
 
 Starts `rnnprobe serve` on a private temporary socket, then alternates a served client
-with a `--no-server` run. Goal: median ratio at most 0.1.
+with a `--no-server` run. Goal: median ratio at most 0.025.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ if __name__ == "__main__":
             for _ in range(rounds):
                 colds.append(timed(cold, env))
                 warms.append(timed(warm, env))
-            report("warm (served) run vs cold run", colds, warms, goal=0.1, labels=("cold", "warm"))
+            report(
+                "warm (served) run vs cold run", colds, warms, goal=0.025, labels=("cold", "warm")
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)

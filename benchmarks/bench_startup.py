@@ -54,4 +54,5 @@ if __name__ == "__main__":
     os.environ["COMP_CWORD"] = "4"
     floors, times = alternate(FLOOR, entry, rounds)
     report("TAB completion of run --cell vs import typer, rich, numpy", floors, times, goal=1.5)
-    print(f"client path imports (rnnprobe + rnnprobe.client): {client_import_ms():.1f} ms")
+    imports = min(client_import_ms() for _ in range(5))  # the first run writes bytecode
+    print(f"client path imports (rnnprobe.entry + rnnprobe.client): {imports:.1f} ms (goal < 20)")

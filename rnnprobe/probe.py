@@ -10,8 +10,9 @@ import os
 import random
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -152,9 +153,32 @@ def _assign_weights(named: list[tuple[str, Any, Layer]], source: tuple[Tensor, .
         variable.assign(weight.array)
 
 
-# From this many steps on, the layers run as one TensorFlow graph: Keras's recurrent loop
-# costs about 1 ms a step in eager mode, and tracing the graph about 40 ms per layer.
-GRAPH_FROM_STEPS = 64
+# How the layers are called: eagerly, or as one TensorFlow graph. The numbers are the same
+# to the bit (tests pin it for every cell and structure); only the time differs. Keras's
+# eager loop costs about 1 ms a step, a graph about 40 ms per layer to trace and then
+# little per step. (Keras's `unroll` would be faster still for short words, but with a
+# mask it gives a backward direction other numbers, so it is not used.)
+EAGER, GRAPH = "eager", "graph"
+GRAPH_FROM_STEPS = 64  # from this many steps on, a graph
+RUNNERS_KEPT = 8
+
+
+@dataclass
+class _Runner:
+    """Layers of one structure, traced once as a graph; each probe copies its weights in.
+
+    A batch or a server runs the same structure again and again: the trace is paid once,
+    and a probe's layers are still built (so its weights are what its seed gives), but
+    called through this graph instead of Keras's eager loop.
+    """
+
+    built: list[Any]
+    named: list[tuple[str, Any, Layer]]
+    graph: Any
+
+
+_runners: OrderedDict[tuple[Any, ...], _Runner] = OrderedDict()
+_seen: set[tuple[Any, ...]] = set()
 
 
 def _build_layers(built: list[Any], planned: tuple[Layer, ...], batch: Batch) -> None:
@@ -181,19 +205,47 @@ def _flow(built: list[Any], spec: ProbeSpec, x: Any, mask: Any) -> tuple[Any, li
     return flow, states
 
 
-def _call(built: list[Any], spec: ProbeSpec, batch: Batch, *, graph: bool) -> tuple[Any, list[Any]]:
-    """Call the layers on x_data (with its mask when a word is padded), eagerly or as a graph.
-
-    Both give the same numbers to the bit (a test pins it for every cell and structure).
-    """
-    x = batch.x_data.array
-    mask = batch.mask if batch.padded else None
-    if not graph:
-        return _flow(built, spec, x, mask)
+def _graph(built: list[Any], spec: ProbeSpec) -> Any:
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
-    as_graph = tf.function(lambda x, mask: _flow(built, spec, x, mask))
-    return as_graph(x, mask)
+    return tf.function(lambda x, mask: _flow(built, spec, x, mask))
+
+
+def _call(
+    built: list[Any], spec: ProbeSpec, batch: Batch, *, strategy: str
+) -> tuple[Any, list[Any]]:
+    """Call the layers on x_data (with its mask when a word is padded), by `strategy`."""
+    x = batch.x_data.array
+    mask = batch.mask if batch.padded else None
+    if strategy != GRAPH:
+        return _flow(built, spec, x, mask)
+    return _graph(built, spec)(x, mask)
+
+
+def _call_by_size(
+    built: list[Any], named: list[tuple[str, Any, Layer]], spec: ProbeSpec, batch: Batch
+) -> tuple[Any, list[Any]]:
+    """Call through the runner kept for this structure, making one when it pays.
+
+    A long word gets one at once; a short one the second time its structure comes.
+    """
+    key = (spec, batch.x_data.shape, batch.padded)
+    runner = _runners.get(key)
+    mask = batch.mask if batch.padded else None
+    if runner is not None:
+        _runners.move_to_end(key)
+        for (_, target, _), (_, source, _) in zip(runner.named, named, strict=True):
+            target.assign(source)
+        return runner.graph(batch.x_data.array, mask)
+    long = batch.x_data.shape[1] >= GRAPH_FROM_STEPS
+    if not long and key not in _seen:
+        _seen.add(key)
+        return _call(built, spec, batch, strategy=EAGER)
+    runner = _Runner(built=built, named=named, graph=_graph(built, spec))
+    _runners[key] = runner
+    while len(_runners) > RUNNERS_KEPT:
+        _runners.popitem(last=False)
+    return runner.graph(batch.x_data.array, mask)
 
 
 def seed_keras(seed: int) -> None:
@@ -215,19 +267,18 @@ def run_probe(
     seed: int,
     *,
     weights_from: ProbeResult | None = None,
-    graph: bool | None = None,
+    strategy: str | None = None,
 ) -> ProbeResult:
     """Seed Keras, build the RNN, call it on the batch with its mask, collect the tensors.
 
     With `weights_from`, the freshly built layers take that result's weights (same names,
-    same shapes) before the call. `graph` runs the call as one TensorFlow graph; by
-    default it does so from `GRAPH_FROM_STEPS` steps on.
+    same shapes) before the call. `strategy` is how the call runs (`EAGER` or `GRAPH`); by
+    default the size of the work picks it, and a structure that comes again runs through
+    a graph traced once for it (`_call_by_size`).
     """
     keras = load_keras()
     layers = keras.layers
     planned = spec.layers(len(batch.vocab))
-    if graph is None:
-        graph = batch.x_data.shape[1] >= GRAPH_FROM_STEPS
     with _build_lock:
         seed_keras(seed)
         built = build(layers, spec)
@@ -235,7 +286,10 @@ def run_probe(
         named = _named_variables(layers, planned, built)
         if weights_from is not None:
             _assign_weights(named, weights_from.weights)
-        flow, returned_states = _call(built, spec, batch, graph=graph)
+        if strategy is None:
+            flow, returned_states = _call_by_size(built, named, spec, batch)
+        else:
+            flow, returned_states = _call(built, spec, batch, strategy=strategy)
         weights = _collect_weights(named)
     names = spec.state_names
     if len(names) != len(returned_states):

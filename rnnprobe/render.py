@@ -167,14 +167,19 @@ def natural_width(console: Console, view: RenderableType) -> int:
     return Measurement.get(console, console.options.update_width(UNLIMITED), view).maximum
 
 
+def _console(**options: Any) -> Console:
+    """Text is never read as rich markup or emoji codes: words are shown as typed."""
+    return Console(markup=False, emoji=False, **options)
+
+
 def stdout_console() -> Console:
     """The console results are printed on."""
-    return Console()
+    return _console()
 
 
 def unseen_console() -> Console:
     """A console whose output goes nowhere (its width is what a pipe would get)."""
-    return Console(file=io.StringIO())
+    return _console(file=io.StringIO())
 
 
 def show(console: Console, view: RenderableType) -> None:
@@ -212,7 +217,7 @@ def export(view: RenderableType, path: Path, kind: str, width: int) -> None:
 
     At least `width` columns (the terminal's), so that what fits there looks the same.
     """
-    console = Console(record=True, file=io.StringIO(), width=width)
+    console = _console(record=True, file=io.StringIO(), width=width)
     console.width = max(width, natural_width(console, view))
     show(console, view)
     try:

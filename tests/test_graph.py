@@ -30,11 +30,11 @@ def _arrays(result):
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}")
 @pytest.mark.parametrize("style", list(Style))
-def test_graph_and_eager_calls_give_the_same_bits(spec, style):
+def test_graph_calls_give_the_bits_of_the_eager_call(spec, style):
     spec = replace(spec, style=style)
     batch = build_batch(WORDS, vocabulary(WORDS))
-    eager = probe.run_probe(batch, spec, seed=5, graph=False)
-    graph = probe.run_probe(batch, spec, seed=5, graph=True)
+    eager = probe.run_probe(batch, spec, seed=5, strategy=probe.EAGER)
+    graph = probe.run_probe(batch, spec, seed=5, strategy=probe.GRAPH)
     for a, b in zip(_arrays(eager), _arrays(graph), strict=True):
         assert a.shape == b.shape
         np.testing.assert_array_equal(a, b)
@@ -44,25 +44,38 @@ def test_graph_and_eager_calls_give_the_same_bits(spec, style):
 @pytest.mark.parametrize("spec", SPECS[:5], ids=lambda s: f"{s.cell.value}{s.hidden}")
 def test_cell_style_stays_bit_identical_to_layer_style_as_a_graph(spec):
     batch = build_batch(WORDS, vocabulary(WORDS))
-    cell = probe.run_probe(batch, replace(spec, style=Style.cell), seed=9, graph=True)
-    layer = probe.run_probe(batch, replace(spec, style=Style.layer), seed=9, graph=True)
+    cell = probe.run_probe(batch, replace(spec, style=Style.cell), seed=9, strategy=probe.GRAPH)
+    layer = probe.run_probe(batch, replace(spec, style=Style.layer), seed=9, strategy=probe.GRAPH)
     for a, b in zip(_arrays(cell), _arrays(layer), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_size_of_the_work_chooses_the_graph(monkeypatch):
-    chosen = []
-    real = probe._call
-
-    def spy(*args, graph, **kwargs):
-        chosen.append(graph)
-        return real(*args, graph=graph, **kwargs)
-
-    monkeypatch.setattr(probe, "_call", spy)
+def test_the_size_of_the_work_chooses_how_to_call(monkeypatch):
+    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
+    monkeypatch.setattr(probe, "_seen", set())
+    spec = core.make_spec(cell="gru")
     short = "a" * (probe.GRAPH_FROM_STEPS - 1)
-    core.run([short], core.make_spec(), seed=1)
-    core.run([short + "a"], core.make_spec(), seed=1)
-    assert chosen == [False, True]
+    core.run([short], spec, seed=1)
+    assert not probe._runners  # a structure seen once is called eagerly
+    core.run([short], spec, seed=2)
+    assert len(probe._runners) == 1  # seen again: a graph is traced for it, once
+    core.run([short + "a"], spec, seed=1)
+    assert len(probe._runners) == 2  # a long word: a graph at once
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}")
+def test_a_kept_graph_gives_each_probe_the_bits_of_its_own_eager_call(monkeypatch, spec):
+    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
+    monkeypatch.setattr(probe, "_seen", set())
+    batches = [("hello", "hi", "elo"), ("hi", "hello", "ole"), ("olleh", "eh", "hel")]
+    for seed, words in enumerate(batches * 2):
+        batch = build_batch(words, vocabulary(words, "heloi"))
+        kept = probe.run_probe(batch, spec, seed=seed)
+        eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
+        for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert [w.array.tolist() for w in eager.weights] == [w.array.tolist() for w in kept.weights]
+    assert len(probe._runners) == 1
 
 
 def test_a_long_word_through_the_cli_checks_out(cli):
