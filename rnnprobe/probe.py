@@ -208,7 +208,9 @@ def _flow(built: list[Any], spec: ProbeSpec, x: Any, mask: Any) -> tuple[Any, li
 def _graph(built: list[Any], spec: ProbeSpec) -> Any:
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
-    return tf.function(lambda x, mask: _flow(built, spec, x, mask))
+    # No autograph: Keras writes its loop with tf.while_loop, and converting the code
+    # would double the time a trace takes.
+    return tf.function(lambda x, mask: _flow(built, spec, x, mask), autograph=False)
 
 
 def _call(
