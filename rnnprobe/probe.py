@@ -50,6 +50,25 @@ def _stderr_fd_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+@contextlib.contextmanager
+def _tensorflow_logs_quiet() -> Iterator[None]:
+    """Keep TensorFlow's Python warnings off stderr while a probe runs.
+
+    Each probe that runs as a graph traces its own tf.function, and TensorFlow warns about
+    "retracing" after a few; the warning is about TensorFlow's use, not the user's input.
+    The logger's level is put back afterwards, so a notebook keeps its own settings.
+    """
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def load_keras() -> Any:
     """Import `tensorflow.keras` once, silencing what TensorFlow logs while it starts."""
     global _keras
@@ -288,10 +307,11 @@ def run_probe(
         named = _named_variables(layers, planned, built)
         if weights_from is not None:
             _assign_weights(named, weights_from.weights)
-        if strategy is None:
-            flow, returned_states = _call_by_size(built, named, spec, batch)
-        else:
-            flow, returned_states = _call(built, spec, batch, strategy=strategy)
+        with _tensorflow_logs_quiet():
+            if strategy is None:
+                flow, returned_states = _call_by_size(built, named, spec, batch)
+            else:
+                flow, returned_states = _call(built, spec, batch, strategy=strategy)
         weights = _collect_weights(named)
     names = spec.state_names
     if len(names) != len(returned_states):

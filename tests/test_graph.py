@@ -85,3 +85,28 @@ def test_a_long_word_through_the_cli_checks_out(cli):
     assert obj["outputs"]["shape"] == [2, 1000, 4]
     steps = cli.json("run", word, "--cell", "gru", "--seed", "2", "--steps")
     assert steps["steps"][0]["tensors"][0]["shape"] == [1, 1000, 2]
+
+
+def test_many_graphs_leave_no_tensorflow_warning(cli, monkeypatch):
+    """Each long word traces a graph; TensorFlow's warning about retracing stays quiet."""
+    import logging
+
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    logger = logging.getLogger("tensorflow")
+    handler = Keep(level=logging.WARNING)
+    logger.addHandler(handler)
+    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
+    try:
+        lines = "\n".join(f"{'ab' * (35 + n)} --seed {n}" for n in range(8))
+        result = cli("batch", "-", input=lines)
+    finally:
+        logger.removeHandler(handler)
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 8
+    assert [r.getMessage()[:60] for r in seen] == []
+    assert logger.level != logging.ERROR  # put back after each probe
