@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from rnnprobe.errors import InputError, click_message
+from rnnprobe.core.errors import InputError, click_message
 
 
 class LineError(Exception):

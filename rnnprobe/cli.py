@@ -18,11 +18,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from rnnprobe import __version__
-from rnnprobe.errors import InputError, RnnProbeError, click_message
-from rnnprobe.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style
+from rnnprobe.core.errors import InputError, RnnProbeError, click_message
+from rnnprobe.core.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style
 
 if TYPE_CHECKING:
-    from rnnprobe.result import ProbeResult, ProbeSpec
+    from rnnprobe.core.result import ProbeResult, ProbeSpec
 
 # How the CLI spells the parameters that core errors name.
 CLI_NAMES = {
@@ -87,7 +87,7 @@ class ProbeCommand(TyperCommand):
         return _as_parsed(super().get_params(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        from rnnprobe import helptext
+        from rnnprobe.show import helptext
 
         helptext.show_help(self, ctx)
 
@@ -99,7 +99,7 @@ class ProbeGroup(TyperGroup):
         return _as_parsed(super().get_params(ctx))
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        from rnnprobe import helptext
+        from rnnprobe.show import helptext
 
         helptext.show_help(self, ctx)
 
@@ -214,7 +214,7 @@ def main(
 def _words(words: list[str] | None) -> list[str]:
     """The words from the command line, or from stdin when the only word is `-`."""
     if words == ["-"]:
-        from rnnprobe.vocab import words_from_text
+        from rnnprobe.core.vocab import words_from_text
 
         return words_from_text(sys.stdin.read())
     return list(words or [])
@@ -223,10 +223,10 @@ def _words(words: list[str] | None) -> list[str]:
 def _spec(
     hidden: str, merge_mode: MergeMode | None, *, bidirectional: bool, **rest: Any
 ) -> ProbeSpec:
-    from rnnprobe import core
+    from rnnprobe.core import commands
 
-    return core.make_spec(
-        hidden=core.parse_hidden(hidden),
+    return commands.make_spec(
+        hidden=commands.parse_hidden(hidden),
         merge_mode=merge_mode,
         bidirectional=bidirectional,
         **rest,
@@ -278,15 +278,15 @@ def vocab(
 
     Example: rnnprobe vocab hello eolll lleel --vocab olhe
     """
-    from rnnprobe import core
+    from rnnprobe.core import commands
 
-    batch = core.vocab(_words(words), vocab_)
+    batch = commands.vocab(_words(words), vocab_)
     if json_:
-        from rnnprobe import jsonout
+        from rnnprobe.show import jsonout
 
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        from rnnprobe import render
+        from rnnprobe.show import render
 
         render.show(render.stdout_console(), render.vocab_view(batch, all_words=all_))
 
@@ -350,13 +350,13 @@ class RunArgs:
                 raise InputError(f"--code prints a script; it does not combine with {other}")
         if self.export is None:
             return None
-        from rnnprobe import render
+        from rnnprobe.show import render
 
         return render.export_format(self.export)
 
 
 def _view(args: RunArgs, result: ProbeResult) -> Any:
-    from rnnprobe import render
+    from rnnprobe.show import render
 
     if args.shapes:
         return render.shapes_view(result)
@@ -365,18 +365,19 @@ def _view(args: RunArgs, result: ProbeResult) -> Any:
 
 def _export(args: RunArgs, result: ProbeResult, kind: str | None, width: int) -> None:
     if args.export is not None and kind is not None:
-        from rnnprobe import render
+        from rnnprobe.show import render
 
         render.export(_view(args, result), args.export, kind, width)
 
 
 def run_json(args: RunArgs) -> tuple[bytes, bool]:
     """A batch line: what `run ... --json` prints for these arguments, and whether it passed."""
-    from rnnprobe import core, jsonout, render
+    from rnnprobe.core import commands
+    from rnnprobe.show import jsonout, render
 
     spec = args.spec()
     kind = args.export_format()
-    result = core.run(
+    result = commands.run(
         args.words,
         spec,
         vocab=args.vocab,
@@ -447,17 +448,18 @@ def run(
     Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
     """
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe import core, jsonout, keras_code, progress, render
+    from rnnprobe.core import commands
+    from rnnprobe.show import jsonout, keras_code, progress, render
 
     spec = args.spec()
     kind = args.export_format()
     given = _words(args.words)
-    batch = core.make_batch(given, args.vocab, spec)
+    batch = commands.make_batch(given, args.vocab, spec)
     if args.code:
-        sys.stdout.write(keras_code.script(batch, spec, core.resolve_seed(args.seed)))
+        sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
         return
     with progress.spinner(f"Running the RNN on {len(batch.words):,} words…"):
-        result = core.run(
+        result = commands.run(
             given,
             spec,
             seed=args.seed,
@@ -493,10 +495,11 @@ def compare(
     Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
     Example: rnnprobe compare hello eolll lleel --cell lstm
     """
-    from rnnprobe import core, jsonout, render
+    from rnnprobe.core import commands
+    from rnnprobe.show import jsonout, render
 
     spec = _spec(hidden, merge_mode, bidirectional=bidirectional, cell=cell)
-    result = core.compare(_words(words), spec, vocab=vocab_, seed=seed)
+    result = commands.compare(_words(words), spec, vocab=vocab_, seed=seed)
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:
@@ -520,7 +523,8 @@ def batch(
     {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
     Example: rnnprobe batch probes.txt > results.jsonl
     """
-    from rnnprobe import batchlines, jsonout, progress
+    from rnnprobe import batchlines
+    from rnnprobe.show import jsonout, progress
 
     text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None
@@ -576,7 +580,8 @@ def serve(
     Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
     Example: rnnprobe serve &   then   rnnprobe run hello eolll lleel
     """
-    from rnnprobe import client, jsonout, server
+    from rnnprobe.serve import client, server
+    from rnnprobe.show import jsonout
 
     path = client.socket_path(socket_)
     if status and stop:

@@ -22,7 +22,7 @@ def main() -> None:
     """`rnnprobe`: ask a warm server for run/compare/batch, else run the CLI here."""
     argv = sys.argv[1:]
     if wants_server(argv):
-        from rnnprobe import client
+        from rnnprobe.serve import client
 
         try:
             served = client.serve_remotely(argv)

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnprobe.cli import app
-from rnnprobe.equations import recompute
-from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.core.equations import recompute
+from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]
 

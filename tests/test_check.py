@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe import check, probe
-from rnnprobe.result import Cell, ProbeResult, ProbeSpec, Style, Tensor
-from rnnprobe.vocab import build_batch, vocabulary
+from rnnprobe.core import check, probe
+from rnnprobe.core.result import Cell, ProbeResult, ProbeSpec, Style, Tensor
+from rnnprobe.core.vocab import build_batch, vocabulary
 
 PADDED = ["hello", "hi", "o", "elo"]
 STRUCTURES = [

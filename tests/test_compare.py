@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from rnnprobe import probe
-from rnnprobe.result import Cell, CompareResult, ProbeSpec, Style
-from rnnprobe.vocab import build_batch, vocabulary
+from rnnprobe.core import probe
+from rnnprobe.core.result import Cell, CompareResult, ProbeSpec, Style
+from rnnprobe.core.vocab import build_batch, vocabulary
 
 PADDED = ["hello", "hi", "o"]
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from rnnprobe import core, keras_code, probe, render
 from rnnprobe.cli import CLI_NAMES
-from rnnprobe.errors import InputError, RnnProbeError
-from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.core import commands as core
+from rnnprobe.core import probe
+from rnnprobe.core.errors import InputError, RnnProbeError
+from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.show import keras_code, render
 
 from .conftest import LECTURE_WORDS
 
@@ -92,7 +94,11 @@ def test_core_compare_and_vocab():
 @pytest.mark.parametrize(
     ("call", "api", "cli"),
     [
-        (lambda: core.make_spec(hidden=0), "hidden '0': every layer", "--hidden '0': every layer"),
+        (
+            lambda: core.make_spec(hidden=0),
+            "hidden '0': every layer",
+            "--hidden '0': every layer",
+        ),
         (lambda: core.make_spec(hidden=[4, 0]), "hidden '4,0'", "--hidden '4,0'"),
         (lambda: core.make_spec(hidden="two"), "'two' is not a whole number", None),
         (lambda: core.make_spec(hidden=2.5), "hidden 2.5: give units per layer", None),
@@ -106,10 +112,22 @@ def test_core_compare_and_vocab():
             "Invalid value for 'style': 'loop' is not one of 'layer', 'cell'.",
             "Invalid value for '--style': 'loop'",
         ),
-        (lambda: core.make_spec(cell="rnn"), "'rnn' is not one of 'simple', 'lstm', 'gru'", None),
-        (lambda: core.vocab(["hello"], "olh"), "vocab 'olh' lacks 'e'", "--vocab 'olh' lacks 'e'"),
+        (
+            lambda: core.make_spec(cell="rnn"),
+            "'rnn' is not one of 'simple', 'lstm', 'gru'",
+            None,
+        ),
+        (
+            lambda: core.vocab(["hello"], "olh"),
+            "vocab 'olh' lacks 'e'",
+            "--vocab 'olh' lacks 'e'",
+        ),
         (lambda: core.vocab([]), "no words given", None),
-        (lambda: core.check_seed(-1), "'seed': Input should be greater than or equal", "--seed"),
+        (
+            lambda: core.check_seed(-1),
+            "'seed': Input should be greater than or equal",
+            "--seed",
+        ),
         (lambda: core.check_seed(2**32), "less than or equal to 4294967295", None),
         (lambda: core.check_seed("7"), "'seed': '7' is not an int", None),
     ],

@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe import core, probe
-from rnnprobe.result import Cell, MergeMode, ProbeSpec, Style
-from rnnprobe.vocab import build_batch, vocabulary
+from rnnprobe.core import commands, probe
+from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.core.vocab import build_batch, vocabulary
 
 WORDS = ("hello", "hi", (string.ascii_lowercase * 4)[:90])  # padded, and past the threshold
 SPECS = [
@@ -53,13 +53,13 @@ def test_cell_style_stays_bit_identical_to_layer_style_as_a_graph(spec):
 def test_the_size_of_the_work_chooses_how_to_call(monkeypatch):
     monkeypatch.setattr(probe, "_runners", type(probe._runners)())
     monkeypatch.setattr(probe, "_seen", set())
-    spec = core.make_spec(cell="gru")
+    spec = commands.make_spec(cell="gru")
     short = "a" * (probe.GRAPH_FROM_STEPS - 1)
-    core.run([short], spec, seed=1)
+    commands.run([short], spec, seed=1)
     assert not probe._runners  # a structure seen once is called eagerly
-    core.run([short], spec, seed=2)
+    commands.run([short], spec, seed=2)
     assert len(probe._runners) == 1  # seen again: a graph is traced for it, once
-    core.run([short + "a"], spec, seed=1)
+    commands.run([short + "a"], spec, seed=1)
     assert len(probe._runners) == 2  # a long word: a graph at once
 
 

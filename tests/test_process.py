@@ -144,7 +144,7 @@ def test_a_pipe_closed_early_ends_quietly(fmt):
 # test interrupts the process exactly there, whatever the speed of the machine.
 INTERRUPTED = """
 import sys
-from rnnprobe import probe
+from rnnprobe.core import probe
 real = probe.load_keras
 def paused():
     print("loading", flush=True)

@@ -87,12 +87,12 @@ def test_export_with_json_writes_tables_to_the_file_and_json_to_stdout(cli, tmp_
 @pytest.fixture
 def no_probe(monkeypatch):
     """Any attempt to run a model fails the test: the error must come before that work."""
-    from rnnprobe import core
+    from rnnprobe.core import commands
 
     def refuse(*args, **kwargs):
         raise AssertionError("the probe ran")
 
-    monkeypatch.setattr(core, "run", refuse)
+    monkeypatch.setattr(commands, "run", refuse)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,7 @@ def test_bad_export_options_are_usage_errors(cli, args, needle):
 
 SPIN = """
 import time
-from rnnprobe import progress
+from rnnprobe.show import progress
 with progress.spinner("Loading things"):
     time.sleep(0.6)
 """

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from rnnprobe import __version__, client
-from rnnprobe.server import Server
+from rnnprobe import __version__
+from rnnprobe.serve import client
+from rnnprobe.serve.server import Server
 
 # Runs the real entry point, then records which heavy modules the client imported.
 CLIENT = """

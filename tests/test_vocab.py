@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnprobe.errors import InputError
-from rnnprobe.vocab import build_batch, vocabulary, words_from_text
+from rnnprobe.core.errors import InputError
+from rnnprobe.core.vocab import build_batch, vocabulary, words_from_text
 
 from .conftest import LECTURE_WORDS
 

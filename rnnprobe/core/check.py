@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from rnnprobe import equations
-from rnnprobe.result import TOLERANCE, CheckResult, ProbeResult
+from rnnprobe.core import equations
+from rnnprobe.core.result import TOLERANCE, CheckResult, ProbeResult
 
 __all__ = ["TOLERANCE", "max_abs_diff", "verify"]
 

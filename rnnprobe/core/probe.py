@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe import progress
-from rnnprobe.result import (
+from rnnprobe.core.result import (
     WEIGHT_NAMES,
     Batch,
     CompareResult,
@@ -28,6 +27,7 @@ from rnnprobe.result import (
     Style,
     Tensor,
 )
+from rnnprobe.show import progress
 
 _keras: Any = None
 _load_lock = threading.Lock()

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnprobe.budget import FLOAT_BYTES, ensure_fits
-from rnnprobe.errors import InputError, Param
-from rnnprobe.result import Batch, Tensor
+from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.result import Batch, Tensor
 
 
 def show_char(char: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rnnprobe import __version__
-from rnnprobe.result import Batch, Layer, ProbeSpec, Style
+from rnnprobe.core.result import Batch, Layer, ProbeSpec, Style
 
 
 def identifier(state_name: str) -> str:

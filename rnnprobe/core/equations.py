@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnprobe.result import WEIGHT_NAMES, Cell, Layer, ProbeSpec, StepTrace, Tensor
+from rnnprobe.core.result import WEIGHT_NAMES, Cell, Layer, ProbeSpec, StepTrace, Tensor
 
 # The quantities `--steps` reports per cell, in order; h and c are states.
 QUANTITIES = {

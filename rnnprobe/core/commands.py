@@ -12,9 +12,9 @@ from dataclasses import replace
 from enum import Enum
 from typing import Any, TypeVar
 
-from rnnprobe.budget import check_probe_memory
-from rnnprobe.errors import InputError, Param, RnnProbeError
-from rnnprobe.result import (
+from rnnprobe.core.budget import check_probe_memory
+from rnnprobe.core.errors import InputError, Param, RnnProbeError
+from rnnprobe.core.result import (
     MAX_SEED,
     Batch,
     Cell,
@@ -25,7 +25,7 @@ from rnnprobe.result import (
     Steps,
     Style,
 )
-from rnnprobe.vocab import build_batch, vocabulary
+from rnnprobe.core.vocab import build_batch, vocabulary
 
 Choice = TypeVar("Choice", bound=Enum)
 
@@ -182,8 +182,8 @@ def run(
     # The model's modules load with the first probe: `vocab` and `--help` never need them.
     import numpy as np
 
-    from rnnprobe import check as numpy_check
-    from rnnprobe import equations, probe
+    from rnnprobe.core import check as numpy_check
+    from rnnprobe.core import equations, probe
 
     seed = check_seed(seed)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
@@ -217,7 +217,7 @@ def compare(
     words: Sequence[str], spec: ProbeSpec, *, vocab: str | None = None, seed: int | None = None
 ) -> CompareResult:
     """`rnnprobe compare`: both styles with the same weights, tensor by tensor."""
-    from rnnprobe import probe
+    from rnnprobe.core import probe
 
     seed = check_seed(seed)
     batch = make_batch(words, vocab, spec)

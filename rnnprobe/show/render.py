@@ -27,9 +27,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe import explain, keras_code
-from rnnprobe.errors import InputError, RnnProbeError
-from rnnprobe.result import (
+from rnnprobe.core.errors import InputError, RnnProbeError
+from rnnprobe.core.result import (
     IDENTICAL_WITHIN,
     SHOWN_WORDS,
     TOLERANCE,
@@ -41,7 +40,8 @@ from rnnprobe.result import (
     StepTrace,
     Tensor,
 )
-from rnnprobe.vocab import show_char
+from rnnprobe.core.vocab import show_char
+from rnnprobe.show import explain, keras_code
 
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
 BLANK = Text("")

@@ -23,8 +23,11 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from rnnprobe import __version__, client, probe, progress
-from rnnprobe.errors import InputError, RnnProbeError
+from rnnprobe import __version__
+from rnnprobe.core import probe
+from rnnprobe.core.errors import InputError, RnnProbeError
+from rnnprobe.serve import client
+from rnnprobe.show import progress
 
 
 class _Capture(io.TextIOWrapper):

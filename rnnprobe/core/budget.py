@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import os
 
-from rnnprobe.errors import InputError, Param
-from rnnprobe.result import WEIGHT_NAMES, ProbeSpec
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.result import WEIGHT_NAMES, ProbeSpec
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
 LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 
 from rnnprobe import __version__
-from rnnprobe.result import Batch, CompareResult, ProbeResult, Tensor
+from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Text only, from the spec and the shapes the tensors carry: nothing is recomputed
 
 from __future__ import annotations
 
-from rnnprobe.result import ProbeSpec, Tensor
+from rnnprobe.core.result import ProbeSpec, Tensor
 
 
 def _gates(spec: ProbeSpec) -> str:

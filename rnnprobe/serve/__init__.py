@@ -1,0 +1,1 @@
+"""The warm server and its client."""

@@ -1,0 +1,1 @@
+"""The faces of a result: rich views, JSON, explanations, code, help pages."""
