@@ -1,3 +1,27 @@
-"""rnnprobe: make the shapes inside a Keras recurrent neural network visible."""
+"""rnnprobe: make the shapes inside a Keras recurrent neural network visible.
+
+    import rnnprobe
+    result = rnnprobe.run("hello eolll lleel", hidden=2)   # tables in Jupyter
+    result.outputs.shape, result.states["h"]
+
+`run`, `compare`, `vocab` and `probe` are loaded on first use (see `rnnprobe.api`), so
+that `import rnnprobe` imports neither numpy nor TensorFlow.
+"""
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
+
+__all__ = ["Comparison", "Run", "Vocabulary", "__version__", "compare", "probe", "run", "vocab"]
+
+TYPE_CHECKING = False  # `typing` would cost every start 2 ms; type checkers read this as True
+if TYPE_CHECKING:
+    from rnnprobe.api import Comparison, Run, Vocabulary, compare, probe, run, vocab
+
+_API = {"Comparison", "Run", "Vocabulary", "compare", "probe", "run", "vocab"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _API:
+        from rnnprobe import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'rnnprobe' has no attribute {name!r}")

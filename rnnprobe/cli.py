@@ -458,7 +458,7 @@ def run(
     if args.code:
         sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
         return
-    with progress.spinner(f"Running the RNN on {len(batch.words):,} words…"):
+    with progress.spinner(f"Running the RNN on {len(given):,} words…"):
         result = commands.run(
             given,
             spec,

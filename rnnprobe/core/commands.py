@@ -156,7 +156,7 @@ def check_at(at: Any, batch: Batch, *, steps: bool) -> int | None:
     if not isinstance(at, numbers.Integral) or isinstance(at, bool) or not 0 <= int(at) <= last:
         raise InputError(
             Param("at"),
-            f" {at!r}: word 1 {batch.words[0]!r} has steps 0 to {last}",
+            f" {at!r}: word 1 {(batch.words or ('',))[0]!r} has steps 0 to {last}",
         )
     return int(at)
 
@@ -222,3 +222,10 @@ def compare(
     seed = check_seed(seed)
     batch = make_batch(words, vocab, spec)
     return probe.compare_styles(batch, spec, resolve_seed(seed))
+
+
+def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
+    """`rnnprobe.probe`: call the user's own recurrent layer once on x_data."""
+    from rnnprobe.core import probe
+
+    return probe.probe_layer(layer, x_data, mask)

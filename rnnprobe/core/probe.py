@@ -17,11 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.result import (
     WEIGHT_NAMES,
     Batch,
+    Cell,
     CompareResult,
     Layer,
+    MergeMode,
     ProbeResult,
     ProbeSpec,
     Style,
@@ -299,7 +302,7 @@ def run_probe(
     """
     keras = load_keras()
     layers = keras.layers
-    planned = spec.layers(len(batch.vocab))
+    planned = spec.layers(batch.x_data.shape[2])
     with _build_lock:
         seed_keras(seed)
         built = build(layers, spec)
@@ -340,3 +343,174 @@ def compare_styles(batch: Batch, spec: ProbeSpec, seed: int) -> CompareResult:
         for a, b in zip((cell.outputs, *cell.states), (layer.outputs, *layer.states), strict=True)
     }
     return CompareResult(cell=cell, layer=layer, max_abs_diff=diffs)
+
+
+ACCEPTED_LAYERS = (
+    "a Keras recurrent layer: SimpleRNN, LSTM, GRU, layers.RNN over one cell or a list of "
+    "cells (SimpleRNNCell, LSTMCell or GRUCell, all of one kind), or Bidirectional over one "
+    "of these"
+)
+
+
+def _cell_kind(layers: Any, cell: Any) -> Cell | None:
+    for kind, cls in (
+        (Cell.lstm, layers.LSTMCell),
+        (Cell.gru, layers.GRUCell),
+        (Cell.simple, layers.SimpleRNNCell),
+    ):
+        if isinstance(cell, cls):
+            return kind
+    return None
+
+
+def _refuse(what: str) -> InputError:
+    return InputError(f"rnnprobe.probe takes {ACCEPTED_LAYERS}; {what}")
+
+
+def _user_structure(layers: Any, layer: Any) -> tuple[ProbeSpec, list[list[Any]]]:
+    """The spec a user's layer stands for, and the cells of each of its directions."""
+    bidirectional = isinstance(layer, layers.Bidirectional)
+    rnns = [layer.forward_layer, layer.backward_layer] if bidirectional else [layer]
+    if not all(isinstance(rnn, layers.RNN) for rnn in rnns):
+        inner = type(getattr(layer, "forward_layer", None)).__name__ if bidirectional else ""
+        shown = f"Bidirectional over {inner}" if bidirectional else type(layer).__name__
+        raise _refuse(f"got {shown}")
+    if bidirectional and layer.merge_mode is None:
+        raise _refuse("got Bidirectional with merge_mode=None (give it a merge mode)")
+    cells_per_rnn = []
+    for rnn in rnns:
+        if rnn.stateful:
+            raise _refuse("got a stateful layer (a call would change its state)")
+        cell = rnn.cell
+        cells_per_rnn.append(
+            list(cell.cells) if isinstance(cell, layers.StackedRNNCells) else [cell]
+        )
+    kinds = {_cell_kind(layers, cell) for cell in cells_per_rnn[0]}
+    if None in kinds:
+        names = ", ".join(type(cell).__name__ for cell in cells_per_rnn[0])
+        raise _refuse(f"got cells {names}")
+    if len(kinds) > 1:
+        raise _refuse("got cells of more than one kind")
+    if not all(getattr(cell, "use_bias", True) for cell in cells_per_rnn[0]):
+        raise _refuse("got a cell with use_bias=False")
+    top = rnns[0]
+    spec = ProbeSpec(
+        style=Style.cell if type(top) is layers.RNN else Style.layer,
+        cell=kinds.pop(),  # type: ignore[arg-type]
+        hidden=tuple(int(cell.units) for cell in cells_per_rnn[0]),
+        return_sequences=bool(top.return_sequences),
+        return_state=bool(top.return_state),
+        bidirectional=bidirectional,
+        merge_mode=MergeMode(layer.merge_mode) if bidirectional else MergeMode.concat,
+    )
+    return spec, cells_per_rnn
+
+
+def _user_layer_code(layer: Any, spec: ProbeSpec, names: list[list[str]], masked: bool):
+    """The layer as Keras code, and the call with the unpacking its returns take."""
+    from rnnprobe.show.keras_code import identifier
+
+    keras_class = type(layer.forward_layer if spec.bidirectional else layer).__name__
+    units = [str(n) for n in spec.hidden]
+    if spec.style is Style.cell:
+        cells = [f"layers.{spec.cell.keras_cell}({n})" for n in units]
+        inner = f"layers.RNN({cells[0] if len(cells) == 1 else '[' + ', '.join(cells) + ']'}"
+    else:
+        inner = f"layers.{keras_class}({units[0]}"
+    flags = [f for f, on in (("return_sequences=True", spec.return_sequences),
+                             ("return_state=True", spec.return_state)) if on]  # fmt: skip
+    built = inner + "".join(", " + f for f in flags) + ")"
+    if spec.bidirectional:
+        merge = (
+            "" if spec.merge_mode is MergeMode.concat else f", merge_mode={spec.merge_mode.value!r}"
+        )
+        built = f"layers.Bidirectional({built}{merge})"
+    line = f"rnn = {built}  # your layer {layer.name!r}"
+    if len(spec.hidden) > 1:  # stacked cells: a list of states per cell
+        groups = ["[" + ", ".join(identifier(n) for n in group) + "]" for group in names]
+    else:
+        groups = [identifier(n) for group in names for n in group]
+    call = f"{', '.join(['outputs', *groups])} = rnn(x_data{', mask=mask' if masked else ''})"
+    return (line,), (call,)
+
+
+def _user_weight_dims(array: np.ndarray, gates: int) -> tuple[str, ...]:
+    columns = "hidden" if gates == 1 else f"{gates}*hidden"
+    return {1: (columns,), 2: ("input", columns)}[array.ndim]
+
+
+def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
+    """Call the user's own recurrent layer once on x_data; name what it returned.
+
+    The values are those of calling the layer directly; names, axes and weights are
+    given as `rnnprobe run` gives them (`outputs`, then `h`, `c`, `forward_h`, `1/h`...).
+    """
+    keras = load_keras()
+    layers = keras.layers
+    x = np.asarray(x_data, dtype=np.float32)
+    if x.ndim != 3 or 0 in x.shape:
+        raise InputError(
+            Param("x_data"), f" has shape {tuple(x.shape)}: give (batch, time, features)"
+        )
+    lengths = [x.shape[1]] * x.shape[0]
+    if mask is not None:
+        given = np.asarray(mask, dtype=bool)
+        steps = np.arange(x.shape[1])
+        lengths = given.sum(axis=1).tolist() if given.shape == x.shape[:2] else []
+        prefix = lengths and np.array_equal(given, steps[None, :] < np.array(lengths)[:, None])
+        if not prefix or min(lengths) < 1:
+            raise InputError(
+                Param("mask"),
+                f" must be (batch, time) = {x.shape[:2]}, True on each sequence's first steps"
+                " (at least one) and False after them",
+            )
+    spec, cells_per_rnn = _user_structure(layers, layer)
+    batch = Batch(
+        words=None,
+        vocab=None,
+        lengths=tuple(int(n) for n in lengths),
+        x_data=Tensor("x_data", ("batch", "time", "input"), x),
+    )
+    with _build_lock, _tensorflow_logs_quiet():
+        try:
+            returned = layer(x, mask=batch.mask if batch.padded else None)
+        except Exception as error:  # a layer built for other inputs, say
+            raise InputError(f"the layer refused x_data {tuple(x.shape)}: {error}") from None
+    flow, states = (
+        (returned[0], _flatten(list(returned[1:]))) if spec.return_state else (returned, [])
+    )
+    stacked = len(spec.hidden) > 1
+    sides = ["forward", "backward"] if spec.bidirectional else [""]
+    names, weights = [], []
+    for side, cells in zip(sides, cells_per_rnn, strict=True):
+        for number, cell in enumerate(cells, start=1):
+            layer_prefix = f"{number}/" if stacked else ""
+            names.append(
+                [f"{layer_prefix}{side + '_' if side else ''}{s}" for s in spec.cell.state_names]
+            )
+            by_name = {v.name.split("/")[-1]: v for v in cell.weights}
+            for short in WEIGHT_NAMES:
+                array = np.asarray(by_name[short].numpy(), dtype=np.float32)
+                name = layer_prefix + (f"{side}/" if side else "") + short
+                weights.append(Tensor(name, _user_weight_dims(array, spec.cell.gates), array))
+    flat_names = [n for group in names for n in group] if spec.return_state else []
+    if len(flat_names) != len(states):
+        raise AssertionError(f"the layer returned {len(states)} states, expected {flat_names}")
+    layer_lines, call_lines = _user_layer_code(
+        layer, spec, names if spec.return_state else [], batch.padded
+    )
+    axis = spec.output_axis
+    out_dims = ("batch", "time", axis) if spec.return_sequences else ("batch", axis)
+    return ProbeResult(
+        batch=batch,
+        spec=spec,
+        seed=None,
+        outputs=Tensor("outputs", out_dims, np.asarray(flow, dtype=np.float32)),
+        states=tuple(
+            Tensor(name, ("batch", "hidden"), np.asarray(state, dtype=np.float32))
+            for name, state in zip(flat_names, states, strict=True)
+        ),
+        weights=tuple(weights),
+        layer_lines=layer_lines,
+        call_lines=call_lines,
+    )

@@ -220,10 +220,14 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Batch:
-    """Words turned into a one-hot batch: `x_data` is (batch, time, vocab), float32."""
+    """Words turned into a one-hot batch: `x_data` is (batch, time, vocab), float32.
 
-    words: tuple[str, ...]
-    vocab: tuple[str, ...]
+    A batch the user brought (`rnnprobe.probe`) has no words and no vocabulary: its
+    x_data is (batch, time, input) as given, and `lengths` come from its mask.
+    """
+
+    words: tuple[str, ...] | None
+    vocab: tuple[str, ...] | None
     lengths: tuple[int, ...]
     x_data: Tensor
 
@@ -284,12 +288,15 @@ class ProbeResult:
 
     batch: Batch
     spec: ProbeSpec
-    seed: int
+    seed: int | None  # None for a layer the user built (its weights are its own)
     outputs: Tensor
     states: tuple[Tensor, ...]
     weights: tuple[Tensor, ...]
     check: CheckResult | None = None
     steps: Steps | None = None
+    # The code shown for a layer the user built, instead of the code of the spec.
+    layer_lines: tuple[str, ...] | None = None
+    call_lines: tuple[str, ...] | None = None
 
     @property
     def params(self) -> int:
@@ -298,7 +305,7 @@ class ProbeResult:
 
     @property
     def layers(self) -> tuple[Layer, ...]:
-        return self.spec.layers(len(self.batch.vocab))
+        return self.spec.layers(self.batch.x_data.shape[2])
 
 
 IDENTICAL_WITHIN = 1e-6  # `compare`: the two styles agree

@@ -30,9 +30,9 @@ def batch_object(batch: Batch) -> dict[str, Any]:
     """The keys `vocab --json` prints, and `run --json` starts with."""
     return {
         "rnnprobe": __version__,
-        "words": list(batch.words),
+        "words": None if batch.words is None else list(batch.words),
         "lengths": list(batch.lengths),
-        "vocab": list(batch.vocab),
+        "vocab": None if batch.vocab is None else list(batch.vocab),
     }
 
 

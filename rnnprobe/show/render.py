@@ -233,14 +233,14 @@ def export(view: RenderableType, path: Path, kind: str, width: int) -> None:
 
 def _shown_words(batch: Batch, all_words: bool) -> range:
     """The words that get a table: the first few, or all of them with --all."""
-    total = len(batch.words)
+    total = len(batch.lengths)
     if all_words or total <= SHOWN_WORDS:
         return range(total)
     return range(SHOWN_WORDS)
 
 
 def _more_note(batch: Batch, shown: range) -> list[RenderableType]:
-    hidden = len(batch.words) - len(shown)
+    hidden = len(batch.lengths) - len(shown)
     if not hidden:
         return []
     note = Text(
@@ -301,27 +301,44 @@ def _roles(result: ProbeResult) -> list[tuple[Tensor, str]]:
 
 
 def _vocab_line(batch: Batch) -> Text:
-    line = Text(f"vocab ({len(batch.vocab)}): ", style="bold")
-    line.append(" ".join(show_char(c) for c in batch.vocab))
+    if batch.vocab is None:  # the user's own x_data
+        line = Text(f"x_data: {len(batch.lengths)} sequences", style="bold")
+    else:
+        line = Text(f"vocab ({len(batch.vocab)}): ", style="bold")
+        line.append(" ".join(show_char(c) for c in batch.vocab))
     line.append(f"    lengths: {list(batch.lengths)}", style="dim")
     return line
 
 
+def _keys(batch: Batch) -> list[Column]:
+    """The key columns of a per-step table: the step, and its character (or `pad`)."""
+    return [Column("t", justify="right", style="dim"), Column("char" if batch.words else "")]
+
+
+def _step_keys(batch: Batch, index: int, step: int) -> list[RenderableType]:
+    """The t and char cells of a row: the character, or `pad` after the word's end."""
+    if step >= batch.lengths[index]:
+        return [Text(str(step)), Text("pad", style="dim italic")]
+    char = show_char(batch.words[index][step]) if batch.words is not None else ""
+    return [Text(str(step)), Text(char)]
+
+
 def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
-    word, length = batch.words[index], batch.lengths[index]
+    length = batch.lengths[index]
     title = _word_title(batch, index)
-    data = [Column(show_char(char), justify="center") for char in batch.vocab]
+    if batch.vocab is not None:
+        data = [Column(show_char(char), justify="center") for char in batch.vocab]
+    else:
+        data = [Column(f"x {i}", justify="right") for i in range(batch.x_data.shape[2])]
     if outputs is not None:
         data += [Column(f"out {unit}", justify="right") for unit in range(outputs.shape[-1])]
-    table = BlockTable([Column("t", justify="right", style="dim"), Column("char")], data)
-    x_rows = batch.x_data.array[index]
-    for step, x_row in enumerate(x_rows):
-        real = step < length
-        label = Text(show_char(word[step])) if real else Text("pad", style="dim italic")
-        cells: list[RenderableType] = [Text(str(step)), label, *(_one_hot(v) for v in x_row)]
+    table = BlockTable(_keys(batch), data)
+    shown = _one_hot if batch.vocab is not None else (lambda v: _number(float(v)))
+    for step, x_row in enumerate(batch.x_data.array[index]):
+        cells = [*_step_keys(batch, index, step), *(shown(v) for v in x_row)]
         if outputs is not None:
             cells.extend(_number(float(v)) for v in outputs[index, step])
-        table.add_row(cells, style=None if real else "dim")
+        table.add_row(cells, style=None if step < length else "dim")
     return Group(title, table)
 
 
@@ -335,18 +352,18 @@ def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
     return Group(*parts)
 
 
-def _weight_table(tensor: Tensor, vocab: Sequence[str]) -> Group:
+def _weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> Group:
     title = Text(f"{tensor.name} {shape_text(tensor.shape)}", style="bold")
     title.append(f" = {' x '.join(tensor.dims)}", style="dim")
     matrix = tensor.array.reshape(-1, tensor.shape[-1])
     data = [Column(str(column), justify="right") for column in range(matrix.shape[1])]
     table = BlockTable([Column("row", style="dim")], data)
-    by_char = tensor.dims[0] == "vocab"
+    by_char = vocab is not None and tensor.dims[0] == "vocab"
     for row_index, row in enumerate(matrix):
         if tensor.array.ndim == 1:
             label = "-"
         else:
-            label = show_char(vocab[row_index]) if by_char else str(row_index)
+            label = show_char(vocab[row_index]) if vocab is not None and by_char else str(row_index)
         table.add_row([Text(label), *(_number(float(v)) for v in row)])
     return Group(title, table)
 
@@ -365,17 +382,26 @@ def _check_line(check: CheckResult) -> OneLine:
     return OneLine(verdict)
 
 
+def _layer_code(result: ProbeResult) -> list[RenderableType]:
+    lines = result.layer_lines or keras_code.layer_lines(result.spec)
+    return _code(lines)
+
+
+def _call_code(result: ProbeResult) -> list[RenderableType]:
+    lines = result.call_lines or keras_code.call_lines(result.spec, masked=result.batch.padded)
+    return _code(lines)
+
+
 def _header(result: ProbeResult) -> list[RenderableType]:
-    return [
-        *_code(keras_code.layer_lines(result.spec)),
-        Text(f"seed {result.seed}", style="dim"),
-        _vocab_line(result.batch),
-    ]
+    parts = _layer_code(result)
+    if result.seed is not None:
+        parts.append(Text(f"seed {result.seed}", style="dim"))
+    return [*parts, _vocab_line(result.batch)]
 
 
 def shapes_view(result: ProbeResult) -> Group:
     """`run --shapes`: every tensor's shape, axes, parameters and origin; no values."""
-    spec, batch = result.spec, result.batch
+    spec = result.spec
     table = Table(show_edge=False)
     for heading in ("tensor", "shape", "axes", "role", "params"):
         table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
@@ -402,7 +428,7 @@ def shapes_view(result: ProbeResult) -> Group:
         for layer in result.layers
     ]
     parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
-    parts += _code(keras_code.call_lines(spec, masked=batch.padded))
+    parts += _call_code(result)
     if result.steps is not None:
         parts += [Text("steps (rnnprobe's numpy engine):", style="dim"), _steps_shapes(result)]
     if result.check is not None:
@@ -461,8 +487,11 @@ def compare_view(result: CompareResult) -> Group:
 
 def _word_title(batch: Batch, index: int) -> Text:
     length = batch.lengths[index]
-    title = Text(f"word {index + 1}: ", style="bold")
-    title.append(batch.words[index])
+    if batch.words is None:
+        title = Text(f"sequence {index + 1}", style="bold")
+    else:
+        title = Text(f"word {index + 1}: ", style="bold")
+        title.append(batch.words[index])
     title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
     return title
 
@@ -479,15 +508,12 @@ def _steps_table(trace: StepTrace, batch: Batch, index: int) -> BlockTable:
         for tensor in trace.tensors
         for unit in range(tensor.shape[-1])
     ]
-    table = BlockTable([Column("t", justify="right", style="dim"), Column("char")], data)
-    word, length = batch.words[index], batch.lengths[index]
+    table = BlockTable(_keys(batch), data)
     for step in range(batch.x_data.shape[1]):
-        real = step < length
-        label = Text(show_char(word[step])) if real else Text("pad", style="dim italic")
-        cells: list[RenderableType] = [Text(str(step)), label]
+        cells = _step_keys(batch, index, step)
         for tensor in trace.tensors:
             cells.extend(_value(float(v)) for v in tensor.array[index, step])
-        table.add_row(cells, style=None if real else "dim")
+        table.add_row(cells, style=None if step < batch.lengths[index] else "dim")
     return table
 
 
@@ -556,7 +582,7 @@ def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
         for index in shown:
             parts += [BLANK, _word_title(batch, index), _steps_table(trace, batch, index)]
             if index == 0:
-                char = show_char(batch.words[0][at])
+                char = show_char(batch.words[0][at]) if batch.words else "?"
                 parts.append(Text(f"word 1 at t={at} ({char}), worked out:", style="dim"))
                 parts += [Worked(line) for line in trace.worked]
     parts += _more_note(batch, shown)
@@ -574,11 +600,11 @@ def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = Fa
 
     With steps, the per-word tables are those of every layer and direction, step by step.
     """
-    spec, batch = result.spec, result.batch
+    batch = result.batch
     parts: list[Any] = [
         *_header(result),
         _shapes_table(_roles(result)),
-        *_code(keras_code.call_lines(spec, masked=batch.padded)),
+        *_call_code(result),
     ]
     if not result.states:
         parts.append(Text("no states: return_state is off", style="dim"))

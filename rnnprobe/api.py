@@ -1,0 +1,239 @@
+"""The Python API: `rnnprobe.run`, `compare`, `vocab` and `probe`, for scripts and notebooks.
+
+Each function does what the command of the same name does (through the same core
+functions) and returns a result that holds the numbers as numpy arrays, converts to the
+command's JSON (`to_dict`, `to_json`) and shows itself as the command's tables: through
+rich in a terminal (`rich.print(result)` or `result.show()`), as HTML in Jupyter,
+JupyterLab and Colab (rich's Jupyter support, with text/plain beside it).
+
+Bad input raises ValueError with the message the command prints (parameters named as
+keywords: `hidden`, not `--hidden`). Nothing here prints or exits by itself, and
+TensorFlow loads with the first call that runs a model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import Console, RenderableType
+from rich.jupyter import JupyterMixin
+
+from rnnprobe.core import commands
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.result import Batch, CompareResult, MergeMode, ProbeResult
+from rnnprobe.show import jsonout, render
+
+__all__ = ["Comparison", "Run", "Vocabulary", "compare", "probe", "run", "vocab"]
+
+
+def _words(words: str | Sequence[str]) -> list[str]:
+    """A string is split on whitespace; a list (or tuple) of strings is taken as it is."""
+    if isinstance(words, str):
+        return words.split()
+    if isinstance(words, Sequence) and all(isinstance(w, str) for w in words):
+        return list(words)
+    raise InputError(Param("words"), f" {words!r}: give a string of words or a list of strings")
+
+
+def _merge_mode(merge_mode: str | MergeMode | None, bidirectional: bool) -> Any:
+    """The command's --merge-mode: the keyword's default stands for none given."""
+    if not bidirectional and merge_mode in ("concat", MergeMode.concat):
+        return None
+    return merge_mode
+
+
+class _Shown(JupyterMixin):
+    """A result that shows itself as the command's tables (rich, Jupyter)."""
+
+    def _view(self) -> RenderableType:
+        raise NotImplementedError
+
+    def __rich__(self) -> RenderableType:
+        return self._view()
+
+    def show(self, *, width: int | None = None) -> None:
+        """Print the tables on the terminal (or where stdout goes)."""
+        render.show(Console(width=width, markup=False, emoji=False), self._view())
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the command prints with --json, read back: same keys, same values."""
+        return dict(json.loads(self.to_json()))
+
+    def to_json(self) -> str:
+        """What the command prints with --json (without its final newline)."""
+        return jsonout.dumps(self._json()).decode("utf-8").rstrip("\n")
+
+    def _json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Vocabulary(_Shown):
+    """What `rnnprobe vocab` shows: the vocabulary and the one-hot x_data."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.words: list[str] = list(batch.words or ())
+        self.vocab: list[str] = list(batch.vocab or ())
+        self.lengths: list[int] = list(batch.lengths)
+        self.x_data: np.ndarray = batch.x_data.array
+
+    def _view(self) -> RenderableType:
+        return render.vocab_view(self.batch)
+
+    def _json(self) -> dict[str, Any]:
+        return jsonout.vocab_object(self.batch)
+
+    def __repr__(self) -> str:
+        return f"<rnnprobe.Vocabulary vocab={''.join(self.vocab)!r} x_data {self.x_data.shape}>"
+
+
+class Run(_Shown):
+    """What `rnnprobe run` shows (or `rnnprobe.probe` found): arrays by name, and tables.
+
+    `outputs` and `x_data` are numpy arrays; `states` and `weights` map each name (`h`,
+    `c`, `forward_h`, `1/h`; `kernel`, `1/forward/bias`) to its array, in Keras's order.
+    """
+
+    def __init__(self, result: ProbeResult) -> None:
+        self.result = result
+        batch = result.batch
+        self.words: list[str] = list(batch.words or ())
+        self.vocab: list[str] = list(batch.vocab or ())
+        self.lengths: list[int] = list(batch.lengths)
+        self.seed: int | None = result.seed
+        self.x_data: np.ndarray = batch.x_data.array
+        self.outputs: np.ndarray = result.outputs.array
+        self.states: dict[str, np.ndarray] = {s.name: s.array for s in result.states}
+        self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
+        self.params: int = result.params
+        self.dims: dict[str, tuple[str, ...]] = {
+            t.name: t.dims for t in (batch.x_data, result.outputs, *result.states, *result.weights)
+        }
+        self.check: dict[str, Any] | None = (
+            None
+            if result.check is None
+            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+        )
+        self.steps: list[dict[str, Any]] | None = (
+            None
+            if result.steps is None
+            else [
+                {
+                    "layer": trace.layer,
+                    "direction": trace.direction,
+                    "equations": list(trace.equations),
+                    "tensors": {t.name: t.array for t in trace.tensors},
+                }
+                for trace in result.steps.traces
+            ]
+        )
+
+    def _view(self) -> RenderableType:
+        return render.run_view(self.result)
+
+    def _json(self) -> dict[str, Any]:
+        return jsonout.run_object(self.result, weights=False)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(
+            f"{t.name} {t.shape}" for t in (self.result.outputs, *self.result.states)
+        )
+        return f"<rnnprobe.Run {self.result.spec.cell.keras_layer}: {shapes}>"
+
+
+class Comparison(_Shown):
+    """What `rnnprobe compare` shows: both styles with the same weights, tensor by tensor."""
+
+    def __init__(self, result: CompareResult) -> None:
+        self.result = result
+        self.cell = Run(result.cell)
+        self.layer = Run(result.layer)
+        self.seed = result.cell.seed
+        self.max_abs_diff: dict[str, float] = dict(result.max_abs_diff)
+        self.identical: bool = result.identical
+
+    def _view(self) -> RenderableType:
+        return render.compare_view(self.result)
+
+    def _json(self) -> dict[str, Any]:
+        return jsonout.compare_object(self.result)
+
+    def __repr__(self) -> str:
+        return f"<rnnprobe.Comparison identical={self.identical} max_abs_diff={self.max_abs_diff}>"
+
+
+def run(
+    words: str | Sequence[str],
+    *,
+    hidden: int | Sequence[int] = 2,
+    style: str = "layer",
+    cell: str = "simple",
+    seed: int | None = None,
+    vocab: str | None = None,
+    return_sequences: bool = True,
+    return_state: bool = True,
+    bidirectional: bool = False,
+    merge_mode: str = "concat",
+    steps: bool = False,
+    check: bool = False,
+    at: int | None = None,
+) -> Run:
+    """Run a Keras RNN on one-hot words: `rnnprobe run`.
+
+    `words` is a string (split on whitespace) or a list of strings; `hidden` the units of
+    one layer or a sequence of units (a stack). Without a seed one is drawn and kept in
+    `.seed`. `steps` traces every step (`--steps`, `at` picks the worked one); `check`
+    compares Keras with rnnprobe's numpy re-computation (`--check`).
+    """
+    spec = commands.make_spec(
+        hidden=hidden,
+        style=style,
+        cell=cell,
+        return_sequences=return_sequences,
+        return_state=return_state,
+        bidirectional=bidirectional,
+        merge_mode=_merge_mode(merge_mode, bidirectional),
+    )
+    result = commands.run(
+        _words(words), spec, vocab=vocab, seed=seed, check=check, steps=steps, at=at
+    )
+    return Run(result)
+
+
+def compare(
+    words: str | Sequence[str],
+    *,
+    hidden: int | Sequence[int] = 2,
+    cell: str = "simple",
+    seed: int | None = None,
+    vocab: str | None = None,
+    bidirectional: bool = False,
+    merge_mode: str = "concat",
+) -> Comparison:
+    """Run the cell style and the layer style with the same weights: `rnnprobe compare`."""
+    spec = commands.make_spec(
+        hidden=hidden,
+        cell=cell,
+        bidirectional=bidirectional,
+        merge_mode=_merge_mode(merge_mode, bidirectional),
+    )
+    return Comparison(commands.compare(_words(words), spec, vocab=vocab, seed=seed))
+
+
+def vocab(words: str | Sequence[str], *, vocab: str | None = None) -> Vocabulary:
+    """The vocabulary and the one-hot x_data, without a model: `rnnprobe vocab`."""
+    return Vocabulary(commands.vocab(_words(words), vocab))
+
+
+def probe(layer: Any, x_data: Any, mask: Any = None) -> Run:
+    """Call your own Keras recurrent layer once on x_data and show what it returned.
+
+    `layer` is a SimpleRNN, LSTM, GRU, a `layers.RNN` over a cell or a list of cells, or a
+    `Bidirectional` over one of these, built or not; `x_data` is (batch, time, features);
+    `mask` (batch, time), if given, is True on each sequence's first steps. The values are
+    those of calling the layer directly, named as `rnnprobe run` names them.
+    """
+    return Run(commands.probe_layer(layer, x_data, mask))

@@ -1,0 +1,79 @@
+"""The lecture notebook, executed in a real Jupyter kernel, shows rnnprobe's tables as HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lecture.ipynb"
+
+
+def _results(notebook) -> list:
+    return [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type == "execute_result"
+    ]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []  # what the kernel prints now, not what was saved
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path_factory.mktemp("notebook"))}},
+    )
+    client.execute()
+    return notebook
+
+
+def test_the_first_result_is_html_with_the_tables(executed):
+    first = _results(executed)[0]
+    assert set(first.data) >= {"text/html", "text/plain"}
+    html = first.data["text/html"]
+    assert html.startswith("<pre")
+    for needle in ("rnn = layers.RNN(layers.SimpleRNNCell(2), return_sequences=True",
+                   "(1, 1, 4)", "(1, 1, 2)", "batch x time x vocab", "word 1: h"):  # fmt: skip
+        assert needle in html
+
+
+def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(executed):
+    streams = [
+        output
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.output_type in ("stream", "error")
+    ]
+    assert streams == []  # no error, and no TensorFlow logging
+    html = [r.data["text/html"] for r in _results(executed) if "text/html" in r.data]
+    assert len(html) == 5  # the five rnnprobe results; the other two are plain values
+    assert "(3, 5, 4)" in html[2] and "word 3: lleel" in html[2]
+    assert "✓ identical (within 1e-06)" in html[3]
+    assert "# your layer 'lstm'" in html[4] and "outputs, h, c = rnn(x_data)" in html[4]
+    plain = [r.data["text/plain"] for r in _results(executed)]
+    assert "((3, 5, 4), (3, 5, 2), (3, 2))" in plain
+
+
+def test_the_saved_notebook_shows_the_same_results_without_running(executed):
+    saved = _results(nbformat.read(EXAMPLE, as_version=4))
+    fresh = _results(executed)
+    assert len(saved) == len(fresh)
+
+    def shape_lines(output) -> list[str]:
+        text = output.data.get("text/html") or output.data["text/plain"]
+        return re.findall(r"\(\d+(?:, \d+)*\)", text)
+
+    for old, new in zip(saved, fresh, strict=True):
+        assert shape_lines(old) == shape_lines(new)
