@@ -26,7 +26,7 @@ from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.result import Batch, CompareResult, MergeMode, ProbeResult
 from rnnprobe.show import jsonout, render
 
-__all__ = ["Comparison", "Run", "Vocabulary", "compare", "probe", "run", "vocab"]
+__all__ = ["Comparison", "Picture", "Run", "Vocabulary", "compare", "probe", "run", "vocab"]
 
 
 def _words(words: str | Sequence[str]) -> list[str]:
@@ -68,6 +68,19 @@ class _Shown(JupyterMixin):
 
     def _json(self) -> dict[str, Any]:
         raise NotImplementedError
+
+
+class Picture(JupyterMixin):
+    """A view on its own (a diagram), shown as rich text or, in Jupyter, as HTML."""
+
+    def __init__(self, view: RenderableType) -> None:
+        self.view = view
+
+    def __rich__(self) -> RenderableType:
+        return self.view
+
+    def show(self, *, width: int | None = None) -> None:
+        render.show(Console(width=width, markup=False, emoji=False), self.view)
 
 
 class Vocabulary(_Shown):
@@ -136,6 +149,13 @@ class Run(_Shown):
 
     def _json(self) -> dict[str, Any]:
         return jsonout.run_object(self.result, weights=False)
+
+    def diagram(self, word: int = 1) -> Picture:
+        """The network unrolled over word `word` (from 1), as `run --diagram` draws it."""
+        count = len(self.lengths)
+        if not 1 <= word <= count:
+            raise InputError(Param("word"), f" {word}: give a word from 1 to {count}")
+        return Picture(render.run_view(self.result, diagram=word - 1))
 
     def __repr__(self) -> str:
         shapes = ", ".join(

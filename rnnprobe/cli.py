@@ -309,6 +309,8 @@ class RunArgs:
     check: bool
     steps: bool
     at: int | None
+    diagram: bool
+    word: int | None
     shapes: bool
     code: bool
     all: bool
@@ -323,6 +325,11 @@ class RunArgs:
         fields["words"] = list(fields["words"] or [])
         return cls(**fields)
 
+    @property
+    def word_drawn(self) -> int:
+        """The word --diagram draws, counted from 1."""
+        return 1 if self.word is None else self.word
+
     def spec(self) -> ProbeSpec:
         return _spec(
             self.hidden,
@@ -336,11 +343,19 @@ class RunArgs:
 
     def export_format(self) -> str | None:
         """Checked before any work: the export format, or None without --export."""
+        if self.word is not None and not self.diagram:
+            raise InputError("--word needs --diagram")
+        if self.diagram:
+            drawn = {"--json": self.json, "--shapes": self.shapes, "--steps": self.steps}
+            for flag, on in drawn.items():
+                if on:
+                    raise InputError(f"--diagram draws a picture; it does not combine with {flag}")
         if self.code:
             others = {
                 "--json": self.json,
                 "--check": self.check,
                 "--steps": self.steps,
+                "--diagram": self.diagram,
                 "--shapes": self.shapes,
                 "--weights": self.weights,
             }
@@ -360,7 +375,8 @@ def _view(args: RunArgs, result: ProbeResult) -> Any:
 
     if args.shapes:
         return render.shapes_view(result)
-    return render.run_view(result, weights=args.weights, all_words=args.all)
+    word = args.word_drawn - 1 if args.diagram else None
+    return render.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
 
 
 def _export(args: RunArgs, result: ProbeResult, kind: str | None, width: int) -> None:
@@ -427,6 +443,14 @@ def run(
             help="With --steps: the step of word 1 to work out (default: last).",
         ),
     ] = None,
+    diagram: Annotated[
+        bool,
+        typer.Option("--diagram", help="Draw the network unrolled over a word, with its shapes."),
+    ] = False,
+    word: Annotated[
+        int | None,
+        typer.Option("--word", metavar="N", help="With --diagram: the word drawn (default: 1)."),
+    ] = None,
     shapes: Annotated[
         bool, typer.Option("--shapes", help="Only shapes, axes, parameters; no values.")
     ] = False,
@@ -455,6 +479,8 @@ def run(
     kind = args.export_format()
     given = _words(args.words)
     batch = commands.make_batch(given, args.vocab, spec)
+    if args.diagram and not 1 <= args.word_drawn <= len(given):
+        raise InputError(f"--word {args.word}: give a word from 1 to {len(given)}")
     if args.code:
         sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
         return

@@ -254,3 +254,14 @@ def test_import_rnnprobe_loads_neither_numpy_nor_tensorflow():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.splitlines() == ["[]", "['numpy']"], done.stderr
+
+
+def test_a_run_draws_its_diagram(cli):
+    result = rnnprobe.run("hello hi", cell="lstm", seed=2)
+    drawn = _printed(result.diagram(word=2))
+    shown = cli.ok("run", "hello", "hi", "--cell", "lstm", "--seed", "2", "--diagram", "--word",
+                   "2", env={"COLUMNS": "100"}).stdout  # fmt: skip
+    assert drawn == shown
+    assert "text/html" in result.diagram()._repr_mimebundle_(include=[], exclude=[])
+    with pytest.raises(ValueError, match="word 3: give a word from 1 to 2"):
+        result.diagram(word=3)

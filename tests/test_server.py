@@ -163,11 +163,10 @@ def test_tables_are_byte_identical_with_the_clients_width_and_colour(cli, client
     assert served.returncode == 0 and served.heavy == ""
     local = in_process(cli, *args, env=env)
     assert served.stdout == local.stdout_bytes
-    served_steps = client_(*args, "--steps", "--at", "1", env=env)
-    assert served_steps.heavy == ""
-    assert (
-        served_steps.stdout == in_process(cli, *args, "--steps", "--at", "1", env=env).stdout_bytes
-    )
+    for extra in (["--steps", "--at", "1"], ["--diagram", "--word", "2"]):
+        served_view = client_(*args, *extra, env=env)
+        assert served_view.heavy == ""
+        assert served_view.stdout == in_process(cli, *args, *extra, env=env).stdout_bytes
     if "FORCE_COLOR" in env and "NO_COLOR" not in env:
         assert b"\x1b[" in served.stdout
 

@@ -595,10 +595,17 @@ def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
     return [*parts, BLANK, OneLine(verdict)]
 
 
-def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = False) -> Group:
+def run_view(
+    result: ProbeResult,
+    *,
+    weights: bool = False,
+    all_words: bool = False,
+    diagram: int | None = None,
+) -> Group:
     """`run`: the code, the shapes, and per word its one-hot rows, outputs and states.
 
-    With steps, the per-word tables are those of every layer and direction, step by step.
+    With steps, the per-word tables are those of every layer and direction, step by step;
+    with `diagram` (a word's index), the picture of the network unrolled over that word.
     """
     batch = result.batch
     parts: list[Any] = [
@@ -608,7 +615,11 @@ def run_view(result: ProbeResult, *, weights: bool = False, all_words: bool = Fa
     ]
     if not result.states:
         parts.append(Text("no states: return_state is off", style="dim"))
-    if result.steps is not None:
+    if diagram is not None:
+        from rnnprobe.show.diagram import diagram_view
+
+        parts += [BLANK, diagram_view(result, diagram)]
+    elif result.steps is not None:
         parts += _steps_parts(result, all_words)
     else:
         sequences = result.outputs.array.ndim == 3
