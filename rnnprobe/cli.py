@@ -185,8 +185,17 @@ class ProbeApp(typer.Typer):
             os._exit(code)
 
 
+EXAMPLES = """Examples: the lecture's three steps, then more
+  rnnprobe run hello --hidden 2
+  rnnprobe run hello eolll lleel --style cell
+  rnnprobe run hello eolll lleel --json | jq '.outputs.shape'
+  rnnprobe run hello --cell lstm --steps
+  rnnprobe run hello hi --bidirectional --diagram --word 2
+  rnnprobe compare hello eolll lleel --cell gru"""
+
 app = ProbeApp(
     cls=ProbeGroup,
+    epilog=EXAMPLES,
     name="rnnprobe",
     help="Show what a Keras RNN does with your words: x_data, outputs and states, shaped.",
     add_completion=True,
@@ -233,51 +242,91 @@ def _spec(
     )
 
 
+# The panels of the help pages, in the order they are shown.
+WORDS, NETWORK, SHOW, OUTPUT, SERVER = "Words", "Network", "Show", "Output", "Server"
+
 WordsArg = Annotated[
     list[str] | None,
     typer.Argument(
-        metavar="WORD", help="Words to one-hot encode, or - to read stdin.", show_default=False
+        metavar="WORD",
+        help="Words to one-hot encode, or - to read them from stdin.",
+        show_default=False,
+        rich_help_panel=WORDS,
     ),
 ]
 VocabOpt = Annotated[
     str | None,
     typer.Option(
-        "--vocab", metavar="CHARS", help="Vocabulary order, e.g. olhe (default: first seen)."
+        "--vocab",
+        metavar="CHARS",
+        help="The vocabulary in this order, e.g. olhe (default: as first seen).",
+        rich_help_panel=WORDS,
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON object instead of tables.", rich_help_panel=OUTPUT),
+]
 NoServerOpt = Annotated[
     bool,
-    typer.Option("--no-server", help="Work in this process even when `rnnprobe serve` is running."),
+    typer.Option(
+        "--no-server",
+        help="Work in this process even when `rnnprobe serve` is running.",
+        rich_help_panel=SERVER,
+    ),
 ]
 AllOpt = Annotated[
     bool,
-    typer.Option("--all", help=f"Show a table for every word (default: the first {SHOWN_WORDS})."),
+    typer.Option(
+        "--all",
+        help=f"A table for every word (default: the first {SHOWN_WORDS}).",
+        rich_help_panel=SHOW,
+    ),
 ]
 HiddenOpt = Annotated[
     str,
-    typer.Option("--hidden", "-H", metavar="N[,N...]", help="Units; 4,2 stacks two layers."),
+    typer.Option(
+        "--hidden",
+        "-H",
+        metavar="N[,N...]",
+        help="Units of the layer; 4,2 stacks two layers.",
+        rich_help_panel=NETWORK,
+    ),
 ]
-CellOpt = Annotated[Cell, typer.Option(help="The recurrent cell.")]
+CellOpt = Annotated[
+    Cell,
+    typer.Option(metavar="CELL", help="The cell: simple, lstm or gru.", rich_help_panel=NETWORK),
+]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(min=0, max=MAX_SEED, help="Seed for the weights (default: drawn, reported)."),
+    typer.Option(
+        min=0,
+        max=MAX_SEED,
+        metavar="N",
+        help=f"Seed for the weights, 0 to {MAX_SEED} (default: drawn and reported).",
+        rich_help_panel=NETWORK,
+    ),
 ]
-BidirectionalOpt = Annotated[bool, typer.Option(help="Wrap each layer in layers.Bidirectional.")]
+BidirectionalOpt = Annotated[
+    bool,
+    typer.Option(help="Wrap each layer in layers.Bidirectional.", rich_help_panel=NETWORK),
+]
 MergeModeOpt = Annotated[
     MergeMode | None,
-    typer.Option(help="How Bidirectional joins directions (default concat).", show_default=False),
+    typer.Option(
+        metavar="MODE",
+        help="How Bidirectional joins the directions: concat, sum, mul or ave (default concat).",
+        show_default=False,
+        rich_help_panel=NETWORK,
+    ),
 ]
 
 
-@app.command(cls=ProbeCommand)
+@app.command(cls=ProbeCommand, epilog="Example:\n  rnnprobe vocab hello eolll lleel --vocab olhe")
 def vocab(
     words: WordsArg = None, vocab_: VocabOpt = None, all_: AllOpt = False, json_: JsonOpt = False
 ) -> None:
-    """Show the vocabulary and the one-hot x_data, without running a model.
-
-    Example: rnnprobe vocab hello eolll lleel --vocab olhe
-    """
+    """Show the vocabulary and the one-hot x_data, without running a model."""
     from rnnprobe.core import commands
 
     batch = commands.vocab(_words(words), vocab_)
@@ -407,32 +456,61 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
     return jsonout.dumps(body), result.check is None or result.check.ok
 
 
-@app.command(cls=ProbeCommand)
+@app.command(cls=ProbeCommand, epilog=EXAMPLES)
 def run(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
     hidden: HiddenOpt = "2",
     style: Annotated[
-        Style, typer.Option(help="layer: layers.SimpleRNN; cell: layers.RNN(cell).")
+        Style,
+        typer.Option(
+            metavar="STYLE",
+            help="layer: layers.SimpleRNN (LSTM, GRU); cell: layers.RNN(layers.SimpleRNNCell).",
+            rich_help_panel=NETWORK,
+        ),
     ] = Style.layer,
     cell: CellOpt = Cell.simple,
     seed: SeedOpt = None,
     return_sequences: Annotated[
-        bool, typer.Option(help="Outputs for every step, or only the last real one.")
+        bool,
+        typer.Option(
+            help="Outputs at every step, or only at each word's last real one.",
+            rich_help_panel=NETWORK,
+        ),
     ] = True,
-    return_state: Annotated[bool, typer.Option(help="Return the final states.")] = True,
+    return_state: Annotated[
+        bool, typer.Option(help="Return the final states.", rich_help_panel=NETWORK)
+    ] = True,
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
     weights: Annotated[
-        bool, typer.Option("--weights", help="Show kernel, recurrent_kernel, bias.")
+        bool,
+        typer.Option(
+            "--weights", help="Also show kernel, recurrent_kernel and bias.", rich_help_panel=SHOW
+        ),
     ] = False,
     check_: Annotated[
-        bool, typer.Option("--check", help="Re-compute with numpy and compare; exit 1 if off.")
+        bool,
+        typer.Option(
+            "--check",
+            help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
+            rich_help_panel=SHOW,
+        ),
+    ] = False,
+    shapes: Annotated[
+        bool,
+        typer.Option(
+            "--shapes",
+            help="Only shapes, axes and parameter counts; no values.",
+            rich_help_panel=SHOW,
+        ),
     ] = False,
     steps: Annotated[
         bool,
         typer.Option(
-            "--steps", help="Every step of every layer: gates, states, one step worked out."
+            "--steps",
+            help="Every step of every layer: gates, states, and one step worked out.",
+            rich_help_panel=SHOW,
         ),
     ] = False,
     at: Annotated[
@@ -440,37 +518,47 @@ def run(
         typer.Option(
             "--at",
             metavar="T",
-            help="With --steps: the step of word 1 to work out (default: last).",
+            help="With --steps: the step of word 1 worked out (default: its last).",
+            rich_help_panel=SHOW,
         ),
     ] = None,
     diagram: Annotated[
         bool,
-        typer.Option("--diagram", help="Draw the network unrolled over a word, with its shapes."),
+        typer.Option(
+            "--diagram",
+            help="Draw the network unrolled over a word, with its shapes.",
+            rich_help_panel=SHOW,
+        ),
     ] = False,
     word: Annotated[
         int | None,
-        typer.Option("--word", metavar="N", help="With --diagram: the word drawn (default: 1)."),
+        typer.Option(
+            "--word",
+            metavar="N",
+            help="With --diagram: the word drawn (default: 1).",
+            rich_help_panel=SHOW,
+        ),
     ] = None,
-    shapes: Annotated[
-        bool, typer.Option("--shapes", help="Only shapes, axes, parameters; no values.")
-    ] = False,
     code: Annotated[
-        bool, typer.Option("--code", help="Print a Python script that rebuilds this probe.")
+        bool,
+        typer.Option(
+            "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
+        ),
     ] = False,
     all_: AllOpt = False,
+    json_: JsonOpt = False,
     export: Annotated[
         Path | None,
         typer.Option(
-            "--export", metavar="FILE", help="Also write the tables to FILE (.svg, .html, .txt)."
+            "--export",
+            metavar="FILE",
+            help="Also write the tables to FILE: .svg, .html or .txt.",
+            rich_help_panel=OUTPUT,
         ),
     ] = None,
-    json_: JsonOpt = False,
     no_server: NoServerOpt = False,
 ) -> None:
-    """Run a Keras RNN on one-hot words and show x_data, outputs and states.
-
-    Example: rnnprobe run hello eolll lleel --hidden 2 --style cell --seed 1
-    """
+    """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import commands
     from rnnprobe.show import jsonout, keras_code, progress, render
@@ -504,7 +592,7 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command(cls=ProbeCommand)
+@app.command(cls=ProbeCommand, epilog="Example:\n  rnnprobe compare hello eolll lleel --cell lstm")
 def compare(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
@@ -519,7 +607,6 @@ def compare(
     """Run the cell style and the layer style with the same weights and compare them.
 
     Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
-    Example: rnnprobe compare hello eolll lleel --cell lstm
     """
     from rnnprobe.core import commands
     from rnnprobe.show import jsonout, render
@@ -534,7 +621,7 @@ def compare(
         raise typer.Exit(1)
 
 
-@app.command(cls=ProbeCommand)
+@app.command(cls=ProbeCommand, epilog="Example:\n  rnnprobe batch probes.txt > results.jsonl")
 def batch(
     ctx: typer.Context,
     source: Annotated[
@@ -547,7 +634,6 @@ def batch(
     A line holds the arguments of one run (shell quoting, without the word run); blank
     lines and lines starting with # are skipped. A line that fails prints
     {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
-    Example: rnnprobe batch probes.txt > results.jsonl
     """
     from rnnprobe import batchlines
     from rnnprobe.show import jsonout, progress
@@ -578,7 +664,10 @@ def batch(
         raise typer.Exit(1)
 
 
-@app.command(cls=ProbeCommand)
+@app.command(
+    cls=ProbeCommand,
+    epilog="Example:\n  rnnprobe serve &\n  rnnprobe run hello eolll lleel   # answered warm",
+)
 def serve(
     socket_: Annotated[
         str | None,
@@ -604,7 +693,6 @@ def serve(
     """Keep TensorFlow loaded and answer run, compare and batch in a fraction of a second.
 
     Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
-    Example: rnnprobe serve &   then   rnnprobe run hello eolll lleel
     """
     from rnnprobe.serve import client, server
     from rnnprobe.show import jsonout

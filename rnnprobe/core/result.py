@@ -297,6 +297,8 @@ class ProbeResult:
     # The code shown for a layer the user built, instead of the code of the spec.
     layer_lines: tuple[str, ...] | None = None
     call_lines: tuple[str, ...] | None = None
+    # Per state, per word: the slice of outputs it equals, or why it is in none (tables).
+    in_outputs: dict[str, tuple[str, ...]] | None = None
 
     @property
     def params(self) -> int:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 NAMES_WIDTH = 28  # widest option column: at 80 columns a description keeps >= 40 characters
 DEFAULT = re.compile(r"\s*\[default: (.*)\]\s*$")
+RANGE = re.compile(r"\s*\[[^\]]*<=x<=[^\]]*\]\s*$")  # a number's range: the help text says it
 
 
 def _metavar(param: Any, ctx: Any) -> str:
@@ -49,6 +50,7 @@ def _names(param: Any, ctx: Any) -> Text:
 
 def _help(param: Any, record: str) -> Text:
     """The help text, and the default in dim where there is one to tell."""
+    record = RANGE.sub("", record)
     found = DEFAULT.search(record)
     body = DEFAULT.sub("", record).strip()
     text = Text(body)

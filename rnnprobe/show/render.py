@@ -270,12 +270,14 @@ def _one_hot(value: float) -> Text:
     return Text("1", style="bold cyan") if value else Text("0", style="dim")
 
 
-def _vector(name: str, values: np.ndarray) -> Text:
+def _vector(name: str, values: np.ndarray, note: str = "") -> Text:
     line = Text(f"{name} = [", style="bold")
     for i, value in enumerate(values):
         line.append(" " if i else "")
         line.append_text(_number(float(value)))
     line.append("]", style="bold")
+    if note:
+        line.append(f"   {note}", style="dim")
     return line
 
 
@@ -630,7 +632,11 @@ def run_view(
             ]
             if not sequences:
                 word.append(_vector("outputs", result.outputs.array[index]))
-            word.extend(_vector(s.name, s.array[index]) for s in result.states)
+            notes = result.in_outputs or {}
+            word.extend(
+                _vector(s.name, s.array[index], notes.get(s.name, ("",) * (index + 1))[index])
+                for s in result.states
+            )
             parts += [BLANK, Group(*word)]
         parts += _more_note(batch, shown)
     if weights:
