@@ -48,6 +48,13 @@ def _merge_mode(merge_mode: str | MergeMode | None, bidirectional: bool) -> Any:
 class _Shown(JupyterMixin):
     """A result that shows itself as the command's tables (rich, Jupyter)."""
 
+    def _keep(self, batch: Batch) -> None:
+        """The words, the vocabulary, the lengths and x_data, as lists and an array."""
+        self.words: list[str] = list(batch.words or ())
+        self.vocab: list[str] = list(batch.vocab or ())
+        self.lengths: list[int] = list(batch.lengths)
+        self.x_data: np.ndarray = batch.x_data.array
+
     def _view(self) -> RenderableType:
         raise NotImplementedError
 
@@ -88,10 +95,7 @@ class Vocabulary(_Shown):
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
-        self.words: list[str] = list(batch.words or ())
-        self.vocab: list[str] = list(batch.vocab or ())
-        self.lengths: list[int] = list(batch.lengths)
-        self.x_data: np.ndarray = batch.x_data.array
+        self._keep(batch)
 
     def _view(self) -> RenderableType:
         return render.vocab_view(self.batch)
@@ -113,11 +117,8 @@ class Run(_Shown):
     def __init__(self, result: ProbeResult) -> None:
         self.result = result
         batch = result.batch
-        self.words: list[str] = list(batch.words or ())
-        self.vocab: list[str] = list(batch.vocab or ())
-        self.lengths: list[int] = list(batch.lengths)
+        self._keep(batch)
         self.seed: int | None = result.seed
-        self.x_data: np.ndarray = batch.x_data.array
         self.outputs: np.ndarray = result.outputs.array
         self.states: dict[str, np.ndarray] = {s.name: s.array for s in result.states}
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}

@@ -428,11 +428,14 @@ def _view(args: RunArgs, result: ProbeResult) -> Any:
     return render.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
 
 
-def _export(args: RunArgs, result: ProbeResult, kind: str | None, width: int) -> None:
+def _export(
+    args: RunArgs, result: ProbeResult, kind: str | None, width: int, view: Any = None
+) -> None:
+    """Write the tables to --export's file (`view`, when they were made for stdout)."""
     if args.export is not None and kind is not None:
         from rnnprobe.show import render
 
-        render.export(_view(args, result), args.export, kind, width)
+        render.export(view or _view(args, result), args.export, kind, width)
 
 
 def run_json(args: RunArgs) -> tuple[bytes, bool]:
@@ -583,11 +586,13 @@ def run(
             batch=batch,
         )
     console = render.stdout_console()
+    view = None
     if args.json:
         jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
     else:
-        render.show(console, _view(args, result))
-    _export(args, result, kind, console.width)
+        view = _view(args, result)
+        render.show(console, view)
+    _export(args, result, kind, console.width, view)
     if result.check is not None and not result.check.ok:
         raise typer.Exit(1)
 

@@ -316,9 +316,22 @@ def run_probe(
             else:
                 flow, returned_states = _call(built, spec, batch, strategy=strategy)
         weights = _collect_weights(named)
-    names = spec.state_names
-    if len(names) != len(returned_states):
-        raise AssertionError(f"Keras returned {len(returned_states)} states, expected {names}")
+    return _result(batch, spec, seed, flow, list(spec.state_names), returned_states, weights)
+
+
+def _result(
+    batch: Batch,
+    spec: ProbeSpec,
+    seed: int | None,
+    flow: Any,
+    names: list[str],
+    states: list[Any],
+    weights: tuple[Tensor, ...],
+    **shown: Any,
+) -> ProbeResult:
+    """What a call returned, as named tensors with their axes."""
+    if len(names) != len(states):
+        raise AssertionError(f"Keras returned {len(states)} states, expected {names}")
     axis = spec.output_axis
     out_dims = ("batch", "time", axis) if spec.return_sequences else ("batch", axis)
     return ProbeResult(
@@ -328,9 +341,10 @@ def run_probe(
         outputs=Tensor("outputs", out_dims, np.asarray(flow, dtype=np.float32)),
         states=tuple(
             Tensor(name, ("batch", "hidden"), np.asarray(state, dtype=np.float32))
-            for name, state in zip(names, returned_states, strict=True)
+            for name, state in zip(names, states, strict=True)
         ),
         weights=weights,
+        **shown,
     )
 
 
@@ -494,23 +508,17 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
                 name = layer_prefix + (f"{side}/" if side else "") + short
                 weights.append(Tensor(name, _user_weight_dims(array, spec.cell.gates), array))
     flat_names = [n for group in names for n in group] if spec.return_state else []
-    if len(flat_names) != len(states):
-        raise AssertionError(f"the layer returned {len(states)} states, expected {flat_names}")
     layer_lines, call_lines = _user_layer_code(
         layer, spec, names if spec.return_state else [], batch.padded
     )
-    axis = spec.output_axis
-    out_dims = ("batch", "time", axis) if spec.return_sequences else ("batch", axis)
-    return ProbeResult(
-        batch=batch,
-        spec=spec,
-        seed=None,
-        outputs=Tensor("outputs", out_dims, np.asarray(flow, dtype=np.float32)),
-        states=tuple(
-            Tensor(name, ("batch", "hidden"), np.asarray(state, dtype=np.float32))
-            for name, state in zip(flat_names, states, strict=True)
-        ),
-        weights=tuple(weights),
+    return _result(
+        batch,
+        spec,
+        None,
+        flow,
+        flat_names,
+        states,
+        tuple(weights),
         layer_lines=layer_lines,
         call_lines=call_lines,
     )
