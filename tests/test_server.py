@@ -598,3 +598,11 @@ def test_the_fake_answer_would_have_been_taken_from_a_private_directory(fake, tm
     server = fake("answer")
     done = Client(server.path, tmp_path)(*CODE)
     assert done.stdout == b"FAKE\n"
+
+
+def test_the_greeting_wait_can_be_made_longer(monkeypatch):
+    monkeypatch.setenv("RNNPROBE_HANDSHAKE_TIMEOUT", "7.5")
+    assert client.handshake_timeout() == 7.5
+    for value in ("", "soon", "0", "-3"):
+        monkeypatch.setenv("RNNPROBE_HANDSHAKE_TIMEOUT", value)
+        assert client.handshake_timeout() == client.HANDSHAKE_TIMEOUT == 1.0
