@@ -184,13 +184,11 @@ def run(
 
     from rnnprobe.core import check as numpy_check
     from rnnprobe.core import equations, probe
-    from rnnprobe.core.outputs import where_in_outputs
 
     seed = check_seed(seed)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
     result = probe.run_probe(batch, spec, resolve_seed(seed))
-    result = replace(result, in_outputs=where_in_outputs(result))
     if not (check or steps):
         return result
     traced = equations.trace(
@@ -229,7 +227,5 @@ def compare(
 def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
     """`rnnprobe.probe`: call the user's own recurrent layer once on x_data."""
     from rnnprobe.core import probe
-    from rnnprobe.core.outputs import where_in_outputs
 
-    result = probe.probe_layer(layer, x_data, mask)
-    return replace(result, in_outputs=where_in_outputs(result))
+    return probe.probe_layer(layer, x_data, mask)

@@ -7,6 +7,7 @@ the memory estimate all read it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -297,8 +298,6 @@ class ProbeResult:
     # The code shown for a layer the user built, instead of the code of the spec.
     layer_lines: tuple[str, ...] | None = None
     call_lines: tuple[str, ...] | None = None
-    # Per state, per word: the slice of outputs it equals, or why it is in none (tables).
-    in_outputs: dict[str, tuple[str, ...]] | None = None
 
     @property
     def params(self) -> int:
@@ -308,6 +307,16 @@ class ProbeResult:
     @property
     def layers(self) -> tuple[Layer, ...]:
         return self.spec.layers(self.batch.x_data.shape[2])
+
+    @functools.cached_property
+    def in_outputs(self) -> dict[str, tuple[str, ...]]:
+        """Per state, per word: the slice of outputs it equals, or why it is in none.
+
+        Found by comparing the arrays when first asked for: the tables ask, JSON does not.
+        """
+        from rnnprobe.core.outputs import where_in_outputs
+
+        return where_in_outputs(self)
 
 
 IDENTICAL_WITHIN = 1e-6  # `compare`: the two styles agree

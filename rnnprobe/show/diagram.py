@@ -8,6 +8,7 @@ computes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -67,9 +68,9 @@ class _Grid:
         """Text centred over a cell's box."""
         return Text(text.center(self.box).rstrip(), style=style)
 
-    def row(self, make: object) -> list[Text]:
+    def row(self, make: Callable[[int], Text]) -> list[Text]:
         """One piece per column from `make(step)` (nothing for the gap column)."""
-        return [Text("") if step is None else make(step) for step in self.steps]  # type: ignore[operator]
+        return [Text("") if step is None else make(step) for step in self.steps]
 
 
 def _final_names(result: ProbeResult, layer: Layer, direction: str) -> list[str]:

@@ -82,10 +82,15 @@ class BlockTable:
 
     def add_row(self, cells: Sequence[RenderableType], style: str | None = None) -> None:
         self.rows.append((list(cells), style))
+        self.__dict__.pop("_widths", None)  # measured again with this row
+
+    def _chosen(self, columns: range) -> list[int]:
+        """The positions in a row of the key columns and of these data columns."""
+        return [*range(len(self.keys)), *(len(self.keys) + c for c in columns)]
 
     def table(self, columns: range) -> Table:
         table = Table(show_edge=False)
-        chosen = [*range(len(self.keys)), *(len(self.keys) + c for c in columns)]
+        chosen = self._chosen(columns)
         for column in (*self.keys, *(self.data[c] for c in columns)):
             table.add_column(column.header, justify=column.justify, style=column.style)
         for cells, style in self.rows:
@@ -102,7 +107,7 @@ class BlockTable:
         if widths is None:
             wide = options.update_width(UNLIMITED)
             return Measurement.get(console, wide, self.table(columns)).maximum
-        chosen = [*range(len(self.keys)), *(len(self.keys) + c for c in columns)]
+        chosen = self._chosen(columns)
         return sum(widths[i] + 2 for i in chosen) + len(chosen) - 1
 
     def _column_widths(self) -> list[int] | None:
@@ -632,10 +637,9 @@ def run_view(
             ]
             if not sequences:
                 word.append(_vector("outputs", result.outputs.array[index]))
-            notes = result.in_outputs or {}
+            notes = result.in_outputs
             word.extend(
-                _vector(s.name, s.array[index], notes.get(s.name, ("",) * (index + 1))[index])
-                for s in result.states
+                _vector(s.name, s.array[index], notes[s.name][index]) for s in result.states
             )
             parts += [BLANK, Group(*word)]
         parts += _more_note(batch, shown)
