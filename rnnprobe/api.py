@@ -23,15 +23,18 @@ from rich.jupyter import JupyterMixin
 
 from rnnprobe.core import commands
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.result import Batch, CompareResult, MergeMode, ProbeResult
+from rnnprobe.core.result import Batch, CompareResult, MergeMode, ProbeResult, Tensor
 from rnnprobe.show import jsonout, render
 
 __all__ = ["Comparison", "Picture", "Run", "Vocabulary", "compare", "probe", "run", "vocab"]
 
 
-def _words(words: str | Sequence[str]) -> list[str]:
-    """A string is split on whitespace; a list (or tuple) of strings is taken as it is."""
+def _words(words: str | Sequence[str], tokens: str = "char") -> list[str]:
+    """A string is split on whitespace (with word tokens: one sentence per line); a list
+    (or tuple) of strings is taken as it is."""
     if isinstance(words, str):
+        if tokens == "word":
+            return [line for line in words.splitlines() if line.strip()]
         return words.split()
     if isinstance(words, Sequence) and all(isinstance(w, str) for w in words):
         return list(words)
@@ -45,6 +48,10 @@ def _merge_mode(merge_mode: str | MergeMode | None, bidirectional: bool) -> Any:
     return merge_mode
 
 
+def _array(tensor: Tensor | None) -> np.ndarray | None:
+    return None if tensor is None else tensor.array
+
+
 class _Shown(JupyterMixin):
     """A result that shows itself as the command's tables (rich, Jupyter)."""
 
@@ -53,7 +60,7 @@ class _Shown(JupyterMixin):
         self.words: list[str] = list(batch.words or ())
         self.vocab: list[str] = list(batch.vocab or ())
         self.lengths: list[int] = list(batch.lengths)
-        self.x_data: np.ndarray = batch.x_data.array
+        self.x_data: np.ndarray | None = None if batch.x_data is None else batch.x_data.array
 
     def _view(self) -> RenderableType:
         raise NotImplementedError
@@ -104,7 +111,8 @@ class Vocabulary(_Shown):
         return jsonout.vocab_object(self.batch)
 
     def __repr__(self) -> str:
-        return f"<rnnprobe.Vocabulary vocab={''.join(self.vocab)!r} x_data {self.x_data.shape}>"
+        shape = None if self.x_data is None else self.x_data.shape
+        return f"<rnnprobe.Vocabulary vocab={''.join(self.vocab)!r} x_data {shape}>"
 
 
 class Run(_Shown):
@@ -123,9 +131,15 @@ class Run(_Shown):
         self.states: dict[str, np.ndarray] = {s.name: s.array for s in result.states}
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
         self.params: int = result.params
-        self.dims: dict[str, tuple[str, ...]] = {
-            t.name: t.dims for t in (batch.x_data, result.outputs, *result.states, *result.weights)
-        }
+        shown = (batch.x_data, batch.ids, result.embedding, result.outputs, *result.states)
+        shown += (result.logits, result.probabilities, *result.weights)
+        self.dims: dict[str, tuple[str, ...]] = {t.name: t.dims for t in shown if t is not None}
+        self.tokens: np.ndarray | None = None if batch.ids is None else batch.ids.array
+        self.mask: np.ndarray | None = None if result.mask is None else result.mask.array
+        self.embedding: np.ndarray | None = _array(result.embedding)
+        self.logits: np.ndarray | None = _array(result.logits)
+        self.probabilities: np.ndarray | None = _array(result.probabilities)
+        self.layers: list[dict[str, Any]] = jsonout.layers_list(result)
         self.check: dict[str, Any] | None = (
             None
             if result.check is None
@@ -159,9 +173,7 @@ class Run(_Shown):
         return Picture(render.run_view(self.result, diagram=word - 1))
 
     def __repr__(self) -> str:
-        shapes = ", ".join(
-            f"{t.name} {t.shape}" for t in (self.result.outputs, *self.result.states)
-        )
+        shapes = ", ".join(f"{t.name} {t.shape}" for t in self.result.returned)
         return f"<rnnprobe.Run {self.result.spec.cell.keras_layer}: {shapes}>"
 
 
@@ -201,13 +213,20 @@ def run(
     steps: bool = False,
     check: bool = False,
     at: int | None = None,
+    tokens: str = "char",
+    embed: int | str | None = None,
+    head: int | None = None,
+    each_step: bool = False,
 ) -> Run:
-    """Run a Keras RNN on one-hot words: `rnnprobe run`.
+    """Run a Keras RNN on one-hot words (or token ids through an Embedding): `rnnprobe run`.
 
-    `words` is a string (split on whitespace) or a list of strings; `hidden` the units of
-    one layer or a sequence of units (a stack). Without a seed one is drawn and kept in
-    `.seed`. `steps` traces every step (`--steps`, `at` picks the worked one); `check`
-    compares Keras with rnnprobe's numpy re-computation (`--check`).
+    `words` is a string (split on whitespace) or a list of strings; with `tokens="word"`
+    each string is a sentence of whitespace-separated words (a string: one sentence per
+    line). `hidden` is the units of one layer or a sequence of units (a stack). `embed`
+    ("onehot" or a width) puts `layers.Embedding(mask_zero=True)` first; `head` (classes)
+    puts a Dense head last, on every step with `each_step`. Without a seed one is drawn
+    and kept in `.seed`. `steps` traces every step (`--steps`, `at` picks the worked one);
+    `check` compares Keras with rnnprobe's numpy re-computation (`--check`).
     """
     spec = commands.make_spec(
         hidden=hidden,
@@ -217,9 +236,19 @@ def run(
         return_state=return_state,
         bidirectional=bidirectional,
         merge_mode=_merge_mode(merge_mode, bidirectional),
+        tokens=tokens,
+        embed=embed,
+        head=head,
+        each_step=each_step,
     )
     result = commands.run(
-        _words(words), spec, vocab=vocab, seed=seed, check=check, steps=steps, at=at
+        _words(words, spec.tokens.value),
+        spec,
+        vocab=vocab,
+        seed=seed,
+        check=check,
+        steps=steps,
+        at=at,
     )
     return Run(result)
 
@@ -233,6 +262,10 @@ def compare(
     vocab: str | None = None,
     bidirectional: bool = False,
     merge_mode: str = "concat",
+    tokens: str = "char",
+    embed: int | str | None = None,
+    head: int | None = None,
+    each_step: bool = False,
 ) -> Comparison:
     """Run the cell style and the layer style with the same weights: `rnnprobe compare`."""
     spec = commands.make_spec(
@@ -240,8 +273,13 @@ def compare(
         cell=cell,
         bidirectional=bidirectional,
         merge_mode=_merge_mode(merge_mode, bidirectional),
+        tokens=tokens,
+        embed=embed,
+        head=head,
+        each_step=each_step,
     )
-    return Comparison(commands.compare(_words(words), spec, vocab=vocab, seed=seed))
+    found = commands.compare(_words(words, spec.tokens.value), spec, vocab=vocab, seed=seed)
+    return Comparison(found)
 
 
 def vocab(words: str | Sequence[str], *, vocab: str | None = None) -> Vocabulary:

@@ -19,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from rnnprobe import __version__
 from rnnprobe.core.errors import InputError, RnnProbeError, click_message
-from rnnprobe.core.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style
+from rnnprobe.core.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style, Tokens
 
 if TYPE_CHECKING:
     from rnnprobe.core.result import ProbeResult, ProbeSpec
@@ -35,6 +35,11 @@ CLI_NAMES = {
     "cell": "--cell",
     "steps": "--steps",
     "at": "--at",
+    "tokens": "--tokens",
+    "embed": "--embed",
+    "head": "--head",
+    "each_step": "--each-step",
+    "no_return_sequences": "--no-return-sequences",
 }
 
 
@@ -235,7 +240,7 @@ def _spec(
     from rnnprobe.core import commands
 
     return commands.make_spec(
-        hidden=commands.parse_hidden(hidden),
+        hidden=hidden,
         merge_mode=merge_mode,
         bidirectional=bidirectional,
         **rest,
@@ -243,7 +248,9 @@ def _spec(
 
 
 # The panels of the help pages, in the order they are shown.
-WORDS, NETWORK, SHOW, OUTPUT, SERVER = "Words", "Network", "Show", "Output", "Server"
+WORDS, NETWORK, MODEL, SHOW, OUTPUT, SERVER = (
+    "Words", "Network", "Model", "Show", "Output", "Server",
+)  # fmt: skip
 
 WordsArg = Annotated[
     list[str] | None,
@@ -259,8 +266,47 @@ VocabOpt = Annotated[
     typer.Option(
         "--vocab",
         metavar="CHARS",
-        help="The vocabulary in this order, e.g. olhe (default: as first seen).",
+        help="The vocabulary in this order, e.g. olhe; with --tokens word, words separated "
+        "by commas (default: as first seen).",
         rich_help_panel=WORDS,
+    ),
+]
+TokensOpt = Annotated[
+    Tokens,
+    typer.Option(
+        metavar="TOKENS",
+        help="char: each character is a token; word: each argument is a sentence of "
+        "whitespace-separated words.",
+        rich_help_panel=WORDS,
+    ),
+]
+EmbedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--embed",
+        metavar="onehot|N",
+        help="Token ids through layers.Embedding(mask_zero=True), <pad> = 0: onehot (the "
+        "constant identity) or N random dimensions.",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
+]
+HeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head",
+        metavar="N",
+        help="A Dense(N) head on the last step (many-to-one): logits and softmax.",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
+]
+EachStepOpt = Annotated[
+    bool,
+    typer.Option(
+        "--each-step",
+        help="With --head: TimeDistributed(Dense(N)) on every step (many-to-many).",
+        rich_help_panel=MODEL,
     ),
 ]
 JsonOpt = Annotated[
@@ -324,12 +370,16 @@ MergeModeOpt = Annotated[
 
 @app.command(cls=ProbeCommand, epilog="Example:\n  rnnprobe vocab hello eolll lleel --vocab olhe")
 def vocab(
-    words: WordsArg = None, vocab_: VocabOpt = None, all_: AllOpt = False, json_: JsonOpt = False
+    words: WordsArg = None,
+    vocab_: VocabOpt = None,
+    tokens: TokensOpt = Tokens.char,
+    all_: AllOpt = False,
+    json_: JsonOpt = False,
 ) -> None:
     """Show the vocabulary and the one-hot x_data, without running a model."""
     from rnnprobe.core import commands
 
-    batch = commands.vocab(_words(words), vocab_)
+    batch = commands.vocab(_words(words), vocab_, tokens)
     if json_:
         from rnnprobe.show import jsonout
 
@@ -346,6 +396,7 @@ class RunArgs:
 
     words: list[str]
     vocab: str | None
+    tokens: Tokens
     hidden: str
     style: Style
     cell: Cell
@@ -354,6 +405,9 @@ class RunArgs:
     return_state: bool
     bidirectional: bool
     merge_mode: MergeMode | None
+    embed: str | None
+    head: str | None
+    each_step: bool
     weights: bool
     check: bool
     steps: bool
@@ -388,6 +442,10 @@ class RunArgs:
             cell=self.cell,
             return_sequences=self.return_sequences,
             return_state=self.return_state,
+            tokens=self.tokens,
+            embed=self.embed,
+            head=self.head,
+            each_step=self.each_step,
         )
 
     def export_format(self) -> str | None:
@@ -463,6 +521,7 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
 def run(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
+    tokens: TokensOpt = Tokens.char,
     hidden: HiddenOpt = "2",
     style: Annotated[
         Style,
@@ -486,6 +545,9 @@ def run(
     ] = True,
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
+    embed: EmbedOpt = None,
+    head: HeadOpt = None,
+    each_step: EachStepOpt = False,
     weights: Annotated[
         bool,
         typer.Option(
@@ -563,8 +625,8 @@ def run(
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.core import commands
-    from rnnprobe.show import jsonout, keras_code, progress, render
+    from rnnprobe.core import commands, progress
+    from rnnprobe.show import jsonout, keras_code, render
 
     spec = args.spec()
     kind = args.export_format()
@@ -601,11 +663,15 @@ def run(
 def compare(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
+    tokens: TokensOpt = Tokens.char,
     hidden: HiddenOpt = "2",
     cell: CellOpt = Cell.simple,
     seed: SeedOpt = None,
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
+    embed: EmbedOpt = None,
+    head: HeadOpt = None,
+    each_step: EachStepOpt = False,
     json_: JsonOpt = False,
     no_server: NoServerOpt = False,
 ) -> None:
@@ -616,7 +682,16 @@ def compare(
     from rnnprobe.core import commands
     from rnnprobe.show import jsonout, render
 
-    spec = _spec(hidden, merge_mode, bidirectional=bidirectional, cell=cell)
+    spec = _spec(
+        hidden,
+        merge_mode,
+        bidirectional=bidirectional,
+        cell=cell,
+        tokens=tokens,
+        embed=embed,
+        head=head,
+        each_step=each_step,
+    )
     result = commands.compare(_words(words), spec, vocab=vocab_, seed=seed)
     if json_:
         jsonout.write(jsonout.compare_object(result))
@@ -641,7 +716,8 @@ def batch(
     {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
     """
     from rnnprobe import batchlines
-    from rnnprobe.show import jsonout, progress
+    from rnnprobe.core import progress
+    from rnnprobe.show import jsonout
 
     text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None

@@ -15,6 +15,11 @@ from rnnprobe.core.equations import recompute
 from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]
+# The keys of `run --json` before the network around the RNN was added, in their order.
+RUN_KEYS_BASE = [
+    "rnnprobe", "words", "lengths", "vocab", "style", "cell", "hidden", "seed", "bidirectional",
+    "merge_mode", "return_sequences", "return_state", "params", "x_data", "outputs", "states",
+]  # fmt: skip
 
 
 class Cli:
@@ -54,7 +59,10 @@ def cli() -> Cli:
 
 
 def recompute_json(obj: dict[str, Any]) -> dict[str, np.ndarray]:
-    """rnnprobe's numpy equations, fed only what `run --json --weights` reported."""
+    """rnnprobe's numpy equations, fed only what `run --json --weights` reported.
+
+    With an Embedding, the recurrent layers read the reported `embedding`.
+    """
     hidden = obj["hidden"] if isinstance(obj["hidden"], list) else [obj["hidden"]]
     spec = ProbeSpec(
         style=Style(obj["style"]),
@@ -66,7 +74,8 @@ def recompute_json(obj: dict[str, Any]) -> dict[str, np.ndarray]:
         merge_mode=MergeMode(obj["merge_mode"] or "concat"),
     )
     weights = {w["name"]: np.asarray(w["values"]) for w in obj["weights"]}
-    return recompute(spec, np.asarray(obj["x_data"]["values"]), np.asarray(obj["lengths"]), weights)
+    x = obj["x_data"] if obj.get("x_data") is not None else obj["embedding"]
+    return recompute(spec, np.asarray(x["values"]), np.asarray(obj["lengths"]), weights)
 
 
 def assert_matches_numpy(obj: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from .conftest import LECTURE_WORDS
 
 def test_vocab_json_has_the_pinned_keys(cli):
     obj = cli.json("vocab", *LECTURE_WORDS)
-    assert list(obj) == ["rnnprobe", "words", "lengths", "vocab", "x_data"]
+    assert list(obj) == ["rnnprobe", "words", "lengths", "vocab", "x_data", "tokenizer"]
     assert obj["words"] == LECTURE_WORDS
     assert obj["vocab"] == ["h", "e", "l", "o"]
     assert obj["lengths"] == [5, 5, 5]

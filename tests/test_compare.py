@@ -115,7 +115,7 @@ def test_probe_seeding_gives_the_weights_of_keras_set_random_seed(spec):
     batch = build_batch(words, vocabulary(words))
     for seed in (0, 7, 123456):
         keras.utils.set_random_seed(seed)
-        built = probe.build(keras.layers, spec)
+        built = probe.build(keras, spec, batch.width).recurrent
         flow = batch.x_data.array
         for layer in built:
             flow = layer(flow)[0]  # every layer returns [outputs, *states]

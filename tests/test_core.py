@@ -72,7 +72,7 @@ def test_the_shown_code_builds_the_described_layers():
         "rnn_2 = layers.Bidirectional(layers.GRU(2, return_sequences=True, return_state=True))",
     ]
     keras = probe.load_keras()
-    built = probe.build(keras.layers, spec)
+    built = probe.build(keras, spec, 4).recurrent
     assert [type(layer.forward_layer).__name__ for layer in built] == ["GRU", "GRU"]
 
 

@@ -7,10 +7,11 @@ import re
 import pytest
 
 PANELS = {
-    "Words": ["WORD...", "--vocab CHARS"],
+    "Words": ["WORD...", "--vocab CHARS", "--tokens TOKENS"],
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
                 "--merge-mode MODE"],
+    "Model": ["--embed onehot|N", "--head N", "--each-step"],
     "Show": ["--weights", "--check", "--shapes", "--steps", "--at T", "--diagram", "--word N",
              "--code", "--all"],
     "Output": ["--json", "--export FILE"],
@@ -42,7 +43,7 @@ def help_text(cli, *args: str, columns: int = 80) -> str:
 
 def test_run_help_groups_its_options_in_panels(cli):
     found = panels(help_text(cli, "run"))
-    assert list(found)[:5] == list(PANELS)
+    assert list(found)[:6] == list(PANELS)
     for title, options in PANELS.items():
         assert found[title] == options, title
 
@@ -75,6 +76,7 @@ def test_at_80_columns_no_description_is_narrower_than_35(cli, command):
 
 def test_compare_shares_the_panels(cli):
     found = panels(help_text(cli, "compare"))
-    assert found["Words"] == ["WORD...", "--vocab CHARS"]
+    assert found["Words"] == ["WORD...", "--vocab CHARS", "--tokens TOKENS"]
+    assert found["Model"] == ["--embed onehot|N", "--head N", "--each-step"]
     assert found["Network"][:2] == ["--hidden, -H N[,N...]", "--cell CELL"]
     assert found["Output"] == ["--json"] and found["Server"] == ["--no-server"]

@@ -9,26 +9,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from .conftest import LECTURE_WORDS, assert_matches_numpy
+from .conftest import LECTURE_WORDS, RUN_KEYS_BASE, assert_matches_numpy
 
-RUN_KEYS = [
-    "rnnprobe",
-    "words",
-    "lengths",
-    "vocab",
-    "style",
-    "cell",
-    "hidden",
-    "seed",
-    "bidirectional",
-    "merge_mode",
-    "return_sequences",
-    "return_state",
-    "params",
-    "x_data",
-    "outputs",
-    "states",
-]
+RUN_KEYS = [*RUN_KEYS_BASE, "tokenizer", "embed", "head", "each_step", "layers"]
 
 
 def test_json_keys_are_pinned(cli):

@@ -188,7 +188,7 @@ def test_bad_export_options_are_usage_errors(cli, args, needle):
 
 SPIN = """
 import time
-from rnnprobe.show import progress
+from rnnprobe.core import progress
 with progress.spinner("Loading things"):
     time.sleep(0.6)
 """

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnprobe.show.keras_code import identifier
+from rnnprobe.core.result import identifier
 
 PADDED = ["hello", "hi", "o"]
 

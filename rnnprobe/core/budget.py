@@ -89,8 +89,15 @@ def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[
             largest = max(largest, (shape[0] * shape[1], f"{name} {shape}"))
         sizes = [math.prod(layer.weight_shape(name)) for name in WEIGHT_NAMES]
         weights += len(layer.directions) * sum(sizes)
+    embedding, head = spec.embedding(vocab), spec.head_stage(vocab)
+    for stage in (embedding, head):
+        if stage is not None:
+            weights += sum(math.prod(stage.weight_shape(n)) for n in stage.weight_names)
     directions = 2 if spec.bidirectional else 1
-    tensors = batch * time * vocab + sum(batch * time * n * directions for n in spec.hidden)
+    width = vocab if embedding is None else embedding.width
+    tensors = batch * time * width + sum(batch * time * n * directions for n in spec.hidden)
+    if head is not None:
+        tensors += 2 * batch * time * head.units  # logits and probabilities
     total = FLOAT_BYTES * (4 * weights + 3 * tensors)
     return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
 

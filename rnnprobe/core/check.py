@@ -12,10 +12,20 @@ from rnnprobe.core.result import TOLERANCE, CheckResult, ProbeResult
 __all__ = ["TOLERANCE", "max_abs_diff", "verify"]
 
 
+def reported(result: ProbeResult) -> dict[str, np.ndarray]:
+    """What Keras returned, by name: the Embedding's output, outputs, states, logits and
+    probabilities (those the model has)."""
+    found = {"outputs": result.outputs.array, **{s.name: s.array for s in result.states}}
+    for tensor in (result.embedding, result.logits, result.probabilities):
+        if tensor is not None:
+            found[tensor.name] = tensor.array
+    return found
+
+
 def max_abs_diff(result: ProbeResult, computed: Mapping[str, np.ndarray]) -> float:
-    """The largest difference between Keras's outputs and states and the computed ones."""
-    reported = {"outputs": result.outputs.array, **{s.name: s.array for s in result.states}}
-    return max(float(np.max(np.abs(reported[k] - computed[k]), initial=0.0)) for k in reported)
+    """The largest difference between what Keras returned and the computed tensors."""
+    keras = reported(result)
+    return max(float(np.max(np.abs(keras[k] - computed[k]), initial=0.0)) for k in keras)
 
 
 def verify(result: ProbeResult, computed: Mapping[str, np.ndarray] | None = None) -> CheckResult:
@@ -23,7 +33,7 @@ def verify(result: ProbeResult, computed: Mapping[str, np.ndarray] | None = None
     if computed is None:
         computed = equations.recompute(
             result.spec,
-            result.batch.x_data.array,
+            result.batch.input.array,
             np.asarray(result.batch.lengths),
             {w.name: w.array for w in result.weights},
         )

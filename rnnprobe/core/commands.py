@@ -16,6 +16,7 @@ from rnnprobe.core.budget import check_probe_memory
 from rnnprobe.core.errors import InputError, Param, RnnProbeError
 from rnnprobe.core.result import (
     MAX_SEED,
+    ONEHOT,
     Batch,
     Cell,
     CompareResult,
@@ -24,6 +25,7 @@ from rnnprobe.core.result import (
     ProbeSpec,
     Steps,
     Style,
+    Tokens,
 )
 from rnnprobe.core.vocab import build_batch, vocabulary
 
@@ -45,6 +47,32 @@ def parse_hidden(text: str) -> tuple[int, ...]:
             raise InputError(Param("hidden"), f" {text!r}: every layer needs at least 1 unit")
         sizes.append(int(part))
     return tuple(sizes)
+
+
+def parse_embed(embed: Any) -> int | str | None:
+    """`onehot`, or the width of a random Embedding (a whole number, at least 1)."""
+    if embed is None or embed == ONEHOT:
+        return embed
+    text = str(embed).strip()
+    if isinstance(embed, bool) or not (text.isascii() and text.isdecimal()):
+        raise InputError(
+            Param("embed"), f" {embed!r}: give onehot or a number of dimensions such as 8"
+        )
+    if int(text) < 1:
+        raise InputError(Param("embed"), f" {embed!r}: an Embedding needs at least 1 dimension")
+    return int(text)
+
+
+def parse_head(head: Any) -> int | None:
+    """The classes of a Dense head: a whole number, at least 1."""
+    if head is None:
+        return None
+    text = str(head).strip()
+    if isinstance(head, bool) or not (text.isascii() and text.isdecimal()):
+        raise InputError(Param("head"), f" {head!r}: give the number of classes, such as 2")
+    if int(text) < 1:
+        raise InputError(Param("head"), f" {head!r}: a head needs at least 1 class")
+    return int(text)
 
 
 def hidden_sizes(hidden: int | str | Sequence[int]) -> tuple[int, ...]:
@@ -115,35 +143,65 @@ def make_spec(
     return_state: bool = True,
     bidirectional: bool = False,
     merge_mode: MergeMode | str | None = None,
+    tokens: Tokens | str = Tokens.char,
+    embed: int | str | None = None,
+    head: int | str | None = None,
+    each_step: bool = False,
 ) -> ProbeSpec:
-    """The network to build, checked. A merge mode (None: concat) needs bidirectional."""
+    """The network to build, checked. A merge mode (None: concat) needs bidirectional.
+
+    A head without `each_step` is many-to-one: the last recurrent layer returns its last
+    real step only. `each_step` needs a head, and the sequences it reads.
+    """
     mode = None if merge_mode is None else choice(MergeMode, "merge_mode", merge_mode)
     if mode is not None and not bidirectional:
         raise InputError(Param("merge_mode"), " needs ", Param("bidirectional"))
+    kind = choice(Tokens, "tokens", tokens)
+    width = parse_embed(embed)
+    classes = parse_head(head)
+    if each_step and classes is None:
+        raise InputError(Param("each_step"), " needs ", Param("head"))
+    if each_step and not return_sequences:
+        raise InputError(
+            Param("each_step"), " reads every step: it does not combine with ",
+            Param("no_return_sequences"),
+        )  # fmt: skip
+    sequences = bool(return_sequences) and (classes is None or bool(each_step))
     return ProbeSpec(
         style=choice(Style, "style", style),
         cell=choice(Cell, "cell", cell),
         hidden=hidden_sizes(hidden),
-        return_sequences=bool(return_sequences),
+        return_sequences=sequences,
         return_state=bool(return_state),
         bidirectional=bool(bidirectional),
         merge_mode=mode or MergeMode.concat,
+        tokens=kind,
+        embed=width,
+        head=classes,
+        each_step=bool(each_step),
     )
 
 
 def make_batch(
     words: Sequence[str], vocab: str | None = None, spec: ProbeSpec | None = None
 ) -> Batch:
-    """The vocabulary and one-hot batch; with a spec, refused first if the probe won't fit."""
-    chars = vocabulary(words, vocab)
+    """The vocabulary and the model's input (one-hot x_data, or ids for an Embedding);
+    with a spec, refused first if the probe won't fit."""
+    kind = spec.tokens if spec is not None else Tokens.char
+    tokens = vocabulary(words, vocab, kind)
+    embedded = spec is not None and spec.embed is not None
     if spec is not None:
-        check_probe_memory(spec, len(words), max(map(len, words)), len(chars))
-    return build_batch(words, chars)
+        time = max(len(w.split()) for w in words) if kind is Tokens.word else max(map(len, words))
+        check_probe_memory(spec, len(words), time, len(tokens) + embedded)
+    return build_batch(words, tokens, tokens=kind, ids=embedded)
 
 
-def vocab(words: Sequence[str], vocab: str | None = None) -> Batch:
+def vocab(
+    words: Sequence[str], vocab: str | None = None, tokens: Tokens | str = Tokens.char
+) -> Batch:
     """`rnnprobe vocab`: the vocabulary and x_data, without a model."""
-    return make_batch(words, vocab)
+    kind = choice(Tokens, "tokens", tokens)
+    return build_batch(words, vocabulary(words, vocab, kind), tokens=kind)
 
 
 def check_at(at: Any, batch: Batch, *, steps: bool) -> int | None:
@@ -193,7 +251,7 @@ def run(
         return result
     traced = equations.trace(
         spec,
-        batch.x_data.array,
+        batch.input.array,
         np.asarray(batch.lengths),
         {w.name: w.array for w in result.weights},
         keep_steps=steps,
@@ -225,7 +283,14 @@ def compare(
 
 
 def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
-    """`rnnprobe.probe`: call the user's own recurrent layer once on x_data."""
+    """`rnnprobe.probe`: call the user's own recurrent layer (or model) once on its input."""
     from rnnprobe.core import probe
 
+    keras = probe.load_keras()
+    if isinstance(layer, keras.Model):
+        if mask is not None:
+            raise InputError(
+                Param("mask"), " is for a recurrent layer: a model makes its own (Embedding)"
+            )
+        return probe.probe_model(layer, x_data)
     return probe.probe_layer(layer, x_data, mask)

@@ -184,6 +184,12 @@ def _merge(mode: str, forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return (forward + backward) / 2.0
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities over the last axis (the classes), shifted by the maximum for safety."""
+    shifted = np.exp(logits - np.max(logits, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+
+
 def trace(
     spec: ProbeSpec,
     x_data: np.ndarray,
@@ -192,17 +198,26 @@ def trace(
     *,
     keep_steps: bool = True,
 ) -> Trace:
-    """Every layer and direction step by step, from x_data, the lengths and named weights.
+    """Every layer and direction step by step, from the model's input, the lengths and the
+    named weights: one-hot x_data, or token ids looked up in `embedding/embeddings`. A head
+    (`head/kernel`, `head/bias`) turns the last layer's outputs into logits and softmax.
 
     Without `keep_steps` only what Keras returns is kept (what `--check` compares).
     """
-    x = np.asarray(x_data, dtype=np.float64)
-    mask = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
+    computed: dict[str, np.ndarray] = {}
+    if spec.embed is not None:
+        table = w64["embedding/embeddings"]
+        x = computed["embedding"] = table[np.asarray(x_data, dtype=np.int64)]
+        vocab_size = table.shape[0]
+    else:
+        x = np.asarray(x_data, dtype=np.float64)
+        vocab_size = x.shape[2]
+    mask = np.arange(x.shape[1])[None, :] < np.asarray(lengths)[:, None]
     traces: list[DirectionTrace] = []
     finals: list[np.ndarray] = []
     flow, last = x, x[:, -1]
-    for layer in spec.layers(x.shape[2]):
+    for layer in spec.layers(vocab_size):
         # Bidirectional zeroes a masked step's output whenever the layer returns sequences.
         zero_masked = layer.bidirectional and layer.return_sequences
         runs = []
@@ -230,9 +245,12 @@ def trace(
             last = _merge(spec.merge_mode.value, runs[0].finals[0], runs[1].finals[0])
         else:
             flow, last = outs[0], runs[0].finals[0]
-    computed = {"outputs": flow if spec.return_sequences else last}
+    computed["outputs"] = flow if spec.return_sequences else last
     if spec.return_state:
         computed.update(zip(spec.state_names, finals, strict=True))
+    if spec.head is not None:  # Dense runs on every step it is given, padded ones too
+        logits = computed["outputs"] @ w64["head/kernel"] + w64["head/bias"]
+        computed["logits"], computed["probabilities"] = logits, softmax(logits)
     return Trace(traces=traces, computed=computed, mask=mask)
 
 
@@ -242,7 +260,8 @@ def recompute(
     lengths: np.ndarray,
     weights: Mapping[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """`outputs` and every state, by name, from x_data, the lengths and the named weights."""
+    """`outputs` and every state by name (and `embedding`, `logits`, `probabilities` where
+    the model has them), from its input, the lengths and the named weights."""
     return trace(spec, x_data, lengths, weights, keep_steps=False).computed
 
 

@@ -20,7 +20,10 @@ class Param(str):
 
 
 # How the Python API spells a parameter where the plain keyword would read badly.
-API_NAMES: Mapping[str, str] = {"bidirectional": "bidirectional=True"}
+API_NAMES: Mapping[str, str] = {
+    "bidirectional": "bidirectional=True",
+    "no_return_sequences": "return_sequences=False",
+}
 
 
 class InputError(RnnProbeError, ValueError):

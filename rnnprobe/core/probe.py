@@ -17,20 +17,22 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core import progress
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.result import (
     WEIGHT_NAMES,
     Batch,
     Cell,
     CompareResult,
+    KerasLayer,
     Layer,
     MergeMode,
     ProbeResult,
     ProbeSpec,
     Style,
     Tensor,
+    identifier,
 )
-from rnnprobe.show import progress
 
 _keras: Any = None
 _load_lock = threading.Lock()
@@ -91,14 +93,49 @@ def load_keras() -> Any:
     return _keras
 
 
-def build(layers: Any, spec: ProbeSpec) -> list[Any]:
-    """The Keras layers of the probe, in the order they are called.
+@dataclass
+class Model:
+    """The Keras layers of a probe, in the order the data flows through them."""
 
-    Cell style without bidirectional is one `layers.RNN` over one cell or a stack of
-    cells. Otherwise each layer of a stack is its own layer (the cell style wraps each
-    cell in `layers.RNN`), and bidirectional wraps each layer, so that a second layer
-    sees both directions of the first in both styles.
+    embedding: Any  # layers.Embedding, or None
+    recurrent: list[Any]  # the recurrent layers, called in turn
+    head: Any  # layers.Dense or TimeDistributed(Dense), or None
+
+
+def build(keras: Any, spec: ProbeSpec, vocab_size: int) -> Model:
+    """The Keras layers of the probe, constructed in the order the data flows.
+
+    The order matters: Keras draws each initializer's seed when a layer is constructed, and
+    the `--code` script constructs them in the same order. Cell style without bidirectional
+    is one `layers.RNN` over one cell or a stack of cells. Otherwise each layer of a stack
+    is its own layer (the cell style wraps each cell in `layers.RNN`), and bidirectional
+    wraps each layer, so that a second layer sees both directions of the first.
     """
+    layers = keras.layers
+    embedding = None
+    stage = spec.embedding(vocab_size)
+    if stage is not None:
+        if stage.onehot:
+            constant = keras.initializers.Constant(np.eye(stage.vocab_size, dtype=np.float32))
+            embedding = layers.Embedding(
+                stage.vocab_size,
+                stage.width,
+                embeddings_initializer=constant,
+                trainable=False,
+                mask_zero=True,
+            )
+        else:
+            embedding = layers.Embedding(stage.vocab_size, stage.width, mask_zero=True)
+    recurrent = _build_recurrent(layers, spec)
+    head = None
+    if spec.head is not None:
+        head = layers.Dense(spec.head)
+        if spec.each_step:
+            head = layers.TimeDistributed(head)
+    return Model(embedding=embedding, recurrent=recurrent, head=head)
+
+
+def _build_recurrent(layers: Any, spec: ProbeSpec) -> list[Any]:
     planned = spec.layers(0)
     if spec.style is Style.cell and not spec.bidirectional:
         cells = [getattr(layers, spec.cell.keras_cell)(layer.units) for layer in planned]
@@ -145,30 +182,37 @@ def _keras_cells(layers: Any, built: list[Any]) -> list[Any]:
 
 
 def _named_variables(
-    layers: Any, planned: tuple[Layer, ...], built: list[Any]
-) -> list[tuple[str, Any, Layer]]:
-    """(name, Keras variable, layer) for every weight, in the order Keras built them."""
+    layers: Any, planned: tuple[Layer, ...], model: Model
+) -> list[tuple[str, Any, Any]]:
+    """(name, Keras variable, dims) for every weight, in the order the data flows."""
+    found: list[tuple[str, Any, Any]] = []
+    if model.embedding is not None:
+        found.append(("embedding/embeddings", model.embedding.embeddings, ("vocab", "embedding")))
     places = [(layer, d) for layer in planned for d in layer.directions]
-    cells = _keras_cells(layers, built)
+    cells = _keras_cells(layers, model.recurrent)
     if len(cells) != len(places):
         raise AssertionError(f"Keras built {len(cells)} cells, expected {len(places)}")
-    found = []
     for (layer, direction), cell in zip(places, cells, strict=True):
         by_name = {variable.name.split("/")[-1]: variable for variable in cell.weights}
         for name in WEIGHT_NAMES:
-            found.append((layer.prefix(direction) + name, by_name[name], layer))
+            found.append((layer.prefix(direction) + name, by_name[name], layer.weight_dims(name)))
+    if model.head is not None:
+        dense = getattr(model.head, "layer", model.head)  # inside TimeDistributed
+        axis = planned[-1].output_width
+        width = "2*hidden" if axis != planned[-1].units else "hidden"
+        found.append(("head/kernel", dense.kernel, (width, "class")))
+        found.append(("head/bias", dense.bias, ("class",)))
     return found
 
 
-def _collect_weights(named: list[tuple[str, Any, Layer]]) -> tuple[Tensor, ...]:
-    weights = []
-    for name, variable, layer in named:
-        array = np.asarray(variable.numpy(), dtype=np.float32)
-        weights.append(Tensor(name, layer.weight_dims(name.rpartition("/")[2]), array))
-    return tuple(weights)
+def _collect_weights(named: list[tuple[str, Any, Any]]) -> tuple[Tensor, ...]:
+    return tuple(
+        Tensor(name, tuple(dims), np.asarray(variable.numpy(), dtype=np.float32))
+        for name, variable, dims in named
+    )
 
 
-def _assign_weights(named: list[tuple[str, Any, Layer]], source: tuple[Tensor, ...]) -> None:
+def _assign_weights(named: list[tuple[str, Any, Any]], source: tuple[Tensor, ...]) -> None:
     if [name for name, _, _ in named] != [w.name for w in source]:
         raise AssertionError("the two styles do not have the same weights")
     for (_, variable, _), weight in zip(named, source, strict=True):
@@ -194,8 +238,8 @@ class _Runner:
     called through this graph instead of Keras's eager loop.
     """
 
-    built: list[Any]
-    named: list[tuple[str, Any, Layer]]
+    model: Model
+    named: list[tuple[str, Any, Any]]
     graph: Any
 
 
@@ -203,73 +247,91 @@ _runners: OrderedDict[tuple[Any, ...], _Runner] = OrderedDict()
 _seen: set[tuple[Any, ...]] = set()
 
 
-def _build_layers(built: list[Any], planned: tuple[Layer, ...], batch: Batch) -> None:
+def _build_layers(model: Model, planned: tuple[Layer, ...], batch: Batch) -> None:
     """Create the weights now, exactly as a first call would, without calling."""
-    rows, steps = batch.x_data.shape[:2]
+    rows, steps = batch.rows, batch.time
+    if model.embedding is not None:
+        model.embedding.build((rows, steps))
+    built = model.recurrent
     widths = (
         [planned[0].input_width] if len(built) < len(planned) else [p.input_width for p in planned]
     )
     for layer, width in zip(built, widths, strict=True):
         layer.build((rows, steps, width))
+    if model.head is not None:
+        top = planned[-1]
+        shape = (
+            (rows, steps, top.output_width) if top.return_sequences else (rows, top.output_width)
+        )
+        model.head.build(shape)
 
 
-def _flow(built: list[Any], spec: ProbeSpec, x: Any, mask: Any) -> tuple[Any, list[Any]]:
-    """Call the layers in turn: the last one's outputs, and every returned state."""
+Flowed = tuple[Any, list[Any], dict[str, Any]]
+
+
+def _flow(model: Model, spec: ProbeSpec, x: Any, mask: Any) -> Flowed:
+    """Call the layers in turn: the last recurrent layer's outputs, every returned state,
+    and the Embedding's output, the head's logits and their softmax where there are some."""
+    extras: dict[str, Any] = {}
     flow = x
+    if model.embedding is not None:
+        flow = extras["embedding"] = model.embedding(x)
     states: list[Any] = []
-    for layer in built:
+    for layer in model.recurrent:
         returned = layer(flow, mask=mask)
         if spec.return_state:
             flow, *rest = returned
             states.extend(_flatten(rest))
         else:
             flow = returned
-    return flow, states
+    if model.head is not None:
+        logits = extras["logits"] = model.head(flow)
+        extras["probabilities"] = _keras.ops.softmax(logits, axis=-1)
+    return flow, states, extras
 
 
-def _graph(built: list[Any], spec: ProbeSpec) -> Any:
+def _graph(model: Model, spec: ProbeSpec) -> Any:
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
     # No autograph: Keras writes its loop with tf.while_loop, and converting the code
     # would double the time a trace takes.
-    return tf.function(lambda x, mask: _flow(built, spec, x, mask), autograph=False)
+    return tf.function(lambda x, mask: _flow(model, spec, x, mask), autograph=False)
 
 
-def _call(
-    built: list[Any], spec: ProbeSpec, batch: Batch, *, strategy: str
-) -> tuple[Any, list[Any]]:
-    """Call the layers on x_data (with its mask when a word is padded), by `strategy`."""
-    x = batch.x_data.array
+def _call(model: Model, spec: ProbeSpec, batch: Batch, *, strategy: str) -> Flowed:
+    """Call the layers on the input (with its mask when a word is padded), by `strategy`."""
+    x = batch.input.array
     mask = batch.mask if batch.padded else None
     if strategy != GRAPH:
-        return _flow(built, spec, x, mask)
-    return _graph(built, spec)(x, mask)
+        return _flow(model, spec, x, mask)
+    return _graph(model, spec)(x, mask)
 
 
 def _call_by_size(
-    built: list[Any], named: list[tuple[str, Any, Layer]], spec: ProbeSpec, batch: Batch
-) -> tuple[Any, list[Any]]:
+    model: Model, named: list[tuple[str, Any, Any]], spec: ProbeSpec, batch: Batch
+) -> Flowed:
     """Call through the runner kept for this structure, making one when it pays.
 
     A long word gets one at once; a short one the second time its structure comes.
     """
-    key = (spec, batch.x_data.shape, batch.padded)
+    x = batch.input.array
+    key = (spec, x.shape, batch.width, batch.padded)
     runner = _runners.get(key)
     mask = batch.mask if batch.padded else None
     if runner is not None:
         _runners.move_to_end(key)
         for (_, target, _), (_, source, _) in zip(runner.named, named, strict=True):
             target.assign(source)
-        return runner.graph(batch.x_data.array, mask)
-    long = batch.x_data.shape[1] >= GRAPH_FROM_STEPS
+        return runner.graph(x, mask)
+    long = batch.time >= GRAPH_FROM_STEPS
     if not long and key not in _seen:
         _seen.add(key)
-        return _call(built, spec, batch, strategy=EAGER)
-    runner = _Runner(built=built, named=named, graph=_graph(built, spec))
+        return _call(model, spec, batch, strategy=EAGER)
+    runner = _Runner(model=model, named=named, graph=_graph(model, spec))
     _runners[key] = runner
     while len(_runners) > RUNNERS_KEPT:
         _runners.popitem(last=False)
-    return runner.graph(batch.x_data.array, mask)
+    return runner.graph(x, mask)
 
 
 def seed_keras(seed: int) -> None:
@@ -293,7 +355,7 @@ def run_probe(
     weights_from: ProbeResult | None = None,
     strategy: str | None = None,
 ) -> ProbeResult:
-    """Seed Keras, build the RNN, call it on the batch with its mask, collect the tensors.
+    """Seed Keras, build the model, call it on the batch with its mask, collect the tensors.
 
     With `weights_from`, the freshly built layers take that result's weights (same names,
     same shapes) before the call. `strategy` is how the call runs (`EAGER` or `GRAPH`); by
@@ -301,22 +363,43 @@ def run_probe(
     a graph traced once for it (`_call_by_size`).
     """
     keras = load_keras()
-    layers = keras.layers
-    planned = spec.layers(batch.x_data.shape[2])
+    planned = spec.layers(batch.width)
     with _build_lock:
         seed_keras(seed)
-        built = build(layers, spec)
-        _build_layers(built, planned, batch)
-        named = _named_variables(layers, planned, built)
+        model = build(keras, spec, batch.width)
+        _build_layers(model, planned, batch)
+        named = _named_variables(keras.layers, planned, model)
         if weights_from is not None:
             _assign_weights(named, weights_from.weights)
         with _tensorflow_logs_quiet():
             if strategy is None:
-                flow, returned_states = _call_by_size(built, named, spec, batch)
+                flow, returned_states, extras = _call_by_size(model, named, spec, batch)
             else:
-                flow, returned_states = _call(built, spec, batch, strategy=strategy)
+                flow, returned_states, extras = _call(model, spec, batch, strategy=strategy)
         weights = _collect_weights(named)
-    return _result(batch, spec, seed, flow, list(spec.state_names), returned_states, weights)
+    return _result(
+        batch,
+        spec,
+        seed,
+        flow,
+        list(spec.state_names),
+        returned_states,
+        weights,
+        **_extra_tensors(spec, extras),
+    )
+
+
+def _extra_tensors(spec: ProbeSpec, extras: dict[str, Any]) -> dict[str, Tensor]:
+    """The Embedding's output, the logits and the probabilities, as named tensors."""
+    found = {}
+    if "embedding" in extras:
+        dims = ("batch", "time", "embedding")
+        found["embedding"] = Tensor("embedding", dims, np.asarray(extras["embedding"], np.float32))
+    classes = ("batch", "time", "class") if spec.each_step else ("batch", "class")
+    for name in ("logits", "probabilities"):
+        if name in extras:
+            found[name] = Tensor(name, classes, np.asarray(extras[name], dtype=np.float32))
+    return found
 
 
 def _result(
@@ -354,7 +437,7 @@ def compare_styles(batch: Batch, spec: ProbeSpec, seed: int) -> CompareResult:
     layer = run_probe(batch, replace(spec, style=Style.layer), seed, weights_from=cell)
     diffs = {
         a.name: float(np.max(np.abs(a.array - b.array), initial=0.0))
-        for a, b in zip((cell.outputs, *cell.states), (layer.outputs, *layer.states), strict=True)
+        for a, b in zip(cell.returned, layer.returned, strict=True)
     }
     return CompareResult(cell=cell, layer=layer, max_abs_diff=diffs)
 
@@ -422,8 +505,6 @@ def _user_structure(layers: Any, layer: Any) -> tuple[ProbeSpec, list[list[Any]]
 
 def _user_layer_code(layer: Any, spec: ProbeSpec, names: list[list[str]], masked: bool):
     """The layer as Keras code, and the call with the unpacking its returns take."""
-    from rnnprobe.show.keras_code import identifier
-
     keras_class = type(layer.forward_layer if spec.bidirectional else layer).__name__
     units = [str(n) for n in spec.hidden]
     if spec.style is Style.cell:
@@ -522,3 +603,180 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
         layer_lines=layer_lines,
         call_lines=call_lines,
     )
+
+
+ACCEPTED_MODELS = (
+    "a keras.Sequential, or a functional model with one input, built from Embedding, "
+    "SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, Dense, TimeDistributed and Dropout"
+)
+
+
+def _layer_class(layers: Any, layer: Any) -> str:
+    """`Bidirectional(LSTM)`, `RNN(GRUCell)`, `TimeDistributed(Dense)`, `Embedding`..."""
+    if isinstance(layer, layers.Bidirectional):
+        return f"Bidirectional({_layer_class(layers, layer.forward_layer)})"
+    if isinstance(layer, layers.TimeDistributed):
+        return f"TimeDistributed({type(layer.layer).__name__})"
+    if type(layer) is layers.RNN:
+        cell = layer.cell
+        cells = list(cell.cells) if isinstance(cell, layers.StackedRNNCells) else [cell]
+        inner = ", ".join(type(c).__name__ for c in cells)
+        return f"RNN([{inner}])" if len(cells) > 1 else f"RNN({inner})"
+    return type(layer).__name__
+
+
+def _model_chain(keras: Any, model: Any) -> list[Any]:
+    """The model's layers in the order the data flows, each of a kind rnnprobe takes."""
+    layers = keras.layers
+    if not isinstance(model, keras.Model):
+        raise InputError(f"rnnprobe.probe takes {ACCEPTED_MODELS}; got {type(model).__name__}")
+    if not isinstance(model, keras.Sequential):
+        inputs = getattr(model, "inputs", None) or []
+        if len(inputs) != 1 or len(model.outputs) != 1:
+            raise InputError(
+                f"rnnprobe.probe takes {ACCEPTED_MODELS}; got a model with "
+                f"{len(inputs)} inputs and {len(getattr(model, 'outputs', None) or [])} outputs"
+            )
+    taken = (layers.Embedding, layers.RNN, layers.Bidirectional, layers.Dense, layers.Dropout)
+    chain = []
+    for layer in model.layers:
+        if isinstance(layer, layers.InputLayer):
+            continue
+        inner = layer.layer if isinstance(layer, layers.TimeDistributed) else layer
+        if not isinstance(inner, taken) or isinstance(inner, layers.TimeDistributed):
+            raise InputError(
+                f"rnnprobe.probe takes {ACCEPTED_MODELS}; layer {layer.name!r} is "
+                f"{_layer_class(layers, layer)}"
+            )
+        chain.append(layer)
+    if not any(_recurrent_layer(layers, layer) for layer in chain):
+        raise InputError(f"rnnprobe.probe takes {ACCEPTED_MODELS}; this model has no RNN")
+    return chain
+
+
+def _recurrent_layer(layers: Any, layer: Any) -> bool:
+    return isinstance(layer, (layers.RNN, layers.Bidirectional))
+
+
+def _with_state(layer: Any) -> Any:
+    """A copy of a recurrent layer that also returns its states, with the same weights."""
+    config = layer.get_config()
+    if "layer" in config:  # Bidirectional: the wrapped layer (and a backward one, if given)
+        config["layer"]["config"]["return_state"] = True
+        if config.get("backward_layer"):
+            config["backward_layer"]["config"]["return_state"] = True
+    else:
+        config["return_state"] = True
+    config["name"] = f"{layer.name}_with_state"
+    return type(layer).from_config(config)
+
+
+def _call_layer(layers: Any, layer: Any, flow: Any, mask: Any) -> tuple[Any, ProbeResult | None]:
+    """The layer's output (and, for a recurrent layer, its probe with outputs and states)."""
+    if _recurrent_layer(layers, layer):
+        out = layer(flow, mask=mask)  # builds the user's layer, if it was not yet
+        copy = _with_state(layer)
+        copy(flow, mask=mask)  # builds the copy
+        copy.set_weights(layer.get_weights())
+        found = probe_layer(copy, np.asarray(flow), None if mask is None else np.asarray(mask))
+        return out, found
+    if mask is not None and getattr(layer, "_call_has_mask_arg", False):
+        return layer(flow, mask=mask), None
+    return layer(flow), None
+
+
+def probe_model(model: Any, x: Any) -> ProbeResult:
+    """Call a user's model layer by layer on its input; name every layer's output.
+
+    The recurrent layers' outputs and states come from a copy of each that returns its
+    states (same weights); the last one's are the result's `outputs` and `states`. The
+    model's final output is `logits`, its softmax `probabilities`.
+    """
+    keras = load_keras()
+    layers = keras.layers
+    chain = _model_chain(keras, model)
+    given = np.asarray(x)
+    if given.ndim not in (2, 3) or 0 in given.shape:
+        raise InputError(
+            Param("x"), f" has shape {tuple(given.shape)}: give token ids (batch, time) or "
+            "(batch, time, features)"
+        )  # fmt: skip
+    ids = given.ndim == 2
+    flow: Any = given.astype(np.int32 if ids else np.float32)
+    mask: Any = None
+    rows: list[KerasLayer] = []
+    weights: list[Tensor] = []
+    embedding = None
+    recurrent: list[ProbeResult] = []
+    several = sum(_recurrent_layer(layers, layer) for layer in chain) > 1
+    with _tensorflow_logs_quiet():
+        for layer in chain:
+            try:
+                out, found = _call_layer(layers, layer, flow, mask)
+            except InputError:
+                raise
+            except Exception as error:  # a model built for other inputs, say
+                raise InputError(
+                    f"layer {layer.name!r} refused its input {tuple(np.shape(flow))}: {error}"
+                ) from None
+            if found is not None:
+                recurrent.append(found)
+                prefix = f"{len(recurrent)}/" if several else ""
+                weights += [replace(w, name=prefix + w.name) for w in found.weights]
+            else:
+                weights += [
+                    Tensor(f"{layer.name}/{v.name.split('/')[-1]}", _plain_dims(v), _numpy(v))
+                    for v in layer.weights
+                ]
+            if isinstance(layer, layers.Embedding):
+                embedding = Tensor("embedding", ("batch", "time", "embedding"), _numpy(out))
+            new_mask = layer.compute_mask(flow, mask)
+            if isinstance(new_mask, (list, tuple)):
+                new_mask = new_mask[0]
+            shape = tuple(int(n) for n in np.shape(out))
+            rows.append(
+                KerasLayer(layer.name, _layer_class(layers, layer), shape,
+                           new_mask is not None, int(layer.count_params()))
+            )  # fmt: skip
+            flow, mask = out, new_mask
+        logits = _numpy(flow)
+        probabilities = _numpy(keras.ops.softmax(flow, axis=-1))
+    last = recurrent[-1]
+    time = given.shape[1]
+    classes = ("batch", "time", "class") if logits.ndim == 3 else ("batch", "class")
+    states = tuple(
+        replace(s, name=f"{n}/{s.name}") if several else s
+        for n, found in enumerate(recurrent, start=1)
+        for s in found.states
+    )
+    batch = Batch(
+        words=None,
+        vocab=None,
+        lengths=last.batch.lengths,
+        x_data=None if ids else Tensor("x_data", ("batch", "time", "input"), _numpy(given)),
+        ids=Tensor("ids", ("batch", "time"), given.astype(np.int32)) if ids else None,
+    )
+    summary = ", ".join(row.keras_class for row in rows)
+    per_step = logits.ndim == 3 and logits.shape[1] == time
+    usable = logits.ndim == 2 or per_step
+    return replace(
+        last,
+        batch=batch,
+        states=states,
+        weights=tuple(weights),
+        embedding=embedding,
+        logits=Tensor("logits", classes, logits) if usable else None,
+        probabilities=Tensor("probabilities", classes, probabilities) if usable else None,
+        model_layers=tuple(rows),
+        layer_lines=(f"model = {type(model).__name__}([{summary}])  # your model {model.name!r}",),
+        call_lines=(f"logits = model({'ids' if ids else 'x_data'})", *(last.call_lines or ())),
+    )
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=np.float32)
+
+
+def _plain_dims(variable: Any) -> tuple[str, ...]:
+    rank = len(variable.shape)
+    return {1: ("units",), 2: ("input", "units")}.get(rank, tuple(f"axis {i}" for i in range(rank)))

@@ -74,6 +74,21 @@ class MergeMode(str, Enum):
 
 
 WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")
+PAD = "<pad>"  # token id 0 when the words go through an Embedding, as the lecture writes it
+ONEHOT = "onehot"  # `--embed onehot`: the lecture's constant identity Embedding
+
+
+def identifier(state_name: str) -> str:
+    """A state's name as a Python variable: `h` -> `h`, `1/forward_c` -> `forward_c_1`."""
+    layer, _, name = state_name.rpartition("/")
+    return f"{name}_{layer}" if layer else name
+
+
+class Tokens(str, Enum):
+    """What a token is: a character of a word, or a whitespace-separated word of a sentence."""
+
+    char = "char"
+    word = "word"
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class Layer:
     bidirectional: bool
     merge_mode: MergeMode
     return_sequences: bool
+    input_name: str = "vocab"  # what the first layer reads: `vocab` (one-hot) or `embedding`
 
     @property
     def first(self) -> bool:
@@ -95,8 +111,8 @@ class Layer:
 
     @property
     def input_axis(self) -> str:
-        """What the kernel's rows stand for: the vocabulary, or the layer below."""
-        return "vocab" if self.first else "input"
+        """What the kernel's rows stand for: the vocabulary (or embedding), or the layer below."""
+        return self.input_name if self.first else "input"
 
     @property
     def directions(self) -> tuple[str, ...]:
@@ -157,6 +173,64 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class EmbeddingStage:
+    """`layers.Embedding(V, E, mask_zero=True)`: token ids to vectors, id 0 (`<pad>`) masked."""
+
+    vocab_size: int  # with <pad> at index 0
+    width: int
+    onehot: bool  # the constant identity (the lecture's one-hot), not trainable
+
+    name = "embedding"
+    keras_class = "Embedding"
+    weight_names = ("embeddings",)
+
+    @property
+    def params(self) -> int:
+        return self.vocab_size * self.width
+
+    def weight_shape(self, name: str) -> tuple[int, ...]:
+        return (self.vocab_size, self.width)
+
+    def weight_dims(self, name: str) -> tuple[str, ...]:
+        return ("vocab", "embedding")
+
+    @property
+    def formula(self) -> str:
+        return f"vocab {self.vocab_size} x embedding {self.width}"
+
+
+@dataclass(frozen=True)
+class HeadStage:
+    """`layers.Dense(N)` on the last step (many-to-one) or `TimeDistributed` on every step."""
+
+    units: int
+    input_width: int
+    input_axis: str  # `hidden` or `2*hidden`
+    each_step: bool
+
+    name = "head"
+    weight_names = ("kernel", "bias")
+
+    @property
+    def keras_class(self) -> str:
+        return "TimeDistributed(Dense)" if self.each_step else "Dense"
+
+    @property
+    def params(self) -> int:
+        return (self.input_width + 1) * self.units
+
+    def weight_shape(self, name: str) -> tuple[int, ...]:
+        return (self.input_width, self.units) if name == "kernel" else (self.units,)
+
+    def weight_dims(self, name: str) -> tuple[str, ...]:
+        return (self.input_axis, "class") if name == "kernel" else ("class",)
+
+    @property
+    def formula(self) -> str:
+        return f"({self.input_axis} {self.input_width} + 1) x class {self.units}"
+
+
+@dataclass(frozen=True)
 class ProbeSpec:
     """Everything that decides which Keras RNN is built."""
 
@@ -167,16 +241,56 @@ class ProbeSpec:
     return_state: bool = True
     bidirectional: bool = False
     merge_mode: MergeMode = MergeMode.concat
+    tokens: Tokens = Tokens.char
+    embed: int | str | None = None  # None, ONEHOT, or the width of a random Embedding
+    head: int | None = None  # classes of a Dense head
+    each_step: bool = False  # the head on every step (TimeDistributed), not the last
+
+    def embedding(self, vocab_size: int) -> EmbeddingStage | None:
+        """The Embedding the ids go through first, or None for one-hot x_data."""
+        if self.embed is None:
+            return None
+        onehot = self.embed == ONEHOT
+        width = vocab_size if onehot else int(self.embed)
+        return EmbeddingStage(vocab_size=vocab_size, width=width, onehot=onehot)
+
+    def head_stage(self, vocab_size: int) -> HeadStage | None:
+        """The Dense head on the last recurrent layer, or None."""
+        if self.head is None:
+            return None
+        top = self.layers(vocab_size)[-1]
+        return HeadStage(
+            units=self.head,
+            input_width=top.output_width,
+            input_axis=self.output_axis,
+            each_step=self.each_step,
+        )
+
+    def stages(self, vocab_size: int) -> tuple[EmbeddingStage | Layer | HeadStage, ...]:
+        """The whole model in the order the data flows: Embedding, recurrent layers, head."""
+        embedding, head = self.embedding(vocab_size), self.head_stage(vocab_size)
+        return (
+            *((embedding,) if embedding else ()),
+            *self.layers(vocab_size),
+            *((head,) if head else ()),
+        )
+
+    @property
+    def input_axis(self) -> str:
+        """What the first recurrent layer reads: one-hot `vocab` rows or the `embedding`."""
+        return "vocab" if self.embed is None else "embedding"
 
     def layers(self, vocab_size: int) -> tuple[Layer, ...]:
         """The recurrent layers in the order they run, each reading the one below."""
         found = []
-        width = vocab_size
+        embedding = self.embedding(vocab_size)
+        width = vocab_size if embedding is None else embedding.width
         for number, units in enumerate(self.hidden, start=1):
             layer = Layer(
                 number=number,
                 units=units,
                 input_width=width,
+                input_name=self.input_axis,
                 cell=self.cell,
                 stacked=len(self.hidden) > 1,
                 bidirectional=self.bidirectional,
@@ -186,6 +300,21 @@ class ProbeSpec:
             found.append(layer)
             width = layer.output_width
         return tuple(found)
+
+    @property
+    def one_keras_layer(self) -> bool:
+        """True when the recurrent part is one Keras layer (cell style, or a single layer)."""
+        return len(self.hidden) == 1 or (self.style is Style.cell and not self.bidirectional)
+
+    def keras_class(self, layer: Layer | None = None) -> str:
+        """`SimpleRNN`, `Bidirectional(LSTM)`, `RNN(GRUCell)`, `RNN([GRUCell, GRUCell])`."""
+        if self.style is Style.cell:
+            count = len(self.hidden) if layer is None and self.one_keras_layer else 1
+            cells = ", ".join([self.cell.keras_cell] * count)
+            inner = f"RNN([{cells}])" if count > 1 else f"RNN({cells})"
+        else:
+            inner = self.cell.keras_layer
+        return f"Bidirectional({inner})" if self.bidirectional else inner
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -221,28 +350,62 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Batch:
-    """Words turned into a one-hot batch: `x_data` is (batch, time, vocab), float32.
+    """Words turned into the model's input: one-hot `x_data` (batch, time, vocab) float32,
+    or, for a model that starts with an Embedding, token `ids` (batch, time) int32.
 
-    A batch the user brought (`rnnprobe.probe`) has no words and no vocabulary: its
-    x_data is (batch, time, input) as given, and `lengths` come from its mask.
+    Exactly one of `x_data` and `ids` is set. A batch the user brought (`rnnprobe.probe`)
+    has no words and no vocabulary: its input is as given, and `lengths` come from its mask.
     """
 
     words: tuple[str, ...] | None
     vocab: tuple[str, ...] | None
     lengths: tuple[int, ...]
-    x_data: Tensor
+    x_data: Tensor | None
+    ids: Tensor | None = None
+    tokenizer: Tokens = Tokens.char
+
+    @property
+    def input(self) -> Tensor:
+        """What the model is called on: `ids` or `x_data`."""
+        found = self.ids if self.ids is not None else self.x_data
+        assert found is not None
+        return found
+
+    @property
+    def rows(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def time(self) -> int:
+        return self.input.shape[1]
+
+    @property
+    def width(self) -> int:
+        """The vocabulary's size (with `<pad>` when embedded), or the features given."""
+        if self.vocab is not None:
+            return len(self.vocab)
+        return self.input.shape[2] if self.input.array.ndim == 3 else 0
+
+    @functools.cached_property
+    def tokens(self) -> tuple[tuple[str, ...], ...] | None:
+        """Each word's tokens: its characters, or its whitespace-separated words."""
+        if self.words is None:
+            return None
+        if self.tokenizer is Tokens.word:
+            return tuple(tuple(word.split()) for word in self.words)
+        return tuple(tuple(word) for word in self.words)
 
     @property
     def padded(self) -> bool:
         """True when some word is shorter than the batch's time axis."""
-        return min(self.lengths) < self.x_data.shape[1]
+        return min(self.lengths) < self.time
 
     @property
     def mask(self) -> np.ndarray:
         """(batch, time) booleans: True on a word's real steps, False on padding."""
         import numpy as np
 
-        steps = np.arange(self.x_data.shape[1])
+        steps = np.arange(self.time)
         return steps[None, :] < np.asarray(self.lengths)[:, None]
 
 
@@ -284,6 +447,18 @@ class Steps:
 
 
 @dataclass(frozen=True)
+class KerasLayer:
+    """One row of the layers table: a Keras layer as `model.summary()` lists it, with the
+    real batch size in its output shape, and whether it passes a mask on."""
+
+    name: str
+    keras_class: str
+    shape: tuple[int, ...]
+    mask: bool
+    params: int
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """What one probe produced: the batch, the model's description and its tensors."""
 
@@ -298,15 +473,74 @@ class ProbeResult:
     # The code shown for a layer the user built, instead of the code of the spec.
     layer_lines: tuple[str, ...] | None = None
     call_lines: tuple[str, ...] | None = None
+    embedding: Tensor | None = None  # the Embedding's output (batch, time, embedding)
+    logits: Tensor | None = None  # the head's output (batch, class) or (batch, time, class)
+    probabilities: Tensor | None = None  # softmax of the logits over the classes
+    # The layers of a model the user built, instead of those of the spec.
+    model_layers: tuple[KerasLayer, ...] | None = None
 
     @property
     def params(self) -> int:
-        """Trainable parameters: every number in every weight."""
+        """Every number in every weight: what Keras's `count_params()` counts."""
         return sum(int(w.array.size) for w in self.weights)
 
     @property
     def layers(self) -> tuple[Layer, ...]:
-        return self.spec.layers(self.batch.x_data.shape[2])
+        return self.spec.layers(self.batch.width)
+
+    @property
+    def returned(self) -> tuple[Tensor, ...]:
+        """The tensors the recurrent layer returns, then the head's: what `compare` pairs."""
+        extra = (t for t in (self.logits, self.probabilities) if t is not None)
+        return (self.outputs, *self.states, *extra)
+
+    @property
+    def stages(self) -> tuple[EmbeddingStage | Layer | HeadStage, ...]:
+        return self.spec.stages(self.batch.width)
+
+    @property
+    def mask(self) -> Tensor | None:
+        """(batch, time) booleans, when an Embedding makes the mask (id 0 is padding)."""
+        if self.batch.ids is None:
+            return None
+        return Tensor("mask", ("batch", "time"), self.batch.mask)
+
+    @property
+    def recurrent_input(self) -> Tensor:
+        """What the first recurrent layer reads: the Embedding's output, or x_data."""
+        if self.embedding is not None:
+            return self.embedding
+        assert self.batch.x_data is not None
+        return self.batch.x_data
+
+    @functools.cached_property
+    def keras_layers(self) -> tuple[KerasLayer, ...]:
+        """The Keras layers in the order the data flows, as `model.summary()` lists them."""
+        if self.model_layers is not None:
+            return self.model_layers
+        spec, rows, time = self.spec, self.batch.rows, self.batch.time
+        found = []
+        shape: tuple[int, ...]
+        masked = self.batch.padded if spec.embed is None else True
+        embedding = spec.embedding(self.batch.width)
+        if embedding is not None:
+            shape = (rows, time, embedding.width)
+            found.append(KerasLayer("embedding", "Embedding", shape, True, embedding.params))
+        planned = self.layers
+        groups = [planned] if spec.one_keras_layer else [(layer,) for layer in planned]
+        for number, group in enumerate(groups, start=1):
+            top = group[-1]
+            width = top.output_width
+            shape = (rows, time, width) if top.return_sequences else (rows, width)
+            masked = masked and top.return_sequences
+            name = "rnn" if len(groups) == 1 else f"rnn_{number}"
+            keras_class = spec.keras_class(None if len(groups) == 1 else top)
+            found.append(KerasLayer(name, keras_class, shape, masked, sum(g.params for g in group)))
+        head = spec.head_stage(self.batch.width)
+        if head is not None:
+            shape = (rows, time, head.units) if head.each_step else (rows, head.units)
+            found.append(KerasLayer("head", head.keras_class, shape, masked, head.params))
+        return tuple(found)
 
     @functools.cached_property
     def in_outputs(self) -> dict[str, tuple[str, ...]]:

@@ -9,11 +9,13 @@ import numpy as np
 
 from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.result import Batch, Tensor
+from rnnprobe.core.result import PAD, Batch, Tensor, Tokens
 
 
 def show_char(char: str) -> str:
     """A character as a person can read it in a message or a table label."""
+    if char == " ":
+        return "␣"
     return char if char.isprintable() and not char.isspace() else repr(char)[1:-1] or "?"
 
 
@@ -48,9 +50,45 @@ def _code_points(words: Sequence[str]) -> np.ndarray:
     return np.frombuffer("".join(words).encode("utf-32-le"), dtype="<u4")
 
 
-def vocabulary(words: Sequence[str], explicit: str | None = None) -> tuple[str, ...]:
-    """The distinct characters of the words in first-seen order, or `explicit` checked."""
+def _word_vocabulary(words: Sequence[str], explicit: str | None) -> tuple[str, ...]:
+    """The distinct whitespace-separated words in first-seen order, or `explicit` checked."""
+    seen: dict[str, None] = {}
+    for number, sentence in enumerate(words, start=1):
+        tokens = sentence.split()
+        if not tokens:
+            raise InputError(f"sentence {number} {sentence!r} has no words: give at least one")
+        seen.update(dict.fromkeys(tokens))
+    if explicit is None:
+        return tuple(seen)
+    given = [w.strip() for w in explicit.split(",")]
+    if not explicit.strip() or not all(given) or any(len(w.split()) != 1 for w in given):
+        raise InputError(
+            Param("vocab"), f" {explicit!r}: give words separated by commas, e.g. i,feel,hungry"
+        )
+    repeated = [w for w, n in Counter(given).items() if n > 1]
+    if repeated:
+        raise InputError(
+            Param("vocab"), f" repeats {', '.join(map(repr, repeated))}: each word may appear once"
+        )
+    absent = [w for w in seen if w not in set(given)]
+    if absent:
+        shown = ", ".join(map(repr, absent))
+        raise InputError(
+            Param("vocab"),
+            f" {explicit!r} lacks {shown}, used by the words: add them to ",
+            Param("vocab"),
+        )
+    return tuple(given)
+
+
+def vocabulary(
+    words: Sequence[str], explicit: str | None = None, tokens: Tokens = Tokens.char
+) -> tuple[str, ...]:
+    """The distinct tokens (characters, or words with `tokens=word`) in first-seen order,
+    or `explicit` checked (characters, or words separated by commas)."""
     check_words(words)
+    if tokens is Tokens.word:
+        return _word_vocabulary(words, explicit)
     codes = _code_points(words)
     distinct, first_seen = np.unique(codes, return_index=True)
     if explicit is None:
@@ -78,11 +116,21 @@ def vocabulary(words: Sequence[str], explicit: str | None = None) -> tuple[str, 
     return tuple(explicit)
 
 
-def build_batch(words: Sequence[str], vocab: Sequence[str]) -> Batch:
-    """One-hot `x_data` (batch, time, vocab) float32, padded at the end with zero rows."""
+def build_batch(
+    words: Sequence[str],
+    vocab: Sequence[str],
+    *,
+    tokens: Tokens = Tokens.char,
+    ids: bool = False,
+) -> Batch:
+    """One-hot `x_data` (batch, time, vocab) float32, padded at the end with zero rows; or,
+    with `ids`, token ids (batch, time) int32 over `<pad>` + vocab, padded with 0."""
+    if tokens is Tokens.word:
+        return _word_batch(words, vocab, ids=ids)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     batch, time, width = len(words), int(lengths.max()), len(vocab)
-    ensure_fits(batch * time * width * FLOAT_BYTES, f"x_data {(batch, time, width)}")
+    cells = batch * time if ids else batch * time * width
+    ensure_fits(cells * FLOAT_BYTES, f"{'ids' if ids else 'x_data'} {(batch, time, width)}")
 
     codes = _code_points(words)
     vocab_codes = _code_points(vocab)
@@ -91,6 +139,10 @@ def build_batch(words: Sequence[str], vocab: Sequence[str]) -> Batch:
     row = np.repeat(np.arange(batch), lengths)
     starts = np.cumsum(lengths) - lengths
     step = np.arange(codes.size) - np.repeat(starts, lengths)
+    if ids:
+        token_ids = np.zeros((batch, time), dtype=np.int32)
+        token_ids[row, step] = column + 1
+        return _id_batch(words, vocab, lengths, token_ids, Tokens.char)
 
     x_data = np.zeros((batch, time, width), dtype=np.float32)
     x_data[row, step, column] = 1.0
@@ -99,4 +151,49 @@ def build_batch(words: Sequence[str], vocab: Sequence[str]) -> Batch:
         vocab=tuple(vocab),
         lengths=tuple(int(n) for n in lengths),
         x_data=Tensor("x_data", ("batch", "time", "vocab"), x_data),
+    )
+
+
+def _id_batch(
+    words: Sequence[str], vocab: Sequence[str], lengths: np.ndarray, ids: np.ndarray, kind: Tokens
+) -> Batch:
+    return Batch(
+        words=tuple(words),
+        vocab=(PAD, *vocab),
+        lengths=tuple(int(n) for n in lengths),
+        x_data=None,
+        ids=Tensor("ids", ("batch", "time"), ids),
+        tokenizer=kind,
+    )
+
+
+def _word_batch(words: Sequence[str], vocab: Sequence[str], *, ids: bool) -> Batch:
+    """The same for sentences of whitespace-separated words."""
+    if ids and PAD in vocab:
+        raise InputError(f"the word {PAD!r} is the padding token of the Embedding: rename it")
+    sentences = [sentence.split() for sentence in words]
+    lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+    batch, time, width = len(sentences), int(lengths.max()), len(vocab)
+    cells = batch * time if ids else batch * time * width
+    ensure_fits(cells * FLOAT_BYTES, f"{'ids' if ids else 'x_data'} {(batch, time, width)}")
+    index = {word: i for i, word in enumerate(vocab)}
+    flat = np.fromiter(
+        (index[word] for sentence in sentences for word in sentence),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    row = np.repeat(np.arange(batch), lengths)
+    step = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    if ids:
+        token_ids = np.zeros((batch, time), dtype=np.int32)
+        token_ids[row, step] = flat + 1
+        return _id_batch(words, vocab, lengths, token_ids, Tokens.word)
+    x_data = np.zeros((batch, time, width), dtype=np.float32)
+    x_data[row, step, flat] = 1.0
+    return Batch(
+        words=tuple(words),
+        vocab=tuple(vocab),
+        lengths=tuple(int(n) for n in lengths),
+        x_data=Tensor("x_data", ("batch", "time", "vocab"), x_data),
+        tokenizer=Tokens.word,
     )

@@ -24,10 +24,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from rnnprobe import __version__
-from rnnprobe.core import probe
+from rnnprobe.core import probe, progress
 from rnnprobe.core.errors import InputError, RnnProbeError
 from rnnprobe.serve import client
-from rnnprobe.show import progress
 
 
 class _Capture(io.TextIOWrapper):

@@ -21,6 +21,7 @@ HEAD, TAIL = 6, 2  # the steps shown of a long word: the first six and the last 
 GAP = " … "
 MERGED = {"concat": "concatenated", "sum": "summed", "mul": "multiplied", "ave": "averaged"}
 CELL, PAD, ARROW, OUT, X, STATE = "bold cyan", "dim", "cyan", "green", "yellow", "bold magenta"
+HEAD_STYLE = "bold green"
 
 
 def shown_steps(time: int) -> list[int | None]:
@@ -110,9 +111,10 @@ def _cells(result: ProbeResult, grid: _Grid, direction: str) -> list[list[Text]]
 
 def _block(result: ProbeResult, grid: _Grid, layer: Layer, direction: str) -> list[Text]:
     """A title line, then the row of one layer (and direction) with its final states."""
-    rows = result.batch.x_data.shape[0]
+    rows = result.batch.rows
     backward = direction == "backward"
-    source = "x_t" if layer.first else f"layer {layer.number - 1}'s outputs"
+    first = "x_t" if result.spec.embed is None else "the embedding"
+    source = first if layer.first else f"layer {layer.number - 1}'s outputs"
     carried = ", ".join(result.spec.cell.state_names)
     title = Text(f"layer {layer.number}" + (f", {direction}" if direction else ""), style="bold")
     title.append(
@@ -146,28 +148,41 @@ def _block(result: ProbeResult, grid: _Grid, layer: Layer, direction: str) -> li
 def diagram_view(result: ProbeResult, word: int = 0) -> Group:
     """The unrolled picture of the network on word `word` (0-based) of the batch."""
     batch, spec = result.batch, result.spec
-    rows, time, width = batch.x_data.shape
+    rows, time = batch.rows, batch.time
+    width = result.recurrent_input.shape[-1]
     length = batch.lengths[word]
     keras = spec.cell.keras_cell
     box = max(len(keras) - len("Cell"), len("mask")) + 2
     out_shape = _shape(rows, result.outputs.shape[-1])
     x_shape = _shape(rows, width)
-    step_width = max(box + 2, len(out_shape) + 1, len(x_shape) + 1, len(f"t={time - 1}") + 1)
+    logits_shape = _shape(rows, spec.head) if spec.head is not None else ""
+    step_width = max(
+        box + 2, len(out_shape) + 1, len(x_shape) + 1, len(logits_shape) + 1,
+        len(f"t={time - 1}") + 1,
+    )  # fmt: skip
     backward_names = [
         f"{name} ◀"
         for layer in result.layers
         for name in (_final_names(result, layer, "backward") if spec.bidirectional else [])
     ]
-    left = max([len("outputs"), len("x_data"), *(len(n) for n in backward_names)]) + 1
+    margins = ["outputs", "x_data", *backward_names]
+    margins += ["embedding"] if spec.embed is not None else []
+    left = max(len(m) for m in margins) + 1
     grid = _Grid(left=left, step=step_width, box=box, steps=shown_steps(time), length=length)
+    tokens = batch.tokens
 
     def char(step: int) -> Text:
         if grid.padded(step):
-            return grid.centred("pad", PAD)
-        return grid.centred(show_char(batch.words[word][step]) if batch.words else "", "bold")
+            return grid.centred("<pad>" if batch.ids is not None else "pad", PAD)
+        token = tokens[word][step] if tokens else ""
+        shown = show_char(token) if len(token) == 1 else token[: step_width - 1]
+        return grid.centred(shown, "bold")
+
+    def at_output(step: int) -> bool:
+        return spec.return_sequences or step == length - 1
 
     def output(step: int) -> Text:
-        if spec.return_sequences or step == length - 1:
+        if at_output(step):
             return grid.centred(out_shape, PAD if grid.padded(step) else OUT)
         return grid.centred("·", PAD)
 
@@ -175,13 +190,25 @@ def diagram_view(result: ProbeResult, word: int = 0) -> Group:
         return grid.centred("▲", PAD if grid.padded(step) else ARROW)
 
     def up_to_outputs(step: int) -> Text:
-        return up(step) if spec.return_sequences or step == length - 1 else Text("")
+        return up(step) if at_output(step) else Text("")
+
+    def logits(step: int) -> Text:
+        if at_output(step):
+            return grid.centred(logits_shape, HEAD_STYLE)
+        return grid.centred("·", PAD)
 
     lines = [
         grid.line(
             "", grid.row(lambda s: grid.centred(f"t={s}", PAD if grid.padded(s) else "bold"))
         ),
         grid.line("", grid.row(char)),
+    ]
+    if spec.head is not None:
+        lines += [
+            grid.line(Text("logits", style="bold"), grid.row(logits)),
+            grid.line("", grid.row(up_to_outputs)),
+        ]
+    lines += [
         grid.line(Text("outputs", style="bold"), grid.row(output)),
         grid.line("", grid.row(up_to_outputs)),
     ]
@@ -189,21 +216,58 @@ def diagram_view(result: ProbeResult, word: int = 0) -> Group:
         for direction in reversed(layer.directions):
             lines += _block(result, grid, layer, direction)
         lines.append(grid.line("", grid.row(up)))
-    lines.append(grid.line(Text("x_data", style="bold"), grid.row(
-        lambda s: grid.centred(f"x_{s}", PAD if grid.padded(s) else X)
-    )))  # fmt: skip
-    lines.append(grid.line("", grid.row(
-        lambda s: grid.centred(x_shape, PAD if grid.padded(s) else X)
-    )))  # fmt: skip
-    notes = [
+    if batch.ids is not None:
+        ids = batch.ids.array[word]
+        lines.append(grid.line(Text("embedding", style="bold"), grid.row(
+            lambda s: grid.centred(x_shape, PAD if grid.padded(s) else X)
+        )))  # fmt: skip
+        lines.append(grid.line("", grid.row(up)))
+        lines.append(grid.line(Text("ids", style="bold"), grid.row(
+            lambda s: grid.centred(f"id {int(ids[s])}", PAD if grid.padded(s) else X)
+        )))  # fmt: skip
+        lines.append(grid.line("", grid.row(
+            lambda s: grid.centred(_shape(rows), PAD if grid.padded(s) else X)
+        )))  # fmt: skip
+    else:
+        lines.append(grid.line(Text("x_data", style="bold"), grid.row(
+            lambda s: grid.centred(f"x_{s}", PAD if grid.padded(s) else X)
+        )))  # fmt: skip
+        lines.append(grid.line("", grid.row(
+            lambda s: grid.centred(x_shape, PAD if grid.padded(s) else X)
+        )))  # fmt: skip
+    notes = []
+    if spec.head is not None:
+        where = "every step" if spec.each_step else f"the word's last real step, t={length - 1}"
+        head_class = (
+            f"TimeDistributed(Dense({spec.head}))" if spec.each_step else f"Dense({spec.head})"
+        )
+        notes.append(
+            f"logits {logits_shape} at {where}: {head_class} on outputs, "
+            "then softmax over the classes"
+            + ("; it runs on padded steps too" if spec.each_step and length < time else "")
+        )
+    notes.append(
         f"outputs {out_shape} at "
         + ("every step" if spec.return_sequences else f"the word's last real step, t={length - 1}")
-        + (f"; the two directions {MERGED[spec.merge_mode.value]}" if spec.bidirectional else ""),
-        f"x_t {x_shape}: step t of every word in the batch, "
-        + ("one-hot over the vocabulary" if batch.vocab else "as given"),
-    ]
+        + (f"; the two directions {MERGED[spec.merge_mode.value]}" if spec.bidirectional else "")
+    )
+    if batch.ids is not None:
+        stage = spec.embedding(batch.width)
+        assert stage is not None
+        kind = "one-hot rows (the identity)" if stage.onehot else "random rows"
+        notes.append(
+            f"embedding {x_shape}: row ids[:, t] of the {stage.vocab_size} x {stage.width} "
+            f"table, {kind}; ids {_shape(rows)} per step, <pad> = 0"
+        )
+    else:
+        notes.append(
+            f"x_t {x_shape}: step t of every word in the batch, "
+            + ("one-hot over the vocabulary" if batch.vocab else "as given")
+        )
     if length < time:
-        notes.append(f"t={length} to {time - 1}: padding, masked; each keeps the state it gets")
+        mask = "masked (mask from the Embedding)" if batch.ids is not None else "masked"
+        steps = f"t={length}" if length == time - 1 else f"t={length} to {time - 1}"
+        notes.append(f"{steps}: padding, {mask}; each keeps the state it gets")
     if time > HEAD + TAIL:
         notes.append(f"…: steps {HEAD} to {time - TAIL - 1} left out")
     title = Text(f"word {word + 1}: ", style="bold")

@@ -37,7 +37,12 @@ def batch_object(batch: Batch) -> dict[str, Any]:
 
 
 def vocab_object(batch: Batch) -> dict[str, Any]:
-    return {**batch_object(batch), "x_data": tensor_object(batch.x_data, named=False)}
+    assert batch.x_data is not None
+    return {
+        **batch_object(batch),
+        "x_data": tensor_object(batch.x_data, named=False),
+        "tokenizer": batch.tokenizer.value,
+    }
 
 
 def _spec_keys(result: ProbeResult) -> dict[str, Any]:
@@ -53,17 +58,55 @@ def _spec_keys(result: ProbeResult) -> dict[str, Any]:
     }
 
 
+def layers_list(result: ProbeResult) -> list[dict[str, Any]]:
+    """`"layers"`: each Keras layer in the order the data flows, as the layers table."""
+    return [
+        {
+            "name": layer.name,
+            "class": layer.keras_class,
+            "shape": list(layer.shape),
+            "mask": layer.mask,
+            "params": layer.params,
+        }
+        for layer in result.keras_layers
+    ]
+
+
+def _model_keys(result: ProbeResult, values: bool) -> dict[str, Any]:
+    """What the network around the recurrent layers adds: tokens, Embedding, head, layers."""
+    spec, batch = result.spec, result.batch
+    body: dict[str, Any] = {
+        "tokenizer": batch.tokenizer.value,
+        "embed": spec.embed,
+        "head": spec.head,
+        "each_step": spec.each_step,
+        "layers": layers_list(result),
+    }
+    mask = result.mask
+    for tensor, named in ((batch.ids, True), (mask, True), (result.embedding, False)):
+        if tensor is not None:
+            body["tokens" if tensor is batch.ids else tensor.name] = tensor_object(
+                tensor, named=named, values=values
+            )
+    for tensor in (result.logits, result.probabilities):
+        if tensor is not None:
+            body[tensor.name] = tensor_object(tensor, named=False, values=values)
+    return body
+
+
 def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> dict[str, Any]:
     """`run --json`; `values=False` (`--shapes`) drops every values key, keeps the weights."""
     body = batch_object(result.batch)
     body["style"] = result.spec.style.value
     body.update(_spec_keys(result))
+    x_data = result.batch.x_data
     body.update(
         params=result.params,
-        x_data=tensor_object(result.batch.x_data, named=False, values=values),
+        x_data=None if x_data is None else tensor_object(x_data, named=False, values=values),
         outputs=tensor_object(result.outputs, named=False, values=values),
         states=[tensor_object(s, named=True, values=values) for s in result.states],
     )
+    body.update(_model_keys(result, values))
     if weights or not values:
         body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
     if result.check is not None:
@@ -88,7 +131,7 @@ def compare_object(result: CompareResult) -> dict[str, Any]:
     body.update(
         identical=result.identical,
         max_abs_diff=result.max_abs_diff,
-        shapes={t.name: list(t.shape) for t in (result.cell.outputs, *result.cell.states)},
+        shapes={t.name: list(t.shape) for t in result.cell.returned},
     )
     return body
 

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from rnnprobe import __version__
-from rnnprobe.core.result import Batch, Layer, ProbeSpec, Style
+from rnnprobe.core.result import Batch, Layer, ProbeSpec, Style, Tokens, identifier
 
 
-def identifier(state_name: str) -> str:
-    """A state's name as a Python variable: `h` -> `h`, `1/forward_c` -> `forward_c_1`."""
-    layer, _, name = state_name.rpartition("/")
-    return f"{name}_{layer}" if layer else name
-
-
-def _returns(spec: ProbeSpec, layer: Layer) -> str:
+def _returns(spec: ProbeSpec, layer: Layer, *, state: bool = True) -> str:
     flags = ["return_sequences=True"] if layer.return_sequences else []
-    if spec.return_state:
+    if spec.return_state and state:
         flags.append("return_state=True")
     return "".join(", " + f for f in flags)
 
@@ -28,34 +22,75 @@ def _wrap(spec: ProbeSpec, inner: str) -> str:
 
 def one_rnn(spec: ProbeSpec) -> bool:
     """True when the probe is one Keras layer (cell style, or a single layer)."""
-    return len(spec.hidden) == 1 or (spec.style is Style.cell and not spec.bidirectional)
+    return spec.one_keras_layer
 
 
-def layer_lines(spec: ProbeSpec) -> list[str]:
-    """`rnn = layers....` for one layer, `rnn_1 = ...`, `rnn_2 = ...` for a stack of layers."""
+def _recurrent(spec: ProbeSpec, *, state: bool = True) -> list[str]:
+    """The constructor of each recurrent Keras layer, in order (one for cell style)."""
     cell, keras_layer = spec.cell.keras_cell, spec.cell.keras_layer
     planned = spec.layers(0)
     if one_rnn(spec):
-        returns = _returns(spec, planned[-1])
+        returns = _returns(spec, planned[-1], state=state)
         if spec.style is Style.cell:
             cells = [f"layers.{cell}({layer.units})" for layer in planned]
             inner = cells[0] if len(cells) == 1 else "[" + ", ".join(cells) + "]"
-            return [f"rnn = {_wrap(spec, f'layers.RNN({inner}{returns})')}"]
-        return [f"rnn = {_wrap(spec, f'layers.{keras_layer}({planned[0].units}{returns})')}"]
-    lines = []
+            return [_wrap(spec, f"layers.RNN({inner}{returns})")]
+        return [_wrap(spec, f"layers.{keras_layer}({planned[0].units}{returns})")]
+    found = []
     for layer in planned:
-        returns = _returns(spec, layer)
+        returns = _returns(spec, layer, state=state)
         if spec.style is Style.cell:
             inner = f"layers.RNN(layers.{cell}({layer.units}){returns})"
         else:
             inner = f"layers.{keras_layer}({layer.units}{returns})"
-        lines.append(f"rnn_{layer.number} = {_wrap(spec, inner)}")
-    return lines
+        found.append(_wrap(spec, inner))
+    return found
+
+
+def embedding_code(spec: ProbeSpec, vocab_size: int) -> str | None:
+    """`layers.Embedding(...)` as the lecture writes it, or None without `--embed`."""
+    stage = spec.embedding(vocab_size)
+    if stage is None:
+        return None
+    if stage.onehot:
+        return (
+            f"layers.Embedding({stage.vocab_size}, {stage.width}, "
+            f"embeddings_initializer=keras.initializers.Constant(np.eye({stage.vocab_size})), "
+            "trainable=False, mask_zero=True)"
+        )
+    return f"layers.Embedding({stage.vocab_size}, {stage.width}, mask_zero=True)"
+
+
+def head_code(spec: ProbeSpec) -> str | None:
+    """`layers.Dense(N)`, `layers.TimeDistributed(layers.Dense(N))`, or None."""
+    if spec.head is None:
+        return None
+    dense = f"layers.Dense({spec.head})"
+    return f"layers.TimeDistributed({dense})" if spec.each_step else dense
+
+
+def layer_lines(spec: ProbeSpec, vocab_size: int = 0) -> list[str]:
+    """`rnn = layers....` for one layer, `rnn_1 = ...`, `rnn_2 = ...` for a stack of layers,
+    after `embed = layers.Embedding(...)` and before `head = layers.Dense(...)`."""
+    built = _recurrent(spec)
+    names = ["rnn"] if len(built) == 1 else [f"rnn_{n}" for n in range(1, len(built) + 1)]
+    lines = [f"{name} = {code}" for name, code in zip(names, built, strict=True)]
+    embedding, head = embedding_code(spec, vocab_size), head_code(spec)
+    return [
+        *([f"embed = {embedding}"] if embedding else []),
+        *lines,
+        *([f"head = {head}"] if head else []),
+    ]
 
 
 def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
     """The calls with the unpacking that matches what Keras returns."""
+    embedded = spec.embed is not None
     mask = ", mask=mask" if masked else ""
+    source = "embedding" if embedded else "x_data"
+    lines = ["embedding = embed(ids)"] if embedded else []
+    if embedded and masked:
+        lines.append("mask = embed.compute_mask(ids)  # ids != 0: <pad> steps are masked")
     planned = spec.layers(0)
     per_layer = [
         [identifier(n) for n in layer.all_state_names] if spec.return_state else []
@@ -66,45 +101,124 @@ def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
             targets = ["outputs", *("[" + ", ".join(names) + "]" for names in per_layer)]
         else:
             targets = ["outputs", *per_layer[0]]
-        return [f"{', '.join(targets)} = rnn(x_data{mask})"]
-    lines = []
-    source = "x_data"
-    for layer, names in zip(planned, per_layer, strict=True):
-        out = "outputs" if layer.number == len(planned) else f"outputs_{layer.number}"
-        lines.append(f"{', '.join([out, *names])} = rnn_{layer.number}({source}{mask})")
-        source = out
+        lines.append(f"{', '.join(targets)} = rnn({source}{mask})")
+    else:
+        for layer, names in zip(planned, per_layer, strict=True):
+            out = "outputs" if layer.number == len(planned) else f"outputs_{layer.number}"
+            lines.append(f"{', '.join([out, *names])} = rnn_{layer.number}({source}{mask})")
+            source = out
+    if spec.head is not None:
+        lines += ["logits = head(outputs)", "probabilities = keras.ops.softmax(logits)"]
     return lines
+
+
+def _inputs(batch: Batch, spec: ProbeSpec) -> list[str]:
+    """Lines that rebuild the model's input from the words and the vocabulary."""
+    words = [f"words = {list(batch.words or ())!r}", f"vocab = {list(batch.vocab or ())!r}"]
+    if batch.tokenizer is Tokens.word:
+        words.append("tokens = [sentence.split() for sentence in words]")
+        sequences = "tokens"
+    else:
+        sequences = "words"
+    words.append(f"lengths = [len(sequence) for sequence in {sequences}]")
+    if spec.embed is not None:
+        return [
+            *words,
+            f"ids = np.zeros((len({sequences}), max(lengths)), dtype=np.int32)  # <pad> is id 0",
+            f"for b, sequence in enumerate({sequences}):",
+            "    for t, token in enumerate(sequence):",
+            "        ids[b, t] = vocab.index(token)",
+        ]
+    if batch.tokenizer is Tokens.char:  # the lecture's words, character by character
+        words[-1] = "lengths = [len(word) for word in words]"
+        loop = ["for b, word in enumerate(words):", "    for t, char in enumerate(word):",
+                "        x_data[b, t, vocab.index(char)] = 1.0"]  # fmt: skip
+    else:
+        loop = ["for b, sequence in enumerate(tokens):", "    for t, token in enumerate(sequence):",
+                "        x_data[b, t, vocab.index(token)] = 1.0"]  # fmt: skip
+    lines = [
+        *words,
+        f"x_data = np.zeros((len({sequences}), max(lengths), len(vocab)), dtype=np.float32)",
+        *loop,
+    ]
+    if batch.padded:
+        lines.append("mask = np.arange(x_data.shape[1])[None, :] < np.array(lengths)[:, None]")
+    return lines
+
+
+def _printed(names: list[str]) -> list[str]:
+    return [
+        f"print('{name}: {{}}, shape: {{}}'.format(np.asarray({name}), tuple({name}.shape)))"
+        for name in names
+    ]
 
 
 def script(batch: Batch, spec: ProbeSpec, seed: int) -> str:
     """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
-    masked = batch.padded
-    names = ["outputs", *(identifier(n) for n in spec.state_names)]
-    lines = [
-        f"# Written by rnnprobe {__version__}: the same x_data, seed and layers as this probe.",
+    header = [
+        f"# Written by rnnprobe {__version__}: the same {'x_data' if spec.embed is None else 'ids'}"
+        ", seed and layers as this probe.",
         "import numpy as np",
         "from tensorflow import keras",
         "from tensorflow.keras import layers",
         "",
-        f"words = {list(batch.words or ())!r}",
-        f"vocab = {list(batch.vocab or ())!r}",
-        "lengths = [len(word) for word in words]",
-        "x_data = np.zeros((len(words), max(lengths), len(vocab)), dtype=np.float32)",
-        "for b, word in enumerate(words):",
-        "    for t, char in enumerate(word):",
-        "        x_data[b, t, vocab.index(char)] = 1.0",
-    ]
-    if masked:
-        lines.append("mask = np.arange(x_data.shape[1])[None, :] < np.array(lengths)[:, None]")
-    lines += [
+        *_inputs(batch, spec),
         "",
         f"keras.utils.set_random_seed({seed})  # before the layers are built",
-        *layer_lines(spec),
-        *call_lines(spec, masked=masked),
-        "",
     ]
-    lines += [
-        f"print('{name}: {{}}, shape: {{}}'.format(np.asarray({name}), tuple({name}.shape)))"
-        for name in ("x_data", *names)
+    if spec.embed is None and spec.head is None:
+        names = ["outputs", *(identifier(n) for n in spec.state_names)]
+        lines = [
+            *layer_lines(spec),
+            *call_lines(spec, masked=batch.padded),
+            "",
+            *_printed(["x_data", *names]),
+        ]
+    else:
+        lines = _sequential(batch, spec)
+    return "\n".join([*header, *lines]) + "\n"
+
+
+def _sequential(batch: Batch, spec: ProbeSpec) -> list[str]:
+    """The lecture's way: a `keras.Sequential` model, then each layer's output in turn."""
+    embedding, head = embedding_code(spec, batch.width), head_code(spec)
+    masking = spec.embed is None and batch.padded
+    stack = [
+        *([embedding] if embedding else []),
+        *(["layers.Masking(),  # zero rows (after a word's end) are masked"] if masking else []),
+        *(f"{code}," for code in _recurrent(spec, state=False)),
+        *([f"{head},"] if head else []),
     ]
-    return "\n".join(lines) + "\n"
+    stack = [code if code.endswith((",", "masked")) else f"{code}," for code in stack]
+    source = "ids" if embedding else "x_data"
+    lines = ["model = keras.Sequential([", *(f"    {code}" for code in stack)]
+    lines += ["])", f"model_output = model({source})", ""]
+    lines.append("# The same layers one by one: what each gives, as rnnprobe shows it.")
+    recurrent = len(_recurrent(spec, state=False))
+    names = ["embed"] if embedding else []
+    names += ["masking"] if masking else []
+    names += ["rnn"] if recurrent == 1 else [f"rnn_{n}" for n in range(1, recurrent + 1)]
+    names += ["head"] if head else []
+    lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = model.layers")
+    flow = source
+    shown = ["ids" if embedding else "x_data"]
+    if embedding:
+        lines += ["embedding = embed(ids)", "mask = embed.compute_mask(ids)"]
+        flow = "embedding"
+        shown += ["mask", "embedding"]
+    elif masking:
+        lines.append("mask = masking.compute_mask(x_data)")
+    masked = ", mask=mask" if embedding or masking else ""
+    rnn_names = names[len(names) - recurrent - (1 if head else 0) : len(names) - (1 if head else 0)]
+    for number, name in enumerate(rnn_names, start=1):
+        out = "outputs" if number == len(rnn_names) else f"outputs_{number}"
+        lines.append(f"{out} = {name}({flow}{masked})")
+        flow = out
+    shown.append("outputs")
+    if head:
+        lines += [
+            "logits = head(outputs)  # the same as model_output",
+            "probabilities = keras.ops.softmax(logits)",
+        ]
+        shown += ["logits", "probabilities"]
+    return [*lines, "", *_printed(shown)]

@@ -30,15 +30,18 @@ from rich.text import Text
 from rnnprobe.core.errors import InputError, RnnProbeError
 from rnnprobe.core.result import (
     IDENTICAL_WITHIN,
+    PAD,
     SHOWN_WORDS,
     TOLERANCE,
     Batch,
     CheckResult,
     CompareResult,
+    Layer,
     ProbeResult,
     ProbeSpec,
     StepTrace,
     Tensor,
+    Tokens,
 )
 from rnnprobe.core.vocab import show_char
 from rnnprobe.show import explain, keras_code
@@ -299,62 +302,168 @@ def _shapes_table(tensors: Sequence[tuple[Tensor, str]]) -> Table:
 
 
 def _roles(result: ProbeResult) -> list[tuple[Tensor, str]]:
-    """What the call takes and returns: the lecture's `outputs, states = rnn(x_data)`."""
-    return [
-        (result.batch.x_data, "input"),
-        (result.outputs, "outputs"),
-        *((state, "state") for state in result.states),
-    ]
+    """What the model takes and returns, in the order the data flows: the lecture's
+    `outputs, states = rnn(x_data)`, with the Embedding before it and the head after it."""
+    batch = result.batch
+    found: list[tuple[Tensor, str]] = []
+    if batch.ids is not None:
+        found.append((batch.ids, "input"))
+        if result.mask is not None:
+            found.append((result.mask, "mask"))
+        if result.embedding is not None:
+            found.append((result.embedding, "embedded"))
+    else:
+        assert batch.x_data is not None
+        found.append((batch.x_data, "input"))
+    found.append((result.outputs, "outputs"))
+    found += [(state, "state") for state in result.states]
+    if result.logits is not None:
+        found.append((result.logits, "head"))
+    if result.probabilities is not None:
+        found.append((result.probabilities, "softmax"))
+    return found
+
+
+def _whole_model(result: ProbeResult) -> bool:
+    """A model around the RNN (Embedding, head, or the user's own): worth a layers table."""
+    spec = result.spec
+    return result.model_layers is not None or spec.embed is not None or spec.head is not None
+
+
+def _layers_table(result: ProbeResult) -> Group:
+    """The Keras layers in the order the data flows, as `model.summary()` lists them, with
+    the real batch size in every shape; the total is what `count_params()` gives."""
+    table = Table(show_edge=False)
+    for heading in ("layer", "class", "output shape", "mask out", "params"):
+        table.add_column(
+            heading, justify="right" if heading in ("output shape", "params") else "left"
+        )
+    for layer in result.keras_layers:
+        table.add_row(
+            layer.name,
+            layer.keras_class,
+            shape_text(layer.shape),
+            "yes" if layer.mask else "no",
+            f"{layer.params:,}",
+        )
+    total = Text(f"total: {result.params:,} parameters", style="dim")
+    return Group(table, total)
 
 
 def _vocab_line(batch: Batch) -> Text:
     if batch.vocab is None:  # the user's own x_data
         line = Text(f"x_data: {len(batch.lengths)} sequences", style="bold")
     else:
-        line = Text(f"vocab ({len(batch.vocab)}): ", style="bold")
-        line.append(" ".join(show_char(c) for c in batch.vocab))
+        kind = " words" if batch.tokenizer is Tokens.word else ""
+        line = Text(f"vocab ({len(batch.vocab)}{kind}): ", style="bold")
+        line.append(" ".join(show_char(c) if len(c) == 1 else c for c in batch.vocab))
     line.append(f"    lengths: {list(batch.lengths)}", style="dim")
     return line
 
 
+def _token_header(batch: Batch) -> str:
+    return "word" if batch.tokenizer is Tokens.word else "char"
+
+
 def _keys(batch: Batch) -> list[Column]:
-    """The key columns of a per-step table: the step, and its character (or `pad`)."""
-    return [Column("t", justify="right", style="dim"), Column("char" if batch.words else "")]
+    """The key columns of a per-step table: the step, and its token (or `pad`)."""
+    return [
+        Column("t", justify="right", style="dim"),
+        Column(_token_header(batch) if batch.words else ""),
+    ]
 
 
 def _step_keys(batch: Batch, index: int, step: int) -> list[RenderableType]:
-    """The t and char cells of a row: the character, or `pad` after the word's end."""
+    """The t and token cells of a row: the token, or `pad` after the word's end."""
     if step >= batch.lengths[index]:
-        return [Text(str(step)), Text("pad", style="dim italic")]
-    char = show_char(batch.words[index][step]) if batch.words is not None else ""
-    return [Text(str(step)), Text(char)]
+        shown = PAD if batch.ids is not None else "pad"
+        return [Text(str(step)), Text(shown, style="dim italic")]
+    tokens = batch.tokens
+    token = show_char(tokens[index][step]) if tokens is not None else ""
+    return [Text(str(step)), Text(token)]
 
 
-def _word_table(batch: Batch, index: int, outputs: np.ndarray | None) -> Group:
+def _label(token: str) -> str:
+    return show_char(token) if len(token) == 1 else token
+
+
+def _word_table(
+    result: ProbeResult | None, batch: Batch, index: int, outputs: np.ndarray | None
+) -> Group:
+    """One word, one row per step: its input (one-hot, or id, mask and embedding), the
+    outputs at every step, and the head's logits and probabilities per step."""
     length = batch.lengths[index]
     title = _word_title(batch, index)
-    if batch.vocab is not None:
-        data = [Column(show_char(char), justify="center") for char in batch.vocab]
+    embedding = result.embedding if result is not None else None
+    if batch.ids is not None:
+        data = [Column("id", justify="right"), Column("mask", justify="center")]
+        if embedding is not None:
+            data += [Column(f"emb {i}", justify="right") for i in range(embedding.shape[-1])]
+    elif batch.vocab is not None:
+        data = [Column(_label(token), justify="center") for token in batch.vocab]
     else:
-        data = [Column(f"x {i}", justify="right") for i in range(batch.x_data.shape[2])]
+        data = [Column(f"x {i}", justify="right") for i in range(batch.input.shape[2])]
     if outputs is not None:
         data += [Column(f"out {unit}", justify="right") for unit in range(outputs.shape[-1])]
+    per_step = result is not None and result.logits is not None and result.logits.array.ndim == 3
+    if per_step:
+        assert result is not None and result.logits is not None
+        classes = range(result.logits.shape[-1])
+        data += [Column(f"logit {k}", justify="right") for k in classes]
+        data += [Column(f"p {k}", justify="right") for k in classes]
     table = BlockTable(_keys(batch), data)
-    shown = _one_hot if batch.vocab is not None else (lambda v: _number(float(v)))
-    for step, x_row in enumerate(batch.x_data.array[index]):
-        cells = [*_step_keys(batch, index, step), *(shown(v) for v in x_row)]
+    for step in range(batch.time):
+        cells = _step_keys(batch, index, step)
+        if batch.ids is not None:
+            real = step < length
+            cells.append(Text(str(int(batch.ids.array[index, step]))))
+            cells.append(Text("on", style="green") if real else Text("off", style="dim red"))
+            if embedding is not None:
+                cells.extend(_number(float(v)) for v in embedding.array[index, step])
+        elif batch.vocab is not None:
+            assert batch.x_data is not None
+            cells.extend(_one_hot(v) for v in batch.x_data.array[index, step])
+        else:
+            cells.extend(_number(float(v)) for v in batch.input.array[index, step])
         if outputs is not None:
             cells.extend(_number(float(v)) for v in outputs[index, step])
+        if per_step:
+            assert result is not None and result.logits is not None
+            assert result.probabilities is not None
+            cells.extend(_number(float(v)) for v in result.logits.array[index, step])
+            cells.extend(_probability(float(v)) for v in result.probabilities.array[index, step])
         table.add_row(cells, style=None if step < length else "dim")
-    return Group(title, table)
+    parts: list[RenderableType] = [title, table]
+    if length < batch.time and result is not None and batch.ids is not None:
+        parts.append(_padding_note(result, length, batch.time))
+    return Group(*parts)
+
+
+def _padding_note(result: ProbeResult, length: int, time: int) -> Text:
+    """What happens at a word's padded steps, in words."""
+    steps = f"t={length}" if time - length == 1 else f"t={length} to {time - 1}"
+    said = [f"{steps}: padding"]
+    if result.batch.ids is not None:
+        said.append(f"{PAD} (id 0), mask off")
+        if result.embedding is not None:
+            said.append("the embedding is the <pad> row of the table, not zero")
+    said.append("the RNN skips these steps and keeps its state")
+    if result.logits is not None and result.logits.array.ndim == 3:
+        said.append("the head still runs on them (Keras does not mask a Dense)")
+    return Text("; ".join(said), style="dim")
+
+
+def _probability(value: float) -> Text:
+    style = "bold" if value >= 0.5 else "dim" if value < 0.1 else ""
+    return Text(f"{value:.4f}", style=style)
 
 
 def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
     """`vocab`: the vocabulary, the shape of x_data, and a one-hot table per word."""
-    parts: list[RenderableType] = [_vocab_line(batch), _shapes_table([(batch.x_data, "input")])]
+    parts: list[RenderableType] = [_vocab_line(batch), _shapes_table([(batch.input, "input")])]
     shown = _shown_words(batch, all_words)
     for index in shown:
-        parts += [BLANK, _word_table(batch, index, None)]
+        parts += [BLANK, _word_table(None, batch, index, None)]
     parts += _more_note(batch, shown)
     return Group(*parts)
 
@@ -365,12 +474,12 @@ def _weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> Group:
     matrix = tensor.array.reshape(-1, tensor.shape[-1])
     data = [Column(str(column), justify="right") for column in range(matrix.shape[1])]
     table = BlockTable([Column("row", style="dim")], data)
-    by_char = vocab is not None and tensor.dims[0] == "vocab"
+    by_token = vocab is not None and tensor.dims[0] == "vocab"
     for row_index, row in enumerate(matrix):
         if tensor.array.ndim == 1:
             label = "-"
         else:
-            label = show_char(vocab[row_index]) if vocab is not None and by_char else str(row_index)
+            label = _label(vocab[row_index]) if vocab is not None and by_token else str(row_index)
         table.add_row([Text(label), *(_number(float(v)) for v in row)])
     return Group(title, table)
 
@@ -390,7 +499,7 @@ def _check_line(check: CheckResult) -> OneLine:
 
 
 def _layer_code(result: ProbeResult) -> list[RenderableType]:
-    lines = result.layer_lines or keras_code.layer_lines(result.spec)
+    lines = result.layer_lines or keras_code.layer_lines(result.spec, result.batch.width)
     return _code(lines)
 
 
@@ -423,17 +532,14 @@ def shapes_view(result: ProbeResult) -> Group:
         dims = " x ".join(weight.dims)
         table.add_row(weight.name, shape_text(weight.shape), dims, "weight", size)
         notes.add_row(weight.name, explain.weight_note(spec, weight))
-    parts: list[RenderableType] = [
-        *_header(result),
-        table,
-        Text("where the numbers come from:", style="dim"),
-        notes,
-    ]
+    parts: list[RenderableType] = [*_header(result), table]
+    if _whole_model(result):
+        parts.append(_layers_table(result))
+    parts += [Text("where the numbers come from:", style="dim"), notes]
     # Plain strings: rich highlights their numbers, as it does for printed text.
-    parts += [
-        f"layer {layer.number}: {layer.formula} = {layer.params:,} parameters"
-        for layer in result.layers
-    ]
+    for stage in result.stages:
+        name = f"layer {stage.number}" if isinstance(stage, Layer) else stage.name
+        parts.append(f"{name}: {stage.formula} = {stage.params:,} parameters")
     parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
     parts += _call_code(result)
     if result.steps is not None:
@@ -468,7 +574,7 @@ def compare_view(result: CompareResult) -> Group:
     table.add_column("layer style", justify="right")
     table.add_column("max |cell - layer|", justify="right")
     cell, layer = result.cell, result.layer
-    for a, b in zip((cell.outputs, *cell.states), (layer.outputs, *layer.states), strict=True):
+    for a, b in zip(cell.returned, layer.returned, strict=True):
         diff = result.max_abs_diff[a.name]
         table.add_row(
             a.name,
@@ -480,11 +586,12 @@ def compare_view(result: CompareResult) -> Group:
         verdict = Text(f"✓ identical (within {IDENTICAL_WITHIN:g})", style="bold green")
     else:
         verdict = Text(f"✗ different (beyond {IDENTICAL_WITHIN:g})", style="bold red")
+    width = cell.batch.width
     return Group(
         Text("cell style:", style="dim"),
-        *_code(keras_code.layer_lines(cell.spec)),
+        *_code(keras_code.layer_lines(cell.spec, width)),
         Text("layer style (weights copied from the cell style):", style="dim"),
-        *_code(keras_code.layer_lines(layer.spec)),
+        *_code(keras_code.layer_lines(layer.spec, width)),
         Text(f"seed {cell.seed}", style="dim"),
         _vocab_line(cell.batch),
         table,
@@ -516,7 +623,7 @@ def _steps_table(trace: StepTrace, batch: Batch, index: int) -> BlockTable:
         for unit in range(tensor.shape[-1])
     ]
     table = BlockTable(_keys(batch), data)
-    for step in range(batch.x_data.shape[1]):
+    for step in range(batch.time):
         cells = _step_keys(batch, index, step)
         for tensor in trace.tensors:
             cells.extend(_value(float(v)) for v in tensor.array[index, step])
@@ -571,7 +678,8 @@ def _trace_title(trace: StepTrace, spec: ProbeSpec) -> Text:
     title = Text(f"layer {trace.layer}", style="bold")
     if trace.direction:
         title.append(f", {trace.direction}", style="bold")
-    reads = "x_data" if layer.first else f"the outputs of layer {layer.number - 1}"
+    first = "the embedding" if spec.embed is not None else "x_data"
+    reads = first if layer.first else f"the outputs of layer {layer.number - 1}"
     title.append(f": {spec.cell.keras_cell}({layer.units}), reading {reads}", style="dim")
     return title
 
@@ -589,9 +697,11 @@ def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
         for index in shown:
             parts += [BLANK, _word_title(batch, index), _steps_table(trace, batch, index)]
             if index == 0:
-                char = show_char(batch.words[0][at]) if batch.words else "?"
+                char = _label(batch.tokens[0][at]) if batch.tokens else "?"
                 parts.append(Text(f"word 1 at t={at} ({char}), worked out:", style="dim"))
                 parts += [Worked(line) for line in trace.worked]
+    if result.logits is not None:
+        parts += _head_steps(result, shown)
     parts += _more_note(batch, shown)
     diff = result.steps.max_abs_diff
     verdict = Text("✓ steps", style="bold green")
@@ -600,6 +710,50 @@ def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
         f"(tolerance {TOLERANCE:g})"
     )
     return [*parts, BLANK, OneLine(verdict)]
+
+
+def _head_title(result: ProbeResult) -> Text:
+    head = result.stages[-1]
+    assert not isinstance(head, Layer)
+    dense = f"Dense({head.units})"
+    title = Text(f"head: {f'TimeDistributed({dense})' if head.each_step else dense}", style="bold")
+    where = "every step of outputs" if result.spec.each_step else "outputs (the last real step)"
+    title.append(f", reading {where}: logits = outputs·K + b, softmax over classes", style="dim")
+    return title
+
+
+def _head_lines(result: ProbeResult, index: int) -> list[RenderableType]:
+    """Many-to-one: a word's logits and probabilities, and the class they pick."""
+    assert result.logits is not None and result.probabilities is not None
+    probabilities = result.probabilities.array[index]
+    picked = int(np.argmax(probabilities))
+    return [
+        _vector("logits", result.logits.array[index]),
+        _vector("probabilities", probabilities, f"class {picked} is the most likely"),
+    ]
+
+
+def _head_steps(result: ProbeResult, shown: range) -> list[RenderableType]:
+    """`--steps`: the head after the recurrent layers, per word."""
+    assert result.logits is not None and result.probabilities is not None
+    batch = result.batch
+    parts: list[RenderableType] = [BLANK, _head_title(result)]
+    for index in shown:
+        parts += [BLANK, _word_title(batch, index)]
+        if result.logits.array.ndim == 2:
+            parts += _head_lines(result, index)
+            continue
+        classes = range(result.logits.shape[-1])
+        data = [Column(f"logit {k}", justify="right") for k in classes]
+        data += [Column(f"p {k}", justify="right") for k in classes]
+        table = BlockTable(_keys(batch), data)
+        for step in range(batch.time):
+            cells = _step_keys(batch, index, step)
+            cells.extend(_number(float(v)) for v in result.logits.array[index, step])
+            cells.extend(_probability(float(v)) for v in result.probabilities.array[index, step])
+            table.add_row(cells, style=None if step < batch.lengths[index] else "dim")
+        parts.append(table)
+    return parts
 
 
 def run_view(
@@ -615,11 +769,10 @@ def run_view(
     with `diagram` (a word's index), the picture of the network unrolled over that word.
     """
     batch = result.batch
-    parts: list[Any] = [
-        *_header(result),
-        _shapes_table(_roles(result)),
-        *_call_code(result),
-    ]
+    parts: list[Any] = [*_header(result), _shapes_table(_roles(result))]
+    if _whole_model(result):
+        parts.append(_layers_table(result))
+    parts += _call_code(result)
     if not result.states:
         parts.append(Text("no states: return_state is off", style="dim"))
     if diagram is not None:
@@ -633,7 +786,7 @@ def run_view(
         shown = _shown_words(batch, all_words)
         for index in shown:
             word: list[RenderableType] = [
-                _word_table(batch, index, result.outputs.array if sequences else None)
+                _word_table(result, batch, index, result.outputs.array if sequences else None)
             ]
             if not sequences:
                 word.append(_vector("outputs", result.outputs.array[index]))
@@ -641,6 +794,8 @@ def run_view(
             word.extend(
                 _vector(s.name, s.array[index], notes[s.name][index]) for s in result.states
             )
+            if result.logits is not None and result.logits.array.ndim == 2:
+                word += _head_lines(result, index)
             parts += [BLANK, Group(*word)]
         parts += _more_note(batch, shown)
     if weights:
