@@ -3,7 +3,8 @@
     python benchmarks/bench_batch.py [ROUNDS]
 
 Goal: median ratio at most 1.3 for 40 lecture probes (TensorFlow loads once for the
-whole batch). A second line measures 40 probes that cycle through simple, LSTM and GRU.
+whole batch). A second line measures 40 probes that cycle through simple, LSTM and GRU,
+a third 40 probes of mixed sizes (hidden 1 to 5, three words of 1 to 9 letters each).
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ from __future__ import annotations
 import sys
 
 from common import alternate, report, rnnprobe_command
+from words import random_words
 
 LECTURE = "\n".join(f"hello eolll lleel --seed {n}" for n in range(40)).encode()
 MIXED = "\n".join(
     f"hello eolll lleel --seed {n} --cell {('simple', 'lstm', 'gru')[n % 3]}" for n in range(40)
+).encode()
+
+SIZES = "\n".join(
+    f"{' '.join(random_words(3, longest=9, seed=n).split())} --hidden {1 + n % 5} --seed {n}"
+    for n in range(40)
 ).encode()
 
 if __name__ == "__main__":
@@ -25,3 +32,5 @@ if __name__ == "__main__":
     report("40 lecture probes vs one run", floors, times, goal=1.3, labels=("run", "batch"))
     floors, times = alternate(one_run, batch, rounds, stdin=MIXED)
     report("40 simple/LSTM/GRU probes vs one run", floors, times, goal=1.3, labels=("run", "batch"))
+    floors, times = alternate(one_run, batch, rounds, stdin=SIZES)
+    report("40 probes of mixed sizes vs one run", floors, times, goal=1.3, labels=("run", "batch"))

@@ -225,12 +225,14 @@ def main(
     """Show what a Keras RNN does with your words: x_data, outputs and states, shaped."""
 
 
-def _words(words: list[str] | None) -> list[str]:
-    """The words from the command line, or from stdin when the only word is `-`."""
+def _words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[str]:
+    """The words from the command line, or from stdin when the only word is `-`
+    (whitespace-separated words; with word tokens, one sentence per line)."""
     if words == ["-"]:
-        from rnnprobe.core.vocab import words_from_text
+        from rnnprobe.core.vocab import sentences_from_text, words_from_text
 
-        return words_from_text(sys.stdin.read())
+        text = sys.stdin.read()
+        return sentences_from_text(text) if tokens is Tokens.word else words_from_text(text)
     return list(words or [])
 
 
@@ -379,7 +381,7 @@ def vocab(
     """Show the vocabulary and the one-hot x_data, without running a model."""
     from rnnprobe.core import commands
 
-    batch = commands.vocab(_words(words), vocab_, tokens)
+    batch = commands.vocab(_words(words, tokens), vocab_, tokens)
     if json_:
         from rnnprobe.show import jsonout
 
@@ -630,7 +632,7 @@ def run(
 
     spec = args.spec()
     kind = args.export_format()
-    given = _words(args.words)
+    given = _words(args.words, args.tokens)
     batch = commands.make_batch(given, args.vocab, spec)
     if args.diagram and not 1 <= args.word_drawn <= len(given):
         raise InputError(f"--word {args.word}: give a word from 1 to {len(given)}")
@@ -692,7 +694,7 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    result = commands.compare(_words(words), spec, vocab=vocab_, seed=seed)
+    result = commands.compare(_words(words, spec.tokens), spec, vocab=vocab_, seed=seed)
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:

@@ -63,16 +63,31 @@ def test_the_size_of_the_work_chooses_how_to_call(monkeypatch):
     assert len(probe._runners) == 2  # a long word: a graph at once
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}")
+EMBEDDED = [
+    ProbeSpec(cell=Cell.lstm, hidden=(3,), embed="onehot", head=2, return_sequences=False),
+    ProbeSpec(cell=Cell.gru, hidden=(3, 2), bidirectional=True, embed=4, head=3, each_step=True),
+    ProbeSpec(cell=Cell.simple, hidden=(2,), head=2, each_step=True, style=Style.cell),
+]
+
+
+def _all_arrays(result):
+    extra = [result.embedding, result.logits, result.probabilities]
+    return [*_arrays(result), *(t.array for t in extra if t is not None)]
+
+
+@pytest.mark.parametrize(
+    "spec", SPECS + EMBEDDED, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}{s.embed}"
+)
 def test_a_kept_graph_gives_each_probe_the_bits_of_its_own_eager_call(monkeypatch, spec):
     monkeypatch.setattr(probe, "_runners", type(probe._runners)())
     monkeypatch.setattr(probe, "_seen", set())
     batches = [("hello", "hi", "elo"), ("hi", "hello", "ole"), ("olleh", "eh", "hel")]
     for seed, words in enumerate(batches * 2):
-        batch = build_batch(words, vocabulary(words, "heloi"))
+        batch = build_batch(words, vocabulary(words, "heloi"), ids=spec.embed is not None)
         kept = probe.run_probe(batch, spec, seed=seed)
         eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
-        for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
+        for a, b in zip(_all_arrays(eager), _all_arrays(kept), strict=True):
+            assert a.shape == b.shape
             np.testing.assert_array_equal(a, b)
         assert [w.array.tolist() for w in eager.weights] == [w.array.tolist() for w in kept.weights]
     assert len(probe._runners) == 1

@@ -215,9 +215,7 @@ def test_check_recomputes_the_embedding_and_the_head_and_can_fail(cli, monkeypat
         assert not check.verify(replace(result, weights=tuple(weights))).ok, name
 
 
-def test_steps_shapes_diagram_weights_and_export_include_the_embedding_and_the_head(
-    cli, tmp_path
-):
+def test_steps_shapes_diagram_weights_and_export_include_the_embedding_and_the_head(cli, tmp_path):
     args = ["run", "good", "so good", "--embed", "3", "--head", "2", "--seed", "5"]
     steps = cli.ok(*args, "--steps").stdout
     assert "layer 1: SimpleRNNCell(2), reading the embedding" in steps
@@ -312,7 +310,9 @@ def test_the_printed_sequential_script_reproduces_the_numbers(cli):
     for number, args in enumerate(cases):
         script = cli.ok(*args, "--code").stdout
         assert "model = keras.Sequential([" in script
-        names = ["outputs", "logits", "probabilities"] + (["embedding"] if "--embed" in args else [])
+        names = ["outputs", "logits", "probabilities"] + (
+            ["embedding"] if "--embed" in args else []
+        )
         body = script + DUMP % ", ".join(f"{n!r}: {n}" for n in names)
         scripts.append(f"def case_{number}():\n" + "".join(f"    {line}\n" for line in
                        body.splitlines()))  # fmt: skip

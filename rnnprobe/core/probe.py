@@ -307,6 +307,20 @@ def _call(model: Model, spec: ProbeSpec, batch: Batch, *, strategy: str) -> Flow
     return _graph(model, spec)(x, mask)
 
 
+UNROLL_UP_TO = 16  # steps: a short word's eager call, unrolled, is about a third faster
+
+
+def _unroll_forward(model: Model) -> None:
+    """Unroll the eager loop of forward layers over a short word: the same bits, faster.
+
+    Only forward layers: inside `Bidirectional`, an unrolled backward direction with a
+    mask gives other numbers (tests pin that the unrolled call has the loop's bits).
+    """
+    for layer in model.recurrent:
+        if not hasattr(layer, "forward_layer"):
+            layer.unroll = True
+
+
 def _call_by_size(
     model: Model, named: list[tuple[str, Any, Any]], spec: ProbeSpec, batch: Batch
 ) -> Flowed:
@@ -326,6 +340,8 @@ def _call_by_size(
     long = batch.time >= GRAPH_FROM_STEPS
     if not long and key not in _seen:
         _seen.add(key)
+        if batch.time <= UNROLL_UP_TO:
+            _unroll_forward(model)
         return _call(model, spec, batch, strategy=EAGER)
     runner = _Runner(model=model, named=named, graph=_graph(model, spec))
     _runners[key] = runner

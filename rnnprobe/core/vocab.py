@@ -31,6 +31,14 @@ def words_from_text(text: str) -> list[str]:
     return words
 
 
+def sentences_from_text(text: str) -> list[str]:
+    """One sentence per non-blank line, as read from stdin with word tokens."""
+    sentences = [line for line in text.splitlines() if line.strip()]
+    if not sentences:
+        raise InputError("no sentences on stdin: give one sentence per line")
+    return sentences
+
+
 def check_words(words: Sequence[str]) -> None:
     """Refuse an empty batch, an empty word, or text that is not valid Unicode."""
     if not words:
