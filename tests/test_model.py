@@ -395,7 +395,7 @@ def test_probe_takes_a_users_sequential_or_functional_model():
     assert "Embedding" in found.to_json()
 
     conv = keras.Sequential([layers.Embedding(5, 3), layers.Conv1D(2, 2), layers.SimpleRNN(2)])
-    with pytest.raises(ValueError, match="layer 'conv1d.*' is Conv1D"):
+    with pytest.raises(ValueError, match=r"layer 'conv1d.*' is Conv1D"):
         rnnprobe.probe(conv, ids)
     with pytest.raises(ValueError, match="this model has no RNN"):
         rnnprobe.probe(keras.Sequential([layers.Embedding(5, 3), layers.Dense(2)]), ids)

@@ -713,10 +713,13 @@ def _steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
 
 
 def _head_title(result: ProbeResult) -> Text:
-    head = result.stages[-1]
-    assert not isinstance(head, Layer)
-    dense = f"Dense({head.units})"
-    title = Text(f"head: {f'TimeDistributed({dense})' if head.each_step else dense}", style="bold")
+    head = result.spec.head_stage(result.batch.width)
+    if head is None:  # the user's own model: its last layer
+        shown = result.keras_layers[-1].keras_class
+    else:
+        dense = f"Dense({head.units})"
+        shown = f"TimeDistributed({dense})" if head.each_step else dense
+    title = Text(f"head: {shown}", style="bold")
     where = "every step of outputs" if result.spec.each_step else "outputs (the last real step)"
     title.append(f", reading {where}: logits = outputs·K + b, softmax over classes", style="dim")
     return title
