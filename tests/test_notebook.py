@@ -58,18 +58,31 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     ]
     assert streams == []  # no error, and no TensorFlow logging
     html = [r.data["text/html"] for r in _results(executed) if "text/html" in r.data]
-    assert len(html) == 5  # the five rnnprobe results; the other two are plain values
+    assert len(html) == 7  # the seven rnnprobe results; the others are plain values
     assert "(3, 5, 4)" in html[2] and "word 3: lleel" in html[2]
     assert "✓ identical (within 1e-06)" in html[3]
     assert "# your layer 'lstm'" in html[4] and "outputs, h, c = rnn(x_data)" in html[4]
     plain = [r.data["text/plain"] for r in _results(executed)]
     assert "((3, 5, 4), (3, 5, 2), (3, 2))" in plain
+    assert "((4, 7), (4, 7, 11), (4, 10), (4, 2))" in plain  # ids, embedding, outputs, logits
+    assert "('TimeDistributed(Dense)', [2, 4, 8], True)" in " ".join(plain)
+    assert "total: 363 parameters" in html[5] and "total: 363 parameters" in html[6]
 
 
 def test_the_saved_notebook_shows_the_same_results_without_running(executed):
-    saved = _results(nbformat.read(EXAMPLE, as_version=4))
+    """What a reader sees without running is what a fresh run prints, text for text.
+
+    The saved outputs were made with the TensorFlow named in the notebook's metadata; with
+    another version the numbers may differ in their last digits, and only shapes are held.
+    """
+    import tensorflow
+
+    saved_notebook = nbformat.read(EXAMPLE, as_version=4)
+    saved = _results(saved_notebook)
     fresh = _results(executed)
     assert len(saved) == len(fresh)
+    made_with = saved_notebook.metadata.get("rnnprobe", {}).get("tensorflow")
+    assert made_with, "the notebook's metadata names the TensorFlow that made its outputs"
 
     def shape_lines(output) -> list[str]:
         text = output.data.get("text/html") or output.data["text/plain"]
@@ -77,3 +90,5 @@ def test_the_saved_notebook_shows_the_same_results_without_running(executed):
 
     for old, new in zip(saved, fresh, strict=True):
         assert shape_lines(old) == shape_lines(new)
+        if made_with == tensorflow.__version__:
+            assert old.data == new.data

@@ -32,6 +32,22 @@ FILES = {cmd.split()[1]: out for cmd, out in _examples() if cmd.startswith("cat 
 RUNS = [(cmd, out) for cmd, out in _examples() if cmd.startswith("rnnprobe ")]
 
 
+def _stages(command: str) -> list[str]:
+    """The stages of a shell pipeline: split at each `|` outside quotes."""
+    stages, current, quote = [], "", ""
+    for char in command:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "|":
+            stages.append(current.strip())
+            current = ""
+            continue
+        current += char
+    return [*stages, current.strip()]
+
+
 def _normalise(text: str) -> str:
     text = re.sub(r"-?\d+\.\d{4}\b", "N", text)
     text = re.sub(r"\d+(\.\d+)?e-\d+", "E", text)  # a tiny difference, e.g. 6.02e-08
@@ -46,8 +62,9 @@ def test_the_readme_has_examples():
 
 @pytest.mark.parametrize(("command", "output"), RUNS, ids=lambda v: v[:50])
 def test_readme_example_is_real(cli, tmp_path, monkeypatch, command, output):
-    own, _, pipeline = command.partition("|")
-    for stage in filter(None, pipeline.split("|")):
+    own, *rest = _stages(command)
+    pipeline = " | ".join(rest)
+    for stage in rest:
         if shutil.which(stage.split()[0]) is None:
             pytest.skip(f"{stage.split()[0]} is not installed")
     for name, text in FILES.items():

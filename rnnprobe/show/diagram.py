@@ -270,7 +270,8 @@ def diagram_view(result: ProbeResult, word: int = 0) -> Group:
         notes.append(f"{steps}: padding, {mask}; each keeps the state it gets")
     if time > HEAD + TAIL:
         notes.append(f"…: steps {HEAD} to {time - TAIL - 1} left out")
-    title = Text(f"word {word + 1}: ", style="bold")
+    kind = "sentence" if batch.tokenizer.value == "word" else "word"
+    title = Text(f"{kind} {word + 1}: ", style="bold")
     title.append(batch.words[word] if batch.words else f"sequence {word + 1}")
     title.append(f"  ({length} step{'s' if length != 1 else ''}), unrolled", style="dim")
     return Group(title, *lines, *(Text(note, style="dim") for note in notes))

@@ -352,7 +352,7 @@ def _layers_table(result: ProbeResult) -> Group:
 
 def _vocab_line(batch: Batch) -> Text:
     if batch.vocab is None:  # the user's own x_data
-        line = Text(f"x_data: {len(batch.lengths)} sequences", style="bold")
+        line = Text(f"{batch.input.name}: {len(batch.lengths)} sequences", style="bold")
     else:
         kind = " words" if batch.tokenizer is Tokens.word else ""
         line = Text(f"vocab ({len(batch.vocab)}{kind}): ", style="bold")
@@ -604,7 +604,8 @@ def _word_title(batch: Batch, index: int) -> Text:
     if batch.words is None:
         title = Text(f"sequence {index + 1}", style="bold")
     else:
-        title = Text(f"word {index + 1}: ", style="bold")
+        kind = "sentence" if batch.tokenizer is Tokens.word else "word"
+        title = Text(f"{kind} {index + 1}: ", style="bold")
         title.append(batch.words[index])
     title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
     return title
