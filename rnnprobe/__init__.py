@@ -4,19 +4,32 @@
     result = rnnprobe.run("hello eolll lleel", hidden=2)   # tables in Jupyter
     result.outputs.shape, result.states["h"]
 
-`run`, `compare`, `vocab` and `probe` are loaded on first use (see `rnnprobe.api`), so
+`run`, `compare`, `vocab`, `probe` and `seq2seq` are loaded on first use (see `rnnprobe.api`), so
 that `import rnnprobe` imports neither numpy nor TensorFlow.
 """
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
 
-__all__ = ["Comparison", "Run", "Vocabulary", "__version__", "compare", "probe", "run", "vocab"]
+__all__ = [
+    "Comparison", "Run", "Seq2Seq", "Vocabulary", "__version__",
+    "compare", "probe", "run", "seq2seq", "vocab",
+]  # fmt: skip
 
 TYPE_CHECKING = False  # `typing` would cost every start 2 ms; type checkers read this as True
 if TYPE_CHECKING:
-    from rnnprobe.api import Comparison, Run, Vocabulary, compare, probe, run, vocab
+    from rnnprobe.api import (
+        Comparison,
+        Run,
+        Seq2Seq,
+        Vocabulary,
+        compare,
+        probe,
+        run,
+        seq2seq,
+        vocab,
+    )
 
-_API = {"Comparison", "Run", "Vocabulary", "compare", "probe", "run", "vocab"}
+_API = {"Comparison", "Run", "Seq2Seq", "Vocabulary", "compare", "probe", "run", "seq2seq", "vocab"}
 
 
 def __getattr__(name: str) -> object:

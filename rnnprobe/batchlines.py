@@ -25,20 +25,29 @@ def read_file(path: str) -> str:
         raise InputError(f"cannot read {path!r}: {reason}") from None
 
 
-def parse_line(run_command: Any, line: str) -> dict[str, Any]:
-    """The `run` parameters a batch line gives (with --json), or a LineError saying why not."""
+def split_line(line: str) -> tuple[str, list[str]]:
+    """The command a batch line runs (`run`, or `seq2seq` when it starts with the word)
+    and its arguments."""
     try:
         args = shlex.split(line)
     except ValueError as error:  # unbalanced quotes
         raise LineError(f"bad quoting: {error}") from None
+    if args and args[0] == "seq2seq":
+        return "seq2seq", args[1:]
+    return "run", args
+
+
+def parse_line(command: Any, line: str) -> dict[str, Any]:
+    """The parameters a batch line gives its command (with --json), or a LineError."""
+    name, args = split_line(line)
     try:
-        with run_command.make_context("run", [*args, "--json"]) as ctx:
+        with command.make_context(name, [*args, "--json"]) as ctx:
             params = dict(ctx.params)
     except Exception as error:
         message = click_message(error)
         if message is None:
             raise
         raise LineError(message) from None
-    if params.get("words") == ["-"]:
+    if params.get("words") == ["-"] or params.get("sentences") == ["-"]:
         raise LineError("a batch line cannot read words from stdin")
     return params

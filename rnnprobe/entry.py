@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-SERVED_COMMANDS = ("run", "compare", "batch")
+SERVED_COMMANDS = ("run", "compare", "batch", "seq2seq")
 
 
 def wants_server(argv: list[str]) -> bool:

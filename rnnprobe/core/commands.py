@@ -23,6 +23,8 @@ from rnnprobe.core.result import (
     MergeMode,
     ProbeResult,
     ProbeSpec,
+    Seq2SeqResult,
+    Seq2SeqSpec,
     Steps,
     Style,
     Tokens,
@@ -294,3 +296,73 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
             )
         return probe.probe_model(layer, x_data)
     return probe.probe_layer(layer, x_data, mask)
+
+
+def make_seq2seq_spec(
+    *,
+    cell: Cell | str = Cell.gru,
+    hidden: int | str = 4,
+    embed: int | str = 4,
+    attention: bool = False,
+    tokens: Tokens | str = Tokens.word,
+) -> Seq2SeqSpec:
+    """The encoder-decoder to build, checked: one layer of `hidden` units on each side."""
+    sizes = hidden_sizes(hidden)
+    if len(sizes) != 1:
+        raise InputError(
+            Param("hidden"), f" {hidden!r}: an encoder and a decoder of one layer take one size"
+        )
+    width = parse_embed(embed)
+    if not isinstance(width, int):
+        raise InputError(Param("embed"), f" {embed!r}: give a number of dimensions such as 4")
+    return Seq2SeqSpec(
+        cell=choice(Cell, "cell", cell),
+        hidden=sizes[0],
+        embed=width,
+        attention=bool(attention),
+        tokens=choice(Tokens, "tokens", tokens),
+    )
+
+
+def pairs_from_sentences(sentences: Sequence[str]) -> list[tuple[str, str]]:
+    """SOURCE TARGET [SOURCE TARGET ...] as pairs; an odd count is a usage error."""
+    if not sentences:
+        raise InputError("no sentences given: give SOURCE TARGET pairs, or - to read them")
+    if len(sentences) % 2:
+        raise InputError(
+            f"an odd number of sentences ({len(sentences)}): give SOURCE TARGET two by two"
+        )
+    return [(sentences[i], sentences[i + 1]) for i in range(0, len(sentences), 2)]
+
+
+def pairs_from_text(text: str) -> list[tuple[str, str]]:
+    """Tab-separated `source<TAB>target` lines (blank lines skipped)."""
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.count("\t") != 1:
+            raise InputError(
+                f"stdin line {number} {line[:40]!r}: give one tab between source and target"
+            )
+        source, target = line.split("\t")
+        pairs.append((source, target))
+    if not pairs:
+        raise InputError("no pairs on stdin: give source<TAB>target lines")
+    return pairs
+
+
+def seq2seq(
+    pairs: Sequence[tuple[str, str]],
+    spec: Seq2SeqSpec,
+    *,
+    seed: int | None = None,
+    check: bool = False,
+    batches: tuple[Batch, Batch, Any] | None = None,
+) -> Seq2SeqResult:
+    """`rnnprobe seq2seq`: the encoder, the state handed over, the decoder (and attention)."""
+    from rnnprobe.core import seq2seq as encoder_decoder
+
+    seed = check_seed(seed)
+    batches = batches or encoder_decoder.make_batches(pairs, spec)
+    return encoder_decoder.run(pairs, spec, resolve_seed(seed), check=check, batches=batches)

@@ -16,7 +16,7 @@ recurrent product h_(t-1) U needs a loop over time, vectorised over the batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,6 +89,69 @@ def _split_bias(bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return bias, np.zeros_like(bias)
 
 
+@dataclass(frozen=True)
+class CellWeights:
+    """One direction's weights, split as the equations use them."""
+
+    cell: Cell
+    kernel: np.ndarray
+    recurrent: np.ndarray
+    x_bias: np.ndarray
+    h_bias: np.ndarray
+    reset_before: bool  # GRU with a (3n,) bias: the reset gate acts before the matmul
+
+    @classmethod
+    def of(cls, cell: Cell, weights: Mapping[str, np.ndarray]) -> CellWeights:
+        x_bias, h_bias = _split_bias(weights["bias"])
+        return cls(
+            cell=cell,
+            kernel=weights["kernel"],
+            recurrent=weights["recurrent_kernel"],
+            x_bias=x_bias,
+            h_bias=h_bias,
+            reset_before=cell is Cell.gru and weights["bias"].ndim == 1,
+        )
+
+
+def cell_step(
+    w: CellWeights, x_product: np.ndarray, h: np.ndarray, c: np.ndarray, *, keep: bool = False
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """One step of the cell: (h_t, c_t, the step's quantities when `keep`).
+
+    `x_product` is x_t·W for every word of the batch (the input bias is added here).
+    """
+    n = w.recurrent.shape[0]
+    step: dict[str, np.ndarray] = {}
+    if w.cell is Cell.simple:
+        h_u = h @ w.recurrent
+        a = x_product + h_u + w.x_bias
+        if keep:
+            step = {"xW": x_product, "hU": h_u, "a": a}
+        return np.tanh(a), c, step
+    xt = x_product + w.x_bias
+    if w.cell is Cell.lstm:
+        pre = xt + h @ w.recurrent
+        gates = _sigmoid(pre)  # i, f and o; the c block goes through tanh instead
+        i, f, o = gates[:, :n], gates[:, n : 2 * n], gates[:, 3 * n :]
+        g = np.tanh(pre[:, 2 * n : 3 * n])
+        new_c = f * c + i * g
+        if keep:
+            step = {"i": i, "f": f, "g": g, "o": o}
+        return o * np.tanh(new_c), new_c, step
+    if w.reset_before:  # the reset gate scales h before the recurrent matmul
+        zr = _sigmoid(xt[:, : 2 * n] + h @ w.recurrent[:, : 2 * n])
+        z, r = zr[:, :n], zr[:, n:]
+        g = np.tanh(xt[:, 2 * n :] + (r * h) @ w.recurrent[:, 2 * n :])
+    else:
+        h_part = h @ w.recurrent + w.h_bias
+        zr = _sigmoid(xt[:, : 2 * n] + h_part[:, : 2 * n])
+        z, r = zr[:, :n], zr[:, n:]
+        g = np.tanh(xt[:, 2 * n :] + r * h_part[:, 2 * n :])
+    if keep:
+        step = {"z": z, "r": r, "g": g}
+    return z * h + (1.0 - z) * g, c, step
+
+
 def _direction(
     cell: Cell,
     trace: DirectionTrace,
@@ -97,61 +160,30 @@ def _direction(
     reverse: bool,
     zero_masked: bool,
     keep: bool,
+    initial: Sequence[np.ndarray] | None = None,
 ) -> None:
     """Run one direction, filling `trace`; with `keep`, every step's quantities too.
 
     The loop over time is the recurrence itself; everything else is done for all steps
-    at once, and a step where every word is real skips the masking.
+    at once, and a step where every word is real skips the masking. `initial` is the
+    state to start from (h, and c for an LSTM); zeros without it.
     """
-    w = trace.weights
-    kernel, recurrent = w["kernel"], w["recurrent_kernel"]
-    x_bias, h_bias = _split_bias(w["bias"])
-    recurrent_bias = w["bias"].ndim == 2  # GRU's second bias row
+    w = CellWeights.of(cell, trace.weights)
     x = trace.inputs
     batch, time, _ = x.shape
-    n = recurrent.shape[0]
-    reset_before = cell is Cell.gru and not recurrent_bias
-    x_product = x @ kernel  # every step's input product at once
-    x_part = x_product + x_bias
+    n = w.recurrent.shape[0]
+    x_product = x @ w.kernel  # every step's input product at once
     all_real: list[bool] = np.all(mask, axis=0).tolist()
     names = QUANTITIES[cell] if keep else ()
     found = {name: np.zeros((batch, time, n)) for name in names}
-    h = np.zeros((batch, n))
+    h = np.zeros((batch, n)) if initial is None else np.asarray(initial[0], dtype=np.float64)
     c = np.zeros((batch, n))
-    previous = np.zeros((batch, n))
+    if initial is not None and cell is Cell.lstm:
+        c = np.asarray(initial[1], dtype=np.float64)
+    previous = np.zeros((batch, n))  # Keras's output before the first step: zeros
     outputs = np.zeros((batch, time, n))
-    new_c = c
-    step: dict[str, np.ndarray] = {}
     for t in reversed(range(time)) if reverse else range(time):
-        xt = x_part[:, t]
-        if cell is Cell.simple:
-            h_u = h @ recurrent
-            a = x_product[:, t] + h_u + x_bias
-            new_h = np.tanh(a)
-            if keep:
-                step = {"xW": x_product[:, t], "hU": h_u, "a": a}
-        elif cell is Cell.lstm:
-            pre = xt + h @ recurrent
-            gates = _sigmoid(pre)  # i, f and o; the c block goes through tanh instead
-            i, f, o = gates[:, :n], gates[:, n : 2 * n], gates[:, 3 * n :]
-            g = np.tanh(pre[:, 2 * n : 3 * n])
-            new_c = f * c + i * g
-            new_h = o * np.tanh(new_c)
-            if keep:
-                step = {"i": i, "f": f, "g": g, "o": o}
-        else:
-            if reset_before:  # the reset gate scales h before the recurrent matmul
-                zr = _sigmoid(xt[:, : 2 * n] + h @ recurrent[:, : 2 * n])
-                z, r = zr[:, :n], zr[:, n:]
-                g = np.tanh(xt[:, 2 * n :] + (r * h) @ recurrent[:, 2 * n :])
-            else:
-                h_part = h @ recurrent + h_bias
-                zr = _sigmoid(xt[:, : 2 * n] + h_part[:, : 2 * n])
-                z, r = zr[:, :n], zr[:, n:]
-                g = np.tanh(xt[:, 2 * n :] + r * h_part[:, 2 * n :])
-            new_h = z * h + (1.0 - z) * g
-            if keep:
-                step = {"z": z, "r": r, "g": g}
+        new_h, new_c, step = cell_step(w, x_product[:, t], h, c, keep=keep)
         if all_real[t]:
             h, c = new_h, new_c
             outputs[:, t] = new_h
@@ -197,12 +229,14 @@ def trace(
     weights: Mapping[str, np.ndarray],
     *,
     keep_steps: bool = True,
+    initial: Sequence[np.ndarray] | None = None,
 ) -> Trace:
     """Every layer and direction step by step, from the model's input, the lengths and the
     named weights: one-hot x_data, or token ids looked up in `embedding/embeddings`. A head
     (`head/kernel`, `head/bias`) turns the last layer's outputs into logits and softmax.
 
     Without `keep_steps` only what Keras returns is kept (what `--check` compares).
+    `initial` is the first layer's initial state (a decoder's, handed over by an encoder).
     """
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
     computed: dict[str, np.ndarray] = {}
@@ -235,6 +269,7 @@ def trace(
                 reverse=direction == "backward",
                 zero_masked=zero_masked,
                 keep=keep_steps,
+                initial=initial if layer.first and not direction else None,
             )
             runs.append(one)
             finals.extend(one.finals)
@@ -361,3 +396,63 @@ def step_traces(traced: Trace, at: int) -> tuple[StepTrace, ...]:
             )
         )
     return tuple(found)
+
+
+def attention_scores(
+    weights: Mapping[str, np.ndarray],
+    enc_outputs: np.ndarray,
+    h: np.ndarray,
+    source_mask: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Additive attention for one decoder step: (weights (batch, source), context).
+
+    score = V·tanh(W1·enc_outputs + W2·h_(t-1)); padded source steps get no weight at all.
+    """
+    keys = enc_outputs @ weights["attention/W1/kernel"] + weights["attention/W1/bias"]
+    query = h @ weights["attention/W2/kernel"] + weights["attention/W2/bias"]
+    score = np.tanh(keys + query[:, None, :]) @ weights["attention/V/kernel"]
+    score = score[..., 0] + weights["attention/V/bias"][0]
+    score = np.where(source_mask, score, -np.inf)
+    shifted = np.exp(score - np.max(score, axis=1, keepdims=True))
+    attention = shifted / np.sum(shifted, axis=1, keepdims=True)
+    return attention, np.einsum("bs,bsu->bu", attention, enc_outputs)
+
+
+def attention_decoder(
+    cell: Cell,
+    weights: Mapping[str, np.ndarray],
+    embedding: np.ndarray,
+    mask: np.ndarray,
+    enc_outputs: np.ndarray,
+    source_mask: np.ndarray,
+    initial: Sequence[np.ndarray],
+) -> dict[str, np.ndarray]:
+    """A decoder that reads [embedding_t, context_t] at each step, from the handed-over state.
+
+    `weights` holds the decoder cell's `kernel`, `recurrent_kernel`, `bias` and the
+    attention's Dense layers (`attention/W1/kernel`...). Returns `outputs`, the final
+    states (`h`, and `c` for an LSTM), `weights` (batch, time, source) and `context`.
+    """
+    w64 = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
+    w = CellWeights.of(cell, w64)
+    enc = np.asarray(enc_outputs, dtype=np.float64)
+    emb = np.asarray(embedding, dtype=np.float64)
+    batch, time, _ = emb.shape
+    n = w.recurrent.shape[0]
+    h = np.asarray(initial[0], dtype=np.float64)
+    c = np.asarray(initial[1], dtype=np.float64) if cell is Cell.lstm else np.zeros((batch, n))
+    previous = np.zeros((batch, n))
+    outputs = np.zeros((batch, time, n))
+    attention = np.zeros((batch, time, enc.shape[1]))
+    context = np.zeros((batch, time, n))
+    for t in range(time):
+        attention[:, t], context[:, t] = attention_scores(w64, enc, h, source_mask)
+        x_t = np.concatenate([emb[:, t], context[:, t]], axis=-1)
+        new_h, new_c, _ = cell_step(w, x_t @ w.kernel, h, c)
+        real = mask[:, t][:, None]
+        h, c = np.where(real, new_h, h), np.where(real, new_c, c)
+        outputs[:, t] = previous = np.where(real, new_h, previous)
+    found = {"outputs": outputs, "h": h, "weights": attention, "context": context}
+    if cell is Cell.lstm:
+        found["c"] = c
+    return found

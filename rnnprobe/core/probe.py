@@ -247,9 +247,8 @@ _runners: OrderedDict[tuple[Any, ...], _Runner] = OrderedDict()
 _seen: set[tuple[Any, ...]] = set()
 
 
-def _build_layers(model: Model, planned: tuple[Layer, ...], batch: Batch) -> None:
+def _build_layers(model: Model, planned: tuple[Layer, ...], rows: int, steps: int) -> None:
     """Create the weights now, exactly as a first call would, without calling."""
-    rows, steps = batch.rows, batch.time
     if model.embedding is not None:
         model.embedding.build((rows, steps))
     built = model.recurrent
@@ -383,7 +382,7 @@ def run_probe(
     with _build_lock:
         seed_keras(seed)
         model = build(keras, spec, batch.width)
-        _build_layers(model, planned, batch)
+        _build_layers(model, planned, batch.rows, batch.time)
         named = _named_variables(keras.layers, planned, model)
         if weights_from is not None:
             _assign_weights(named, weights_from.weights)

@@ -204,7 +204,11 @@ class Server:
         """Run one command line as the client would have run it: (code, stdout, stderr)."""
         argv = [str(a) for a in request["argv"]]
         if not argv or argv[0] not in client.SERVED_COMMANDS:
-            return 2, b"", b"rnnprobe: error: the server runs only run, compare and batch\n"
+            return (
+                2,
+                b"",
+                b"rnnprobe: error: the server runs only run, compare, batch and seq2seq\n",
+            )
         out = _Capture(bool(request.get("stdout_tty")))
         err = _Capture(bool(request.get("stderr_tty")))
         cwd = str(request.get("cwd") or os.getcwd())

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 
 from rnnprobe import __version__
-from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
+from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Seq2SeqResult, Tensor
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
@@ -144,3 +144,62 @@ def write(body: dict[str, Any]) -> None:
     """Write one JSON object and a newline as bytes to stdout, never through rich."""
     sys.stdout.buffer.write(dumps(body))
     sys.stdout.buffer.flush()
+
+
+def seq2seq_object(
+    result: Seq2SeqResult, *, weights: bool = False, values: bool = True
+) -> dict[str, Any]:
+    """`seq2seq --json`: the two vocabularies and ids, both halves, the hand-over, logits."""
+    source, target = result.source, result.target
+
+    def tensor(t: Tensor) -> dict[str, Any]:
+        return tensor_object(t, named=False, values=values)
+
+    def states(found: tuple[Tensor, ...]) -> list[dict[str, Any]]:
+        return [tensor_object(s, named=True, values=values) for s in found]
+
+    assert source.ids is not None and target.ids is not None
+    body: dict[str, Any] = {
+        "rnnprobe": __version__,
+        "tokenizer": result.spec.tokens.value,
+        "cell": result.spec.cell.value,
+        "hidden": result.spec.hidden,
+        "embed": result.spec.embed,
+        "seed": result.seed,
+        "params": result.params,
+        "source": {
+            "sentences": list(source.words or ()),
+            "vocab": list(source.vocab or ()),
+            "lengths": list(source.lengths),
+            "ids": tensor(source.ids),
+        },
+        "target": {
+            "sentences": list(target.words or ()),
+            "vocab": list(target.vocab or ()),
+            "lengths": list(target.lengths),
+            "decoder_input": tensor(target.ids),
+            "decoder_target": tensor(result.decoder_target),
+        },
+        "encoder": {
+            "embedding": tensor(result.source_embedding),
+            "outputs": tensor(result.encoder_outputs),
+            "states": states(result.encoder_states),
+        },
+        "decoder": {
+            "initial_state": states(result.initial_state),
+            "embedding": tensor(result.target_embedding),
+            "outputs": tensor(result.decoder_outputs),
+            "states": states(result.decoder_states),
+        },
+        "logits": tensor(result.logits),
+    }
+    if result.attention_weights is not None and result.context is not None:
+        body["attention"] = {
+            "weights": tensor(result.attention_weights),
+            "context": tensor(result.context),
+        }
+    if weights or not values:
+        body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
+    if result.check is not None:
+        body["check"] = {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+    return body

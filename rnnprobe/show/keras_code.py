@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from rnnprobe import __version__
-from rnnprobe.core.result import Batch, Layer, ProbeSpec, Style, Tokens, identifier
+from rnnprobe.core.result import (
+    Batch,
+    Layer,
+    ProbeSpec,
+    Seq2SeqResult,
+    Seq2SeqSpec,
+    Style,
+    Tokens,
+    identifier,
+)
 
 
 def _returns(spec: ProbeSpec, layer: Layer, *, state: bool = True) -> str:
@@ -222,3 +231,137 @@ def _sequential(batch: Batch, spec: ProbeSpec) -> list[str]:
         ]
         shown += ["logits", "probabilities"]
     return [*lines, "", *_printed(shown)]
+
+
+def _rnn_code(spec: Seq2SeqSpec) -> str:
+    return (
+        f"layers.{spec.cell.keras_layer}({spec.hidden}, return_sequences=True, return_state=True)"
+    )
+
+
+def seq2seq_layer_lines(spec: Seq2SeqSpec, source_vocab: int, target_vocab: int) -> list[str]:
+    """The layers of the encoder, the decoder, the head (and the attention), in order."""
+    lines = [
+        f"encoder_embed = layers.Embedding({source_vocab}, {spec.embed}, mask_zero=True)",
+        f"encoder_rnn = {_rnn_code(spec)}",
+        f"decoder_embed = layers.Embedding({target_vocab}, {spec.embed}, mask_zero=True)",
+        f"decoder_rnn = {_rnn_code(spec)}",
+        f"head = layers.TimeDistributed(layers.Dense({target_vocab}))",
+    ]
+    if spec.attention:
+        lines.append(
+            f"W1, W2, V = layers.Dense({spec.hidden}), layers.Dense({spec.hidden}), "
+            "layers.Dense(1)  # additive attention"
+        )
+    return lines
+
+
+def _state_names(spec: Seq2SeqSpec, side: str) -> list[str]:
+    return [f"{side}_{name}" for name in spec.cell.state_names]
+
+
+def seq2seq_call_lines(spec: Seq2SeqSpec) -> list[str]:
+    """The calls, with the unpacking that works and the state handed over."""
+    enc = _state_names(spec, "enc")
+    dec = _state_names(spec, "dec")
+    lines = [
+        "source_emb = encoder_embed(source_ids)",
+        "source_mask = encoder_embed.compute_mask(source_ids)",
+        f"enc_outputs, {', '.join(enc)} = encoder_rnn(source_emb, mask=source_mask)",
+        "target_emb = decoder_embed(decoder_input)",
+        "target_mask = decoder_embed.compute_mask(decoder_input)",
+    ]
+    if not spec.attention:
+        lines.append(
+            f"dec_outputs, {', '.join(dec)} = decoder_rnn(target_emb, mask=target_mask, "
+            f"initial_state=[{', '.join(enc)}])"
+        )
+    else:
+        lines += [
+            f"states = [{', '.join(enc)}]  # the decoder starts from the encoder's state",
+            "for t in range(decoder_input.shape[1]):  # at each step, a context of enc_outputs",
+            "    score = V(tanh(W1(enc_outputs) + W2(states[0][:, None])))  # (batch, source, 1)",
+            "    weights_t = softmax(where(source_mask[..., None], score, -inf), axis=1)",
+            "    context_t = sum(weights_t * enc_outputs, axis=1)  # (batch, hidden)",
+            "    x_t = concat([target_emb[:, t], context_t])  # (batch, embedding + hidden)",
+            "    output_t, states = decoder_rnn.cell(x_t, states)",
+        ]
+    lines.append("logits = head(dec_outputs)")
+    return lines
+
+
+def seq2seq_script(result: Seq2SeqResult) -> str:
+    """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
+    spec = result.spec
+    source, target = result.source, result.target
+    split = "sentence.split()" if spec.tokens.value == "word" else "list(sentence)"
+    enc = _state_names(spec, "enc")
+    dec = _state_names(spec, "dec")
+    lines = [
+        f"# Written by rnnprobe {__version__}: the same ids, seed and layers as this probe.",
+        "import numpy as np",
+        "from tensorflow import keras",
+        "from tensorflow.keras import layers, ops",
+        "",
+        f"sources = {list(source.words or ())!r}",
+        f"targets = {list(target.words or ())!r}",
+        f"source_vocab = {list(source.vocab or ())!r}",
+        f"target_vocab = {list(target.vocab or ())!r}",
+        f"source_tokens = [{split} for sentence in sources]",
+        f"target_tokens = [{split} for sentence in targets]",
+        "source_ids = np.zeros((len(sources), max(map(len, source_tokens))), dtype=np.int32)",
+        "for b, tokens in enumerate(source_tokens):",
+        "    source_ids[b, : len(tokens)] = [source_vocab.index(token) for token in tokens]",
+        "steps = max(map(len, target_tokens)) + 1",
+        "decoder_input = np.zeros((len(targets), steps), dtype=np.int32)  # <bos> + target",
+        "decoder_target = np.zeros_like(decoder_input)  # target + <eos>",
+        "for b, tokens in enumerate(target_tokens):",
+        "    ids = [target_vocab.index(token) for token in tokens]",
+        "    decoder_input[b, : len(ids) + 1] = [target_vocab.index('<bos>'), *ids]",
+        "    decoder_target[b, : len(ids) + 1] = [*ids, target_vocab.index('<eos>')]",
+        "",
+        f"keras.utils.set_random_seed({result.seed})  # before the layers are built",
+        *seq2seq_layer_lines(spec, source.width, target.width),
+        "",
+        "source_emb = encoder_embed(source_ids)",
+        "source_mask = encoder_embed.compute_mask(source_ids)",
+        f"enc_outputs, {', '.join(enc)} = encoder_rnn(source_emb, mask=source_mask)",
+        "target_emb = decoder_embed(decoder_input)",
+        "target_mask = decoder_embed.compute_mask(decoder_input)",
+    ]
+    printed = ["source_ids", "decoder_input", "decoder_target", "enc_outputs", *enc]
+    if not spec.attention:
+        lines.append(
+            f"dec_outputs, {', '.join(dec)} = decoder_rnn(target_emb, mask=target_mask, "
+            f"initial_state=[{', '.join(enc)}])"
+        )
+    else:
+        lines += [
+            f"states = [{', '.join(enc)}]  # handed over: the decoder starts from them",
+            "previous = ops.zeros_like(states[0])",
+            "keys = W1(enc_outputs)",
+            "outputs, weights, contexts = [], [], []",
+            "for t in range(decoder_input.shape[1]):",
+            "    score = V(ops.tanh(keys + W2(ops.expand_dims(states[0], 1))))",
+            "    score = ops.where(source_mask[:, :, None], score, -np.inf)  # padding: no weight",
+            "    weight = ops.softmax(score, axis=1)",
+            "    context = ops.sum(weight * enc_outputs, axis=1)",
+            "    output, new_states = decoder_rnn.cell(",
+            "        ops.concatenate([target_emb[:, t], context], axis=-1), states",
+            "    )",
+            "    real = target_mask[:, t, None]  # a padded step keeps the state",
+            "    states = [ops.where(real, new, old) for new, old in zip(new_states, states)]",
+            "    previous = ops.where(real, output, previous)",
+            "    outputs.append(previous)",
+            "    weights.append(weight[..., 0])",
+            "    contexts.append(context)",
+            "dec_outputs = ops.stack(outputs, axis=1)",
+            f"{', '.join(dec)}{',' if len(dec) == 1 else ''} = states",
+            "attention_weights = ops.stack(weights, axis=1)",
+            "context = ops.stack(contexts, axis=1)",
+        ]
+        printed += ["attention_weights", "context"]
+    lines += ["logits = head(dec_outputs)", ""]
+    printed += ["dec_outputs", *dec, "logits"]
+    lines += _printed(printed)
+    return "\n".join(lines) + "\n"

@@ -35,6 +35,7 @@ CLI_NAMES = {
     "cell": "--cell",
     "steps": "--steps",
     "at": "--at",
+    "pair": "--pair",
     "tokens": "--tokens",
     "embed": "--embed",
     "head": "--head",
@@ -454,29 +455,39 @@ class RunArgs:
         """Checked before any work: the export format, or None without --export."""
         if self.word is not None and not self.diagram:
             raise InputError("--word needs --diagram")
-        if self.diagram:
-            drawn = {"--json": self.json, "--shapes": self.shapes, "--steps": self.steps}
-            for flag, on in drawn.items():
-                if on:
-                    raise InputError(f"--diagram draws a picture; it does not combine with {flag}")
-        if self.code:
-            others = {
+        return output_format(
+            self.export,
+            diagram=self.diagram,
+            code=self.code,
+            flags={
                 "--json": self.json,
                 "--check": self.check,
                 "--steps": self.steps,
-                "--diagram": self.diagram,
                 "--shapes": self.shapes,
                 "--weights": self.weights,
-            }
-            clash = [flag for flag, on in others.items() if on]
-            if clash or self.export:
-                other = clash[0] if clash else "--export"
-                raise InputError(f"--code prints a script; it does not combine with {other}")
-        if self.export is None:
-            return None
-        from rnnprobe.show import render
+            },
+        )
 
-        return render.export_format(self.export)
+
+def output_format(
+    export: Path | None, *, diagram: bool, code: bool, flags: dict[str, bool]
+) -> str | None:
+    """The ways of showing a result that do not combine, refused before any work is done;
+    then the export format (None without --export)."""
+    if diagram:
+        for flag in ("--json", "--shapes", "--steps"):
+            if flags.get(flag):
+                raise InputError(f"--diagram draws a picture; it does not combine with {flag}")
+    if code:
+        clash = [flag for flag, on in {**flags, "--diagram": diagram}.items() if on]
+        if clash or export:
+            other = clash[0] if clash else "--export"
+            raise InputError(f"--code prints a script; it does not combine with {other}")
+    if export is None:
+        return None
+    from rnnprobe.show import render
+
+    return render.export_format(export)
 
 
 def _view(args: RunArgs, result: ProbeResult) -> Any:
@@ -713,9 +724,10 @@ def batch(
 ) -> None:
     """Run one probe per line and print JSON Lines, each exactly what run --json prints.
 
-    A line holds the arguments of one run (shell quoting, without the word run); blank
-    lines and lines starting with # are skipped. A line that fails prints
-    {"line": N, "error": "..."} and the batch goes on; the exit status is 1 if any failed.
+    A line holds the arguments of one run (shell quoting, without the word run), or of
+    one seq2seq after the word seq2seq; blank lines and lines starting with # are
+    skipped. A line that fails prints {"line": N, "error": "..."} and the batch goes on;
+    the exit status is 1 if any failed.
     """
     from rnnprobe import batchlines
     from rnnprobe.core import progress
@@ -723,7 +735,9 @@ def batch(
 
     text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None
-    run_command = ctx.parent.command.get_command(ctx.parent, "run")  # type: ignore[attr-defined]
+    group = ctx.parent.command
+    get = group.get_command  # type: ignore[attr-defined]
+    commands = {name: get(ctx.parent, name) for name in ("run", "seq2seq")}
     probes = [
         (number, line)
         for number, line in enumerate(text.splitlines(), start=1)
@@ -734,8 +748,14 @@ def batch(
     with progress.spinner(f"Running {len(probes):,} probes…"):
         for number, line in probes:
             try:
-                args = RunArgs.from_params(batchlines.parse_line(run_command, line))
-                written, ok = run_json(args)
+                name, _ = batchlines.split_line(line)
+                params = batchlines.parse_line(commands[name], line)
+                if name == "seq2seq":
+                    from rnnprobe.cli.seq2seq import Seq2SeqArgs, seq2seq_json
+
+                    written, ok = seq2seq_json(Seq2SeqArgs.from_params(params))
+                else:
+                    written, ok = run_json(RunArgs.from_params(params))
             except batchlines.LineError as error:
                 written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
             except RnnProbeError as error:
@@ -801,3 +821,7 @@ def serve(
         typer.echo(f"stopped the rnnprobe server on {path}")
     else:
         server.serve(path, idle_timeout)
+
+
+# Commands with a module of their own register themselves on `app` when imported.
+from rnnprobe.cli import seq2seq as _seq2seq  # noqa: E402, F401

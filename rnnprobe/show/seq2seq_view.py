@@ -1,0 +1,384 @@
+"""`rnnprobe seq2seq` as rich views: tables in the order the data flows, and a picture.
+
+Nothing is computed here: every number, shape and prediction comes from the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len, set_cell_size
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from rnnprobe.core.result import SHOWN_WORDS, Batch, Seq2SeqResult, Tensor
+from rnnprobe.show import keras_code
+from rnnprobe.show.render import (
+    BLANK,
+    BlockTable,
+    Column,
+    OneLine,
+    _check_line,
+    _code,
+    _number,
+    _vector,
+    _weight_table,
+    shape_text,
+)
+
+SHADES = " ░▒▓█"  # attention weight 0 to 1, as a picture
+
+
+def _centre(text: str, width: int) -> str:
+    """`text` centred in `width` terminal cells (a wide character takes two), cut to fit."""
+    shown = set_cell_size(text, min(cell_len(text), width - 1))
+    room = width - cell_len(shown)
+    return " " * (room // 2) + shown + " " * (room - room // 2)
+
+
+def _vocab_line(name: str, batch: Batch) -> Text:
+    vocab = batch.vocab or ()
+    line = Text(f"{name} vocab ({len(vocab)}): ", style="bold")
+    line.append(" ".join(vocab))
+    line.append(f"    lengths: {list(batch.lengths)}", style="dim")
+    return line
+
+
+def _header(result: Seq2SeqResult) -> list[RenderableType]:
+    spec = result.spec
+    lines = keras_code.seq2seq_layer_lines(spec, result.source.width, result.target.width)
+    return [
+        *_code(lines),
+        Text(f"seed {result.seed}", style="dim"),
+        _vocab_line("source", result.source),
+        _vocab_line("target", result.target),
+    ]
+
+
+def _roles(result: Seq2SeqResult) -> list[tuple[str, Tensor, str]]:
+    """(label, tensor, role) in the order the data flows."""
+    source, target = result.source, result.target
+    assert source.ids is not None and target.ids is not None
+    found = [
+        ("source_ids", source.ids, "encoder input"),
+        ("source_emb", result.source_embedding, "embedded"),
+        ("enc_outputs", result.encoder_outputs, "encoder outputs"),
+        *((f"enc_{s.name}", s, "encoder state") for s in result.encoder_states),
+        ("decoder_input", target.ids, "<bos> + target"),
+        ("decoder_target", result.decoder_target, "target + <eos>"),
+        ("target_emb", result.target_embedding, "embedded"),
+        *((f"initial_state {s.name}", s, "handed over") for s in result.initial_state),
+    ]
+    if result.attention_weights is not None and result.context is not None:
+        found += [
+            ("attention weights", result.attention_weights, "attention"),
+            ("context", result.context, "attention"),
+        ]
+    found += [
+        ("dec_outputs", result.decoder_outputs, "decoder outputs"),
+        *((f"dec_{s.name}", s, "decoder state") for s in result.decoder_states),
+        ("logits", result.logits, "head"),
+    ]
+    return found
+
+
+def _shapes_table(result: Seq2SeqResult, *, params: bool = False) -> Table:
+    table = Table(show_edge=False)
+    for heading in ("tensor", "shape", "axes", "role", *(("params",) if params else ())):
+        table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
+    for label, tensor, role in _roles(result):
+        table.add_row(label, shape_text(tensor.shape), " x ".join(tensor.dims), role,
+                      *(("",) if params else ()))  # fmt: skip
+    if params:
+        for weight in result.weights:
+            table.add_row(weight.name, shape_text(weight.shape), " x ".join(weight.dims),
+                          "weight", f"{weight.array.size:,}")  # fmt: skip
+    return table
+
+
+def handover_line(result: Seq2SeqResult) -> Text:
+    """The hand-over in words: `decoder initial_state = encoder state h (2, 4)`."""
+    states = ", ".join(f"{s.name} {shape_text(s.shape)}" for s in result.encoder_states)
+    line = Text("decoder initial_state = encoder state ", style="bold")
+    line.append(states, style="bold magenta")
+    line.append(
+        "  (the decoder's first step starts from the encoder's last real step)", style="dim"
+    )
+    return line
+
+
+def _tokens(batch: Batch, index: int) -> list[str]:
+    tokens = batch.tokens
+    return list(tokens[index]) if tokens is not None else []
+
+
+def _pair_title(result: Seq2SeqResult, index: int) -> Text:
+    title = Text(f"pair {index + 1}: ", style="bold")
+    title.append((result.source.words or ())[index])
+    title.append("  ->  ", style="dim")
+    title.append((result.target.words or ())[index])
+    return title
+
+
+def _encoder_table(result: Seq2SeqResult, index: int) -> BlockTable:
+    source = result.source
+    assert source.ids is not None
+    units = result.encoder_outputs.shape[-1]
+    data = [Column("id", justify="right")] + [
+        Column(f"out {u}", justify="right") for u in range(units)
+    ]
+    table = BlockTable([Column("t", justify="right", style="dim"), Column("source")], data)
+    tokens = _tokens(source, index)
+    for step in range(source.time):
+        real = step < source.lengths[index]
+        word = Text(tokens[step]) if real else Text("<pad>", style="dim italic")
+        cells: list[RenderableType] = [Text(str(step)), word]
+        cells.append(Text(str(int(source.ids.array[index, step]))))
+        cells += [_number(float(v)) for v in result.encoder_outputs.array[index, step]]
+        table.add_row(cells, style=None if real else "dim")
+    return table
+
+
+def _decoder_table(result: Seq2SeqResult, index: int) -> BlockTable:
+    target = result.target
+    vocab = target.vocab or ()
+    units = result.decoder_outputs.shape[-1]
+    data = [Column(f"out {u}", justify="right") for u in range(units)]
+    data += [Column("predicted"), Column("expected")]
+    keys = [Column("t", justify="right", style="dim"), Column("input")]
+    table = BlockTable(keys, data)
+    inputs = ["<bos>", *_tokens(target, index)]
+    for step in range(target.time):
+        real = step < target.lengths[index]
+        word = Text(inputs[step]) if real else Text("<pad>", style="dim italic")
+        cells: list[RenderableType] = [Text(str(step)), word]
+        cells += [_number(float(v)) for v in result.decoder_outputs.array[index, step]]
+        predicted = vocab[int(result.predicted.array[index, step])]
+        expected = vocab[int(result.decoder_target.array[index, step])]
+        right = real and predicted == expected
+        cells.append(Text(predicted, style="green" if right else ""))
+        cells.append(Text(expected if real else "-", style="" if real else "dim"))
+        table.add_row(cells, style=None if real else "dim")
+    return table
+
+
+def _attention_table(result: Seq2SeqResult, index: int) -> BlockTable:
+    """Target steps x source words: how much each decoder step reads of each source word."""
+    assert result.attention_weights is not None
+    source, target = result.source, result.target
+    words = _tokens(source, index)
+    data = [
+        Column(words[s] if s < source.lengths[index] else "<pad>", justify="right")
+        for s in range(source.time)
+    ]
+    table = BlockTable([Column("t", justify="right", style="dim"), Column("input")], data)
+    inputs = ["<bos>", *_tokens(target, index)]
+    for step in range(target.lengths[index]):
+        cells: list[RenderableType] = [Text(str(step)), Text(inputs[step])]
+        for s, weight in enumerate(result.attention_weights.array[index, step]):
+            shade = "bold yellow" if weight >= 0.5 else "yellow" if weight >= 0.2 else "dim"
+            padded = s >= source.lengths[index]
+            cells.append(Text(f"{float(weight):.4f}", style="dim" if padded else shade))
+        table.add_row(cells)
+    return table
+
+
+def _pair_parts(result: Seq2SeqResult, index: int) -> list[RenderableType]:
+    parts: list[RenderableType] = [BLANK, _pair_title(result, index)]
+    parts += [Text("encoder", style="dim"), _encoder_table(result, index)]
+    for state in result.encoder_states:
+        note = "handed over: the decoder's initial state"
+        parts.append(_vector(f"enc_{state.name}", state.array[index], note))
+    if result.attention_weights is not None and result.context is not None:
+        parts += [
+            Text(
+                "attention weights (each row sums to 1 over the real source words; 0 on padding)",
+                style="dim",
+            ),
+            _attention_table(result, index),
+            Text(
+                f"context {shape_text((result.context.shape[0], result.context.shape[2]))} "
+                "per step = the weights · enc_outputs, read with the step's embedding as "
+                f"({result.spec.embed} + {result.spec.hidden},)",
+                style="dim",
+            ),
+        ]
+    parts += [Text("decoder (teacher forcing: it reads <bos> + the target)", style="dim")]
+    parts.append(_decoder_table(result, index))
+    parts += [_vector(f"dec_{s.name}", s.array[index]) for s in result.decoder_states]
+    return parts
+
+
+def seq2seq_view(
+    result: Seq2SeqResult,
+    *,
+    weights: bool = False,
+    all_pairs: bool = False,
+    diagram: int | None = None,
+) -> Group:
+    """The code, the two vocabularies, the shapes, the hand-over, then each pair."""
+    parts: list[RenderableType] = [*_header(result), _shapes_table(result)]
+    parts += _code(keras_code.seq2seq_call_lines(result.spec))
+    parts.append(handover_line(result))
+    if result.spec.attention:
+        parts.append(
+            Text(
+                "the decoder passes its own state from step to step (the lecture's "
+                "attention lab drops it and starts every step from zeros)",
+                style="dim",
+            )
+        )
+    if diagram is not None:
+        parts += [BLANK, seq2seq_diagram(result, diagram)]
+    else:
+        count = len(result.source.lengths)
+        shown = range(count) if all_pairs or count <= SHOWN_WORDS else range(SHOWN_WORDS)
+        for index in shown:
+            parts += _pair_parts(result, index)
+        if len(shown) < count:
+            more = count - len(shown)
+            note = f"... {more:,} more pair{'s' if more != 1 else ''} (use --all, or --json)"
+            parts += [BLANK, Text(note, style="dim")]
+    if weights:
+        for tensor in result.weights:
+            vocab = None
+            if tensor.name == "encoder/embeddings":
+                vocab = result.source.vocab
+            elif tensor.name == "decoder/embeddings":
+                vocab = result.target.vocab
+            parts += [BLANK, _weight_table(tensor, vocab)]
+    if result.check is not None:
+        parts += [BLANK, _check_line(result.check)]
+    return Group(*parts)
+
+
+def seq2seq_shapes_view(result: Seq2SeqResult) -> Group:
+    """`seq2seq --shapes`: every tensor and weight with its shape; no values."""
+    spec = result.spec
+    parts: list[RenderableType] = [*_header(result), _shapes_table(result, params=True)]
+    groups = {"encoder": 0, "decoder": 0, "head": 0, "attention": 0}
+    for weight in result.weights:
+        groups[weight.name.split("/")[0]] += int(weight.array.size)
+    for name, count in groups.items():
+        if count:
+            parts.append(f"{name}: {count:,} parameters")
+    parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
+    parts += _code(keras_code.seq2seq_call_lines(spec))
+    parts.append(handover_line(result))
+    if result.check is not None:
+        parts.append(_check_line(result.check))
+    return Group(*parts)
+
+
+def _cells(count: int, width: int, label: str, padded: Sequence[bool]) -> list[Text]:
+    """Four lines of `count` cell boxes joined by arrows; padded steps say `mask`."""
+    inner = width - 4
+    lines = [Text(), Text(), Text(), Text()]
+    for step in range(count):
+        style = "dim" if padded[step] else "bold cyan"
+        word = "mask" if padded[step] else label
+        lines[0].append("╭" + "─" * inner + "╮", style=style)
+        lines[1].append("│" + word.center(inner) + "│", style=style)
+        lines[2].append("│" + ("keep" if padded[step] else "").center(inner) + "│", style=style)
+        lines[3].append("╰" + "─" * inner + "╯", style=style)
+        for line in lines:
+            line.append("─▶" if line is lines[1] and step < count - 1 else "  ", style="cyan")
+    return lines
+
+
+def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
+    """The encoder unrolled over the source, the state crossing to the decoder unrolled over
+    its input, the logits on top; with attention, what each decoder step reads."""
+    source, target = result.source, result.target
+    label = result.spec.cell.keras_layer
+    width = max(len(label) + 4, 9)
+    cell_width = width + 2
+    src_tokens = _tokens(source, pair)
+    tgt_inputs = ["<bos>", *_tokens(target, pair)]
+    src_padded = [s >= source.lengths[pair] for s in range(source.time)]
+    tgt_padded = [t >= target.lengths[pair] for t in range(target.time)]
+    states = ", ".join(s.name for s in result.encoder_states)
+    handover = f" {states} {shape_text(result.encoder_states[0].shape)} "
+    gap = len(handover) + 4
+    left = 8
+
+    def row(margin: str, src: Sequence[str], tgt: Sequence[str], style: str = "") -> Text:
+        line = Text(margin.ljust(left), style="bold")
+        for text in src:  # centred over the box, which leaves 2 cells for the arrow
+            line.append(_centre(text, cell_width - 2) + "  ", style=style)
+        line.append(" " * gap)
+        for text in tgt:
+            line.append(_centre(text, cell_width - 2) + "  ", style=style)
+        line.rstrip()
+        line.no_wrap, line.overflow = True, "ignore"
+        return line
+
+    vocab = target.vocab or ()
+    logits = [shape_text((target.rows, len(vocab))) if not p else "·" for p in tgt_padded]
+    predicted = [
+        vocab[int(result.predicted.array[pair, t])] if not p else ""
+        for t, p in enumerate(tgt_padded)
+    ]
+    lines = [
+        _pair_title(result, pair).append("  unrolled", style="dim"),
+        row("", ["encoder"] + [""] * (source.time - 1), ["decoder"] + [""] * (target.time - 1)),
+        row("", [f"t={s}" for s in range(source.time)], [f"t={t}" for t in range(target.time)]),
+        row("logits", [""] * source.time, logits, "green"),
+        row("", [""] * source.time, predicted, "dim"),
+        row("", [""] * source.time, ["▲" if not p else "" for p in tgt_padded], "cyan"),
+    ]
+    enc_cells = _cells(source.time, cell_width, label, src_padded)
+    dec_cells = _cells(target.time, cell_width, label, tgt_padded)
+    for number, (enc, dec) in enumerate(zip(enc_cells, dec_cells, strict=True)):
+        line = Text(" " * left)
+        line.append_text(enc)
+        arrow = f"═{handover}═▶ " if number == 1 else " " * gap
+        line.append(arrow[:gap].ljust(gap), style="bold magenta")
+        line.append_text(dec)
+        line.no_wrap, line.overflow = True, "ignore"
+        lines.append(line)
+    shown_src = [w if not p else "<pad>" for w, p in zip(src_tokens + [""] * source.time,
+                                                           src_padded, strict=False)]  # fmt: skip
+    shown_tgt = [w if not p else "<pad>" for w, p in zip(tgt_inputs + [""] * target.time,
+                                                           tgt_padded, strict=False)]  # fmt: skip
+    lines += [
+        row("", ["▲"] * source.time, ["▲"] * target.time, "cyan"),
+        row("tokens", shown_src[: source.time], shown_tgt[: target.time], "yellow"),
+        row(
+            "ids",
+            [str(int(v)) for v in source.input.array[pair]],
+            [str(int(v)) for v in target.input.array[pair]],
+            "dim",
+        ),
+    ]
+    notes = [
+        f"the encoder's final state {states} {shape_text(result.encoder_states[0].shape)} "
+        "becomes the decoder's initial_state",
+        f"logits {shape_text(result.logits.shape)}: a score for each of the "
+        f"{len(vocab)} target tokens at every step; the predicted token under each",
+    ]
+    if result.attention_weights is not None:
+        lines += [Text(""), Text("attention: what each decoder step reads of the source",
+                                 style="bold")]  # fmt: skip
+        weights = result.attention_weights.array[pair]
+        for t in range(target.lengths[pair]):
+            line = Text(f"t={t}".ljust(left), style="dim")
+            for s in range(source.time):
+                weight = float(weights[t, s])
+                shade = SHADES[min(len(SHADES) - 1, round(weight * (len(SHADES) - 1)))]
+                cell = _centre(shade * 3 + f" {weight:.2f}", cell_width - 2) + "  "
+                line.append(cell, style="dim" if src_padded[s] else "yellow")
+            line.append(f" ◀─ {tgt_inputs[t]}", style="cyan")
+            line.no_wrap, line.overflow = True, "ignore"
+            lines.append(line)
+        notes.append(
+            "each decoder step t reads its context from every source step: the weights "
+            "above (0 on <pad>), then [embedding, context] goes into the cell"
+        )
+    if any(src_padded) or any(tgt_padded):
+        notes.append("mask/keep: a padded step keeps the state it gets")
+    return Group(*lines, *(Text(n, style="dim") for n in notes))
+
+
+__all__ = ["OneLine", "handover_line", "seq2seq_diagram", "seq2seq_shapes_view", "seq2seq_view"]
