@@ -61,7 +61,7 @@ def test_the_examples_start_with_the_lectures_three_commands(cli, args):
     assert lines[start + 1 : start + 4] == LECTURE
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "vocab", "batch", "serve"])
+@pytest.mark.parametrize("command", ["run", "compare", "vocab", "batch", "serve", "seq2seq"])
 def test_at_80_columns_no_description_is_narrower_than_35(cli, command):
     text = help_text(cli, command, columns=80)
     rows = [line for line in text.splitlines() if line.startswith("│ ")]

@@ -793,7 +793,7 @@ def serve(
         bool, typer.Option("--json", help="With --status: one JSON object instead of a line.")
     ] = False,
 ) -> None:
-    """Keep TensorFlow loaded and answer run, compare and batch in a fraction of a second.
+    """Keep TensorFlow loaded and answer run, compare, batch and seq2seq at once.
 
     Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
     """

@@ -15,7 +15,6 @@ from rnnprobe.cli import (
     OUTPUT,
     SHOW,
     WORDS,
-    AllOpt,
     JsonOpt,
     NoServerOpt,
     ProbeCommand,
@@ -29,8 +28,8 @@ from rnnprobe.core.result import Cell, Tokens
 if TYPE_CHECKING:
     from rnnprobe.core.result import Seq2SeqResult, Seq2SeqSpec
 
-EXAMPLES = """Examples: the lecture's pairs (a source sentence, then its target)
-  rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "tensorflow is fast" "텐서플로우는 빠르다"
+EXAMPLES = """Examples: pairs of sentences, a source then its target
+  rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are" "너는"
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" --attention --diagram
   printf 'i feel hungry\\t나는 배가 고프다\\n' | rnnprobe seq2seq - --json"""
 
@@ -217,7 +216,12 @@ def seq2seq(
             "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
         ),
     ] = False,
-    all_: AllOpt = False,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Tables for every pair (default: the first 8).", rich_help_panel=SHOW
+        ),
+    ] = False,
     json_: JsonOpt = False,
     export: Annotated[
         Path | None,
