@@ -67,7 +67,7 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     assert "((4, 7), (4, 7, 11), (4, 10), (4, 2))" in plain  # ids, embedding, outputs, logits
     assert "('TimeDistributed(Dense)', [2, 4, 8], True)" in " ".join(plain)
     assert "total: 363 parameters" in html[5] and "total: 363 parameters" in html[6]
-    assert "decoder initial_state = encoder state h (2, 4)" in html[7]
+    assert "decoder initial_state = encoder state " in html[7] and "pair 2: " in html[7]
     assert "(2, 4, 4)" in plain[-1] and "(2, 4))" in plain[-1]
 
 
