@@ -12,7 +12,7 @@ __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it 
 
 __all__ = [
     "Comparison", "Run", "Seq2Seq", "Vocabulary", "__version__",
-    "compare", "probe", "run", "seq2seq", "vocab",
+    "compare", "probe", "run", "seq2seq", "to_torch", "vocab",
 ]  # fmt: skip
 
 TYPE_CHECKING = False  # `typing` would cost every start 2 ms; type checkers read this as True
@@ -26,10 +26,14 @@ if TYPE_CHECKING:
         probe,
         run,
         seq2seq,
+        to_torch,
         vocab,
     )
 
-_API = {"Comparison", "Run", "Seq2Seq", "Vocabulary", "compare", "probe", "run", "seq2seq", "vocab"}
+_API = {
+    "Comparison", "Run", "Seq2Seq", "Vocabulary",
+    "compare", "probe", "run", "seq2seq", "to_torch", "vocab",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> object:

@@ -35,7 +35,7 @@ from rnnprobe.show import jsonout, render
 
 __all__ = [
     "Comparison", "Picture", "Run", "Seq2Seq", "Vocabulary",
-    "compare", "probe", "run", "seq2seq", "vocab",
+    "compare", "probe", "run", "seq2seq", "to_torch", "vocab",
 ]  # fmt: skip
 
 
@@ -56,6 +56,29 @@ def _merge_mode(merge_mode: str | MergeMode | None, bidirectional: bool) -> Any:
     if not bidirectional and merge_mode in ("concat", MergeMode.concat):
         return None
     return merge_mode
+
+
+def _torch(result: ProbeResult) -> dict[str, Any]:
+    """`--torch`'s JSON object, with numpy arrays for its tensors."""
+    twin = result.torch
+    assert twin is not None
+
+    def states(found: tuple[Tensor, ...]) -> Any:
+        arrays = [t.array for t in found]
+        return arrays[0] if len(arrays) == 1 else arrays
+
+    return {
+        "module": "\n".join(twin.modules),
+        "state_dict": {t.name: t.array for t in twin.state_dict},
+        "rules": list(twin.rules),
+        "output": twin.output.array,
+        "h_n": states(twin.h_n),
+        "c_n": states(twin.c_n) if twin.c_n else None,
+        "logits": _array(twin.logits),
+        "slices": list(twin.slices),
+        "max_abs_diff": twin.max_abs_diff,
+        "ok": twin.ok,
+    }
 
 
 def _array(tensor: Tensor | None) -> np.ndarray | None:
@@ -150,6 +173,7 @@ class Run(_Shown):
         self.logits: np.ndarray | None = _array(result.logits)
         self.probabilities: np.ndarray | None = _array(result.probabilities)
         self.layers: list[dict[str, Any]] = jsonout.layers_list(result)
+        self.torch: dict[str, Any] | None = None if result.torch is None else _torch(result)
         self.check: dict[str, Any] | None = (
             None
             if result.check is None
@@ -227,6 +251,7 @@ def run(
     embed: int | str | None = None,
     head: int | None = None,
     each_step: bool = False,
+    torch: bool = False,
 ) -> Run:
     """Run a Keras RNN on one-hot words (or token ids through an Embedding): `rnnprobe run`.
 
@@ -236,7 +261,8 @@ def run(
     ("onehot" or a width) puts `layers.Embedding(mask_zero=True)` first; `head` (classes)
     puts a Dense head last, on every step with `each_step`. Without a seed one is drawn
     and kept in `.seed`. `steps` traces every step (`--steps`, `at` picks the worked one);
-    `check` compares Keras with rnnprobe's numpy re-computation (`--check`).
+    `check` compares Keras with rnnprobe's numpy re-computation (`--check`); `torch`
+    runs the same network in PyTorch (`--torch`, PyTorch installed) and puts it on `.torch`.
     """
     spec = commands.make_spec(
         hidden=hidden,
@@ -259,6 +285,7 @@ def run(
         check=check,
         steps=steps,
         at=at,
+        torch=torch,
     )
     return Run(result)
 
@@ -396,3 +423,17 @@ def seq2seq(
     )
     found = commands.seq2seq([(s, t) for s, t in pairs], spec, seed=seed, check=check)
     return Seq2Seq(found)
+
+
+def to_torch(layer: Any) -> Any:
+    """Your built Keras recurrent layer as a PyTorch module with the same weights.
+
+    SimpleRNN, LSTM, GRU (or `layers.RNN` over their cells), `Bidirectional` over one of
+    these, stacks of cells: an `nn.RNN`/`nn.LSTM`/`nn.GRU` with `batch_first=True` whose
+    output on the same input equals the layer's (a stack of unequal sizes, or directions
+    merged by sum, mul or ave, becomes a small module that runs one PyTorch layer per Keras
+    layer). PyTorch has no mask: give padded batches through `pack_padded_sequence`.
+    """
+    from rnnprobe.core import twin
+
+    return twin.to_torch(layer)

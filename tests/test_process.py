@@ -25,7 +25,7 @@ try:
     main()
 except SystemExit:
     pass
-heavy = sorted(m for m in ("tensorflow", "keras", "numpy", "pydantic") if m in sys.modules)
+heavy = sorted(m for m in ("tensorflow", "keras", "numpy", "pydantic", "torch") if m in sys.modules)
 print("imported:", ",".join(heavy) or "none", file=sys.stderr)
 """
 

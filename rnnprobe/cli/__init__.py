@@ -40,6 +40,8 @@ CLI_NAMES = {
     "embed": "--embed",
     "head": "--head",
     "each_step": "--each-step",
+    "torch": "--torch",
+    "diagram": "--diagram",
     "no_return_sequences": "--no-return-sequences",
 }
 
@@ -422,6 +424,7 @@ class RunArgs:
     all: bool
     export: Path | None
     json: bool
+    torch: bool
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
@@ -455,6 +458,10 @@ class RunArgs:
         """Checked before any work: the export format, or None without --export."""
         if self.word is not None and not self.diagram:
             raise InputError("--word needs --diagram")
+        if self.torch:
+            from rnnprobe.core import commands
+
+            commands.check_torch(steps=self.steps, diagram=self.diagram)
         return output_format(
             self.export,
             diagram=self.diagram,
@@ -524,10 +531,17 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
         check=args.check,
         steps=args.steps,
         at=args.at,
+        torch=args.torch,
     )
     _export(args, result, kind, render.unseen_console().width)
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
-    return jsonout.dumps(body), result.check is None or result.check.ok
+    return jsonout.dumps(body), _passed(result)
+
+
+def _passed(result: ProbeResult) -> bool:
+    """False when --check or --torch found Keras's numbers off (exit 1)."""
+    checked = result.check is None or result.check.ok
+    return checked and (result.torch is None or result.torch.ok)
 
 
 @app.command(cls=ProbeCommand, epilog=EXAMPLES)
@@ -634,6 +648,14 @@ def run(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
+    torch: Annotated[
+        bool,
+        typer.Option(
+            "--torch",
+            help="The same network in PyTorch, numbers compared; with --code, its script.",
+            rich_help_panel=MODEL,
+        ),
+    ] = False,
     no_server: NoServerOpt = False,
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
@@ -647,7 +669,7 @@ def run(
     batch = commands.make_batch(given, args.vocab, spec)
     if args.diagram and not 1 <= args.word_drawn <= len(given):
         raise InputError(f"--word {args.word}: give a word from 1 to {len(given)}")
-    if args.code:
+    if args.code and not args.torch:
         sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
         return
     with progress.spinner(f"Running the RNN on {len(given):,} words…"):
@@ -659,7 +681,11 @@ def run(
             steps=args.steps,
             at=args.at,
             batch=batch,
+            torch=args.torch,
         )
+    if args.code:  # with --torch: a PyTorch script with the converted weights
+        sys.stdout.write(keras_code.torch_script(result))
+        return
     console = render.stdout_console()
     view = None
     if args.json:
@@ -668,7 +694,7 @@ def run(
         view = _view(args, result)
         render.show(console, view)
     _export(args, result, kind, console.width, view)
-    if result.check is not None and not result.check.ok:
+    if not _passed(result):
         raise typer.Exit(1)
 
 

@@ -206,6 +206,19 @@ def vocab(
     return build_batch(words, vocabulary(words, vocab, kind), tokens=kind)
 
 
+def check_torch(*, steps: bool = False, diagram: bool = False) -> None:
+    """`--torch` needs PyTorch, and shows no steps or diagram of the twin."""
+    from rnnprobe.core import twin
+
+    for name, on in (("steps", steps), ("diagram", diagram)):
+        if on:
+            raise InputError(
+                Param("torch"), " shows the PyTorch twin's tensors; it does not combine with ",
+                Param(name),
+            )  # fmt: skip
+    twin.require()
+
+
 def check_at(at: Any, batch: Batch, *, steps: bool) -> int | None:
     """The step of word 1 to work out: one of its real steps (default: its last)."""
     if at is None:
@@ -231,6 +244,7 @@ def run(
     steps: bool = False,
     at: int | None = None,
     batch: Batch | None = None,
+    torch: bool = False,
 ) -> ProbeResult:
     """`rnnprobe run`: build the RNN, seed it, call it on the words.
 
@@ -246,9 +260,15 @@ def run(
     from rnnprobe.core import equations, probe
 
     seed = check_seed(seed)
+    if torch:
+        check_torch(steps=steps)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
     result = probe.run_probe(batch, spec, resolve_seed(seed))
+    if torch:
+        from rnnprobe.core import twin
+
+        result = replace(result, torch=twin.twin(result))
     if not (check or steps):
         return result
     traced = equations.trace(

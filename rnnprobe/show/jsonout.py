@@ -13,7 +13,14 @@ import numpy as np
 import orjson
 
 from rnnprobe import __version__
-from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Seq2SeqResult, Tensor
+from rnnprobe.core.result import (
+    Batch,
+    CompareResult,
+    ProbeResult,
+    Seq2SeqResult,
+    Tensor,
+    TorchTwin,
+)
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
@@ -109,6 +116,8 @@ def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> di
     body.update(_model_keys(result, values))
     if weights or not values:
         body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
+    if result.torch is not None:
+        body["torch"] = torch_object(result.torch, values=values)
     if result.check is not None:
         body["check"] = {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
     if result.steps is not None:
@@ -121,6 +130,33 @@ def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> di
             }
             for trace in result.steps.traces
         ]
+    return body
+
+
+def torch_object(twin: TorchTwin, *, values: bool = True) -> dict[str, Any]:
+    """`"torch"`: the PyTorch twin's modules, converted state_dict and returned tensors."""
+
+    def states(found: tuple[Tensor, ...]) -> Any:
+        objects = [tensor_object(t, named=len(found) > 1, values=values) for t in found]
+        return objects[0] if len(objects) == 1 else objects
+
+    body: dict[str, Any] = {
+        "module": "\n".join(twin.modules),
+        "state_dict": [
+            {"name": t.name, "shape": list(t.shape), **({"values": t.array} if values else {})}
+            for t in twin.state_dict
+        ],
+        "rules": list(twin.rules),
+        "output": tensor_object(twin.output, named=False, values=values),
+        "h_n": states(twin.h_n),
+    }
+    if twin.c_n:
+        body["c_n"] = states(twin.c_n)
+    if twin.logits is not None:
+        body["logits"] = tensor_object(twin.logits, named=False, values=values)
+    body["slices"] = list(twin.slices)
+    body["max_abs_diff"] = twin.max_abs_diff
+    body["ok"] = twin.ok
     return body
 
 
