@@ -125,10 +125,10 @@ def test_core_compare_and_vocab():
         (lambda: core.vocab([]), "no words given", None),
         (
             lambda: core.check_seed(-1),
-            "'seed': Input should be greater than or equal",
+            "'seed': -1 is not in the range 0<=x<=4294967295.",
             "--seed",
         ),
-        (lambda: core.check_seed(2**32), "less than or equal to 4294967295", None),
+        (lambda: core.check_seed(2**32), "4294967296 is not in the range 0<=x<=4294967295", None),
         (lambda: core.check_seed("7"), "'seed': '7' is not an int", None),
     ],
 )

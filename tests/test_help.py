@@ -11,7 +11,7 @@ PANELS = {
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
                 "--merge-mode MODE"],
-    "Model": ["--embed onehot|N", "--head N", "--each-step"],
+    "Model": ["--embed onehot|N", "--head N", "--each-step", "--torch"],
     "Show": ["--weights", "--check", "--shapes", "--steps", "--at T", "--diagram", "--word N",
              "--code", "--all"],
     "Output": ["--json", "--export FILE"],
@@ -77,6 +77,6 @@ def test_at_80_columns_no_description_is_narrower_than_35(cli, command):
 def test_compare_shares_the_panels(cli):
     found = panels(help_text(cli, "compare"))
     assert found["Words"] == ["WORD...", "--vocab CHARS", "--tokens TOKENS"]
-    assert found["Model"] == ["--embed onehot|N", "--head N", "--each-step"]
+    assert found["Model"] == ["--embed onehot|N", "--head N", "--each-step"]  # no --torch
     assert found["Network"][:2] == ["--hidden, -H N[,N...]", "--cell CELL"]
     assert found["Output"] == ["--json"] and found["Server"] == ["--no-server"]

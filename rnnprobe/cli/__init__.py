@@ -35,6 +35,7 @@ CLI_NAMES = {
     "cell": "--cell",
     "steps": "--steps",
     "at": "--at",
+    "word": "--word",
     "pair": "--pair",
     "tokens": "--tokens",
     "embed": "--embed",
@@ -54,9 +55,12 @@ def error_message(error: RnnProbeError) -> str:
 class _AsParsed:
     """Typer's coercion of a text or flag parameter, without pydantic: the value as parsed.
 
-    Typer 0.29 coerces parameters through pydantic TypeAdapters, and importing pydantic
-    takes longer than all the rest of `rnnprobe vocab`, `--help` or a TAB completion.
-    Words, --vocab, --hidden, socket paths and flags are what Click read already.
+    A hook into Typer's private `_runtime_param` and `type_descriptor`, written for Typer
+    0.29 (kept here, in this one place): Typer 0.29 coerces parameters through pydantic
+    TypeAdapters, and importing pydantic takes longer than all the rest of `rnnprobe
+    vocab`, `--help` or a TAB completion. Words, --vocab, --hidden, --seed, socket paths
+    and flags are what Click read already. A Typer without the hook (0.15 to 0.2x) uses
+    its own coercion, with the same results: tests/test_typer_hook.py runs both ways.
     """
 
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -212,6 +216,14 @@ app = ProbeApp(
 )
 
 
+def whole_numbers(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The fields with these options' text parsed as whole numbers (one wording for any
+    Typer)."""
+    from rnnprobe.core import commands
+
+    return {**fields, **{name: commands.whole_number(name, fields[name]) for name in names}}
+
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"rnnprobe {__version__}")
@@ -349,12 +361,11 @@ CellOpt = Annotated[
     typer.Option(metavar="CELL", help="The cell: simple, lstm or gru.", rich_help_panel=NETWORK),
 ]
 SeedOpt = Annotated[
-    int | None,
+    str | None,
     typer.Option(
-        min=0,
-        max=MAX_SEED,
         metavar="N",
         help=f"Seed for the weights, 0 to {MAX_SEED} (default: drawn and reported).",
+        show_default=False,
         rich_help_panel=NETWORK,
     ),
 ]
@@ -428,11 +439,12 @@ class RunArgs:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
-        """From the `run` command's parameters (`vocab_`, `json_`, ... without underscores)."""
+        """From the `run` command's parameters (`vocab_`, `json_`, ... without underscores);
+        whole numbers, read as text, are parsed here."""
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
         fields["words"] = list(fields["words"] or [])
-        return cls(**fields)
+        return cls(**whole_numbers(fields, "seed", "at", "word"))
 
     @property
     def word_drawn(self) -> int:
@@ -606,7 +618,7 @@ def run(
         ),
     ] = False,
     at: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--at",
             metavar="T",
@@ -623,7 +635,7 @@ def run(
         ),
     ] = False,
     word: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--word",
             metavar="N",
@@ -731,7 +743,8 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    result = commands.compare(_words(words, spec.tokens), spec, vocab=vocab_, seed=seed)
+    number = commands.whole_number("seed", seed)
+    result = commands.compare(_words(words, spec.tokens), spec, vocab=vocab_, seed=number)
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:

@@ -21,6 +21,7 @@ from rnnprobe.cli import (
     SeedOpt,
     app,
     output_format,
+    whole_numbers,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.result import Cell, Tokens
@@ -60,7 +61,7 @@ class Seq2SeqArgs:
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
         fields["sentences"] = list(fields["sentences"] or [])
-        return cls(**fields)
+        return cls(**whole_numbers(fields, "seed", "pair"))
 
     def spec(self) -> Seq2SeqSpec:
         from rnnprobe.core import commands
@@ -202,7 +203,7 @@ def seq2seq(
         ),
     ] = False,
     pair: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--pair",
             metavar="N",

@@ -103,21 +103,31 @@ def choice(kind: type[Choice], name: str, value: Any) -> Choice:
     raise InputError("Invalid value for '", Param(name), f"': {value!r} is not one of {allowed}.")
 
 
+def whole_number(name: str, text: str | None) -> int | None:
+    """A whole number given as text on the command line (None stays None).
+
+    Parsed here rather than by Typer, whose wording differs from one version to the next.
+    """
+    if text is None:
+        return None
+    stripped = text.strip()
+    digits = stripped[1:] if stripped[:1] in "+-" else stripped
+    if not (digits.isascii() and digits.isdecimal()):
+        raise InputError("Invalid value for '", Param(name), f"': {text!r} is not a valid integer.")
+    return int(stripped)
+
+
 def check_seed(seed: Any) -> int | None:
     """None, or a whole number from 0 to 2**32 - 1."""
     if seed is None:
         return None
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise InputError("Invalid value for '", Param("seed"), f"': {seed!r} is not an int.")
-    if int(seed) < 0:
-        raise InputError(
-            "Invalid value for '", Param("seed"), "': Input should be greater than or equal to 0"
-        )
-    if int(seed) > MAX_SEED:
+    if not 0 <= int(seed) <= MAX_SEED:
         raise InputError(
             "Invalid value for '",
             Param("seed"),
-            f"': Input should be less than or equal to {MAX_SEED}",
+            f"': {int(seed)} is not in the range 0<=x<={MAX_SEED}.",
         )
     return int(seed)
 
