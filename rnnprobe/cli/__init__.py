@@ -369,6 +369,29 @@ SeedOpt = Annotated[
         rich_help_panel=NETWORK,
     ),
 ]
+CodeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
+    ),
+]
+CheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
+        rich_help_panel=SHOW,
+    ),
+]
+ExportOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        metavar="FILE",
+        help="Also write the tables to FILE: .svg, .html or .txt.",
+        rich_help_panel=OUTPUT,
+    ),
+]
 BidirectionalOpt = Annotated[
     bool,
     typer.Option(help="Wrap each layer in layers.Bidirectional.", rich_help_panel=NETWORK),
@@ -593,14 +616,7 @@ def run(
             "--weights", help="Also show kernel, recurrent_kernel and bias.", rich_help_panel=SHOW
         ),
     ] = False,
-    check_: Annotated[
-        bool,
-        typer.Option(
-            "--check",
-            help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
-            rich_help_panel=SHOW,
-        ),
-    ] = False,
+    check_: CheckOpt = False,
     shapes: Annotated[
         bool,
         typer.Option(
@@ -643,23 +659,10 @@ def run(
             rich_help_panel=SHOW,
         ),
     ] = None,
-    code: Annotated[
-        bool,
-        typer.Option(
-            "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
-        ),
-    ] = False,
+    code: CodeOpt = False,
     all_: AllOpt = False,
     json_: JsonOpt = False,
-    export: Annotated[
-        Path | None,
-        typer.Option(
-            "--export",
-            metavar="FILE",
-            help="Also write the tables to FILE: .svg, .html or .txt.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
+    export: ExportOpt = None,
     torch: Annotated[
         bool,
         typer.Option(

@@ -12,9 +12,11 @@ import typer
 from rnnprobe.cli import (
     MODEL,
     NETWORK,
-    OUTPUT,
     SHOW,
     WORDS,
+    CheckOpt,
+    CodeOpt,
+    ExportOpt,
     JsonOpt,
     NoServerOpt,
     ProbeCommand,
@@ -180,14 +182,7 @@ def seq2seq(
         bool,
         typer.Option("--weights", help="Also show every weight.", rich_help_panel=SHOW),
     ] = False,
-    check_: Annotated[
-        bool,
-        typer.Option(
-            "--check",
-            help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
-            rich_help_panel=SHOW,
-        ),
-    ] = False,
+    check_: CheckOpt = False,
     shapes: Annotated[
         bool,
         typer.Option(
@@ -211,12 +206,7 @@ def seq2seq(
             rich_help_panel=SHOW,
         ),
     ] = None,
-    code: Annotated[
-        bool,
-        typer.Option(
-            "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
-        ),
-    ] = False,
+    code: CodeOpt = False,
     all_: Annotated[
         bool,
         typer.Option(
@@ -224,15 +214,7 @@ def seq2seq(
         ),
     ] = False,
     json_: JsonOpt = False,
-    export: Annotated[
-        Path | None,
-        typer.Option(
-            "--export",
-            metavar="FILE",
-            help="Also write the tables to FILE: .svg, .html or .txt.",
-            rich_help_panel=OUTPUT,
-        ),
-    ] = None,
+    export: ExportOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """An encoder and a decoder: the state handed over, teacher forcing, and attention."""

@@ -125,6 +125,23 @@ def vocabulary(
     return tuple(explicit)
 
 
+def _columns(
+    words: Sequence[str], vocab: Sequence[str], tokens: Tokens
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's length in tokens, and every token's index in the vocabulary, in order."""
+    if tokens is Tokens.word:
+        sentences = [sentence.split() for sentence in words]
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        index = {word: i for i, word in enumerate(vocab)}
+        flat = (index[word] for sentence in sentences for word in sentence)
+        return lengths, np.fromiter(flat, dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    codes = _code_points(words)  # vectorised over every character at once
+    vocab_codes = _code_points(vocab)
+    order = np.argsort(vocab_codes, kind="stable")
+    return lengths, order[np.searchsorted(vocab_codes[order], codes)]
+
+
 def build_batch(
     words: Sequence[str],
     vocab: Sequence[str],
@@ -134,78 +151,24 @@ def build_batch(
 ) -> Batch:
     """One-hot `x_data` (batch, time, vocab) float32, padded at the end with zero rows; or,
     with `ids`, token ids (batch, time) int32 over `<pad>` + vocab, padded with 0."""
-    if tokens is Tokens.word:
-        return _word_batch(words, vocab, ids=ids)
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    if ids and tokens is Tokens.word and PAD in vocab:
+        raise InputError(f"the word {PAD!r} is the padding token of the Embedding: rename it")
+    lengths, column = _columns(words, vocab, tokens)
     batch, time, width = len(words), int(lengths.max()), len(vocab)
     cells = batch * time if ids else batch * time * width
     ensure_fits(cells * FLOAT_BYTES, f"{'ids' if ids else 'x_data'} {(batch, time, width)}")
-
-    codes = _code_points(words)
-    vocab_codes = _code_points(vocab)
-    order = np.argsort(vocab_codes, kind="stable")
-    column = order[np.searchsorted(vocab_codes[order], codes)]
     row = np.repeat(np.arange(batch), lengths)
-    starts = np.cumsum(lengths) - lengths
-    step = np.arange(codes.size) - np.repeat(starts, lengths)
+    step = np.arange(column.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    counted = tuple(int(n) for n in lengths)
     if ids:
         token_ids = np.zeros((batch, time), dtype=np.int32)
         token_ids[row, step] = column + 1
-        return _id_batch(words, vocab, lengths, token_ids, Tokens.char)
-
+        found = Tensor("ids", ("batch", "time"), token_ids)
+        return Batch(tuple(words), (PAD, *vocab), counted, None, ids=found, tokenizer=tokens)
     x_data = np.zeros((batch, time, width), dtype=np.float32)
     x_data[row, step, column] = 1.0
-    return Batch(
-        words=tuple(words),
-        vocab=tuple(vocab),
-        lengths=tuple(int(n) for n in lengths),
-        x_data=Tensor("x_data", ("batch", "time", "vocab"), x_data),
-    )
-
-
-def _id_batch(
-    words: Sequence[str], vocab: Sequence[str], lengths: np.ndarray, ids: np.ndarray, kind: Tokens
-) -> Batch:
-    return Batch(
-        words=tuple(words),
-        vocab=(PAD, *vocab),
-        lengths=tuple(int(n) for n in lengths),
-        x_data=None,
-        ids=Tensor("ids", ("batch", "time"), ids),
-        tokenizer=kind,
-    )
-
-
-def _word_batch(words: Sequence[str], vocab: Sequence[str], *, ids: bool) -> Batch:
-    """The same for sentences of whitespace-separated words."""
-    if ids and PAD in vocab:
-        raise InputError(f"the word {PAD!r} is the padding token of the Embedding: rename it")
-    sentences = [sentence.split() for sentence in words]
-    lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
-    batch, time, width = len(sentences), int(lengths.max()), len(vocab)
-    cells = batch * time if ids else batch * time * width
-    ensure_fits(cells * FLOAT_BYTES, f"{'ids' if ids else 'x_data'} {(batch, time, width)}")
-    index = {word: i for i, word in enumerate(vocab)}
-    flat = np.fromiter(
-        (index[word] for sentence in sentences for word in sentence),
-        dtype=np.int64,
-        count=int(lengths.sum()),
-    )
-    row = np.repeat(np.arange(batch), lengths)
-    step = np.arange(flat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    if ids:
-        token_ids = np.zeros((batch, time), dtype=np.int32)
-        token_ids[row, step] = flat + 1
-        return _id_batch(words, vocab, lengths, token_ids, Tokens.word)
-    x_data = np.zeros((batch, time, width), dtype=np.float32)
-    x_data[row, step, flat] = 1.0
-    return Batch(
-        words=tuple(words),
-        vocab=tuple(vocab),
-        lengths=tuple(int(n) for n in lengths),
-        x_data=Tensor("x_data", ("batch", "time", "vocab"), x_data),
-        tokenizer=Tokens.word,
-    )
+    found = Tensor("x_data", ("batch", "time", "vocab"), x_data)
+    return Batch(tuple(words), tuple(vocab), counted, found, tokenizer=tokens)
 
 
 def target_batch(targets: Sequence[str], tokens: Tokens) -> tuple[Batch, Tensor]:
