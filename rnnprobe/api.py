@@ -414,7 +414,7 @@ def seq2seq(
     reads a context of the encoder's outputs.
     """
     if isinstance(pairs, str) or not all(
-        isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(s, str) for s in p)
+        isinstance(p, tuple | list) and len(p) == 2 and all(isinstance(s, str) for s in p)
         for p in pairs
     ):
         raise InputError(Param("pairs"), " takes a list of (source, target) strings")

@@ -48,6 +48,7 @@ def parse_line(command: Any, line: str) -> dict[str, Any]:
         if message is None:
             raise
         raise LineError(message) from None
-    if params.get("words") == ["-"] or params.get("sentences") == ["-"]:
+    given = params.get("words") or params.get("sentences") or ()
+    if list(given) == ["-"]:  # a list, or a tuple from an older Typer
         raise LineError("a batch line cannot read words from stdin")
     return params

@@ -204,7 +204,7 @@ def test_probe_names_what_your_layer_returned_and_keeps_its_values(kind, mask, b
         layer(X[:1, :2])  # built (and its weights made) before rnnprobe sees it
     result = rnnprobe.probe(layer, X, mask)
     direct = layer(X, mask=mask)
-    direct = list(direct) if isinstance(direct, (list, tuple)) else [direct]
+    direct = list(direct) if isinstance(direct, list | tuple) else [direct]
     flat = [
         direct[0],
         *[s for item in direct[1:] for s in (item if isinstance(item, list) else [item])],

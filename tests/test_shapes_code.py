@@ -23,7 +23,7 @@ def _keras_params(build) -> int:
     flow = x
     for layer in built:
         out = layer(flow)
-        flow = out[0] if isinstance(out, (list, tuple)) else out
+        flow = out[0] if isinstance(out, list | tuple) else out
     return sum(layer.count_params() for layer in built)
 
 

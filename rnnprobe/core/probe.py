@@ -163,7 +163,7 @@ def _build_recurrent(layers: Any, spec: ProbeSpec) -> list[Any]:
 
 
 def _flatten(nested: Any) -> list[Any]:
-    if isinstance(nested, (list, tuple)):
+    if isinstance(nested, list | tuple):
         return [leaf for item in nested for leaf in _flatten(item)]
     return [nested]
 
@@ -670,7 +670,7 @@ def _model_chain(keras: Any, model: Any) -> list[Any]:
 
 
 def _recurrent_layer(layers: Any, layer: Any) -> bool:
-    return isinstance(layer, (layers.RNN, layers.Bidirectional))
+    return isinstance(layer, layers.RNN | layers.Bidirectional)
 
 
 def _with_state(layer: Any) -> Any:
@@ -746,7 +746,7 @@ def probe_model(model: Any, x: Any) -> ProbeResult:
             if isinstance(layer, layers.Embedding):
                 embedding = Tensor("embedding", ("batch", "time", "embedding"), _numpy(out))
             new_mask = layer.compute_mask(flow, mask)
-            if isinstance(new_mask, (list, tuple)):
+            if isinstance(new_mask, list | tuple):
                 new_mask = new_mask[0]
             shape = tuple(int(n) for n in np.shape(out))
             rows.append(
