@@ -9,6 +9,7 @@ encoder's outputs read at every decoder step. It imports TensorFlow through `pro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -150,8 +151,6 @@ def run(
     )
     if check:
         diff = max_abs_diff(result, recompute(result))
-        from dataclasses import replace
-
         result = replace(result, check=CheckResult(max_abs_diff=diff, ok=diff < TOLERANCE))
     return result
 

@@ -18,7 +18,6 @@ from rnnprobe.show.render import (
     BLANK,
     BlockTable,
     Column,
-    OneLine,
     _check_line,
     _code,
     _number,
@@ -381,4 +380,4 @@ def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
     return Group(*lines, *(Text(n, style="dim") for n in notes))
 
 
-__all__ = ["OneLine", "handover_line", "seq2seq_diagram", "seq2seq_shapes_view", "seq2seq_view"]
+__all__ = ["handover_line", "seq2seq_diagram", "seq2seq_shapes_view", "seq2seq_view"]
