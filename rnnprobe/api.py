@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console, RenderableType
@@ -28,7 +28,6 @@ from rnnprobe.core.result import (
     CompareResult,
     MergeMode,
     ProbeResult,
-    Seq2SeqResult,
     Tensor,
 )
 from rnnprobe.show import jsonout, render
@@ -37,6 +36,9 @@ __all__ = [
     "Comparison", "Picture", "Run", "Seq2Seq", "Vocabulary",
     "compare", "probe", "run", "seq2seq", "to_torch", "vocab",
 ]  # fmt: skip
+
+if TYPE_CHECKING:
+    from rnnprobe.core.encdec import Seq2SeqResult
 
 
 def _words(words: str | Sequence[str], tokens: str = "char") -> list[str]:

@@ -29,7 +29,7 @@ from rnnprobe.core.errors import InputError
 from rnnprobe.core.result import Cell, Tokens
 
 if TYPE_CHECKING:
-    from rnnprobe.core.result import Seq2SeqResult, Seq2SeqSpec
+    from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
 
 EXAMPLES = """Examples: pairs of sentences, a source then its target
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are" "너는"

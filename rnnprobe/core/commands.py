@@ -10,7 +10,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rnnprobe.core.budget import check_probe_memory
 from rnnprobe.core.errors import InputError, Param, RnnProbeError
@@ -23,13 +23,14 @@ from rnnprobe.core.result import (
     MergeMode,
     ProbeResult,
     ProbeSpec,
-    Seq2SeqResult,
-    Seq2SeqSpec,
     Steps,
     Style,
     Tokens,
 )
 from rnnprobe.core.vocab import build_batch, vocabulary
+
+if TYPE_CHECKING:  # only `seq2seq` loads it
+    from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
 
 Choice = TypeVar("Choice", bound=Enum)
 
@@ -337,6 +338,8 @@ def make_seq2seq_spec(
     tokens: Tokens | str = Tokens.word,
 ) -> Seq2SeqSpec:
     """The encoder-decoder to build, checked: one layer of `hidden` units on each side."""
+    from rnnprobe.core.encdec import Seq2SeqSpec
+
     sizes = hidden_sizes(hidden)
     if len(sizes) != 1:
         raise InputError(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # numpy is imported where arrays are made: `--help` needs none
     import numpy as np
 
+    from rnnprobe.core.twin import TorchTwin
+
 MAX_SEED = 2**32 - 1  # seeds are what numpy's generator takes: 0 to 2**32 - 1
 SHOWN_WORDS = 8  # per-word tables a view shows before it summarises the rest
 
@@ -448,33 +450,6 @@ class Steps:
 
 
 @dataclass(frozen=True)
-class TorchTwin:
-    """The same network in PyTorch, weights converted from Keras, run on the same input.
-
-    `output` is batch first (batch, time, directions x hidden); `h_n` and `c_n` hold one
-    tensor per PyTorch module ((layers x directions, batch, hidden) each: one module for
-    a stack of equal sizes, one per layer otherwise).
-    """
-
-    modules: tuple[str, ...]  # each module's constructor, as Python
-    state_dict: tuple[Tensor, ...]
-    rules: tuple[str, ...]  # the conversion rules applied, one line each
-    output: Tensor
-    h_n: tuple[Tensor, ...]
-    c_n: tuple[Tensor, ...]
-    slices: tuple[str, ...]  # which slice of h_n (c_n) is which Keras state
-    calls: tuple[str, ...]  # the lines that call it, with the unpacking that works
-    max_abs_diff: float
-    compared: tuple[str, ...]  # what was compared with Keras
-    embedding: Tensor | None = None
-    logits: Tensor | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.max_abs_diff < TOLERANCE
-
-
-@dataclass(frozen=True)
 class KerasLayer:
     """One row of the layers table: a Keras layer as `model.summary()` lists it, with the
     real batch size in its output shape, and whether it passes a mask on."""
@@ -506,7 +481,7 @@ class ProbeResult:
     probabilities: Tensor | None = None  # softmax of the logits over the classes
     # The layers of a model the user built, instead of those of the spec.
     model_layers: tuple[KerasLayer, ...] | None = None
-    torch: TorchTwin | None = None  # `--torch`: the same network in PyTorch
+    torch: TorchTwin | None = None  # `--torch`: the same network in PyTorch (core/twin.py)
 
     @property
     def params(self) -> int:
@@ -583,77 +558,6 @@ class ProbeResult:
 
 
 BOS, EOS = "<bos>", "<eos>"  # a decoder's first input and its last target, as the lecture
-
-
-@dataclass(frozen=True)
-class Seq2SeqSpec:
-    """An encoder and a decoder: two model descriptions joined by the state handed over.
-
-    The encoder is Embedding -> one recurrent layer (returning sequences and its state);
-    the decoder is Embedding -> the same kind of layer, started from the encoder's state
-    -> a Dense head over the target vocabulary at every step. With `attention`, each
-    decoder step also reads a context of the encoder's outputs (additive attention).
-    """
-
-    cell: Cell = Cell.gru
-    hidden: int = 4
-    embed: int = 4
-    attention: bool = False
-    tokens: Tokens = Tokens.word
-
-    @property
-    def encoder(self) -> ProbeSpec:
-        return ProbeSpec(
-            cell=self.cell, hidden=(self.hidden,), embed=self.embed, tokens=self.tokens
-        )
-
-    def decoder(self, target_vocab: int) -> ProbeSpec:
-        """The decoder's description: its head has a logit per target token."""
-        return ProbeSpec(
-            cell=self.cell,
-            hidden=(self.hidden,),
-            embed=self.embed,
-            tokens=self.tokens,
-            head=target_vocab,
-            each_step=True,
-            context=self.hidden if self.attention else 0,
-        )
-
-
-@dataclass(frozen=True)
-class Seq2SeqResult:
-    """What `rnnprobe seq2seq` produced, named as its JSON names it."""
-
-    spec: Seq2SeqSpec
-    seed: int
-    source: Batch  # source ids (batch, source_time) over <pad> + the source vocabulary
-    target: Batch  # decoder input ids: <bos> + target, over <pad> <bos> <eos> + vocabulary
-    decoder_target: Tensor  # target + <eos>, (batch, target_time)
-    source_embedding: Tensor
-    target_embedding: Tensor
-    encoder_outputs: Tensor
-    encoder_states: tuple[Tensor, ...]
-    decoder_outputs: Tensor
-    decoder_states: tuple[Tensor, ...]
-    logits: Tensor
-    predicted: Tensor  # the target token each step's logits pick, (batch, target_time)
-    weights: tuple[Tensor, ...]
-    attention_weights: Tensor | None = None  # (batch, target_time, source_time)
-    context: Tensor | None = None  # (batch, target_time, hidden)
-    check: CheckResult | None = None
-
-    @property
-    def params(self) -> int:
-        return sum(int(w.array.size) for w in self.weights)
-
-    @property
-    def initial_state(self) -> tuple[Tensor, ...]:
-        """What the decoder starts from: the encoder's final state(s), handed over."""
-        return self.encoder_states
-
-    @property
-    def decoder_spec(self) -> ProbeSpec:
-        return self.spec.decoder(self.target.width)
 
 
 IDENTICAL_WITHIN = 1e-6  # `compare`: the two styles agree

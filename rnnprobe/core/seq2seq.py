@@ -15,13 +15,12 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core import equations, probe
+from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.result import (
     TOLERANCE,
     Batch,
     CheckResult,
-    Seq2SeqResult,
-    Seq2SeqSpec,
     Tensor,
 )
 from rnnprobe.core.vocab import source_batch, target_batch

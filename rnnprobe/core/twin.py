@@ -23,17 +23,44 @@ import numpy as np
 
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.result import (
+    TOLERANCE,
     Cell,
     Layer,
     MergeMode,
     ProbeResult,
     ProbeSpec,
     Tensor,
-    TorchTwin,
 )
 
 INSTALL = 'pip install "rnnprobe[torch]"'
 CLASSES = {Cell.simple: "RNN", Cell.lstm: "LSTM", Cell.gru: "GRU"}
+
+
+@dataclass(frozen=True)
+class TorchTwin:
+    """The same network in PyTorch, weights converted from Keras, run on the same input.
+
+    `output` is batch first (batch, time, directions x hidden); `h_n` and `c_n` hold one
+    tensor per PyTorch module ((layers x directions, batch, hidden) each: one module for
+    a stack of equal sizes, one per layer otherwise).
+    """
+
+    modules: tuple[str, ...]  # each module's constructor, as Python
+    state_dict: tuple[Tensor, ...]
+    rules: tuple[str, ...]  # the conversion rules applied, one line each
+    output: Tensor
+    h_n: tuple[Tensor, ...]
+    c_n: tuple[Tensor, ...]
+    slices: tuple[str, ...]  # which slice of h_n (c_n) is which Keras state
+    calls: tuple[str, ...]  # the lines that call it, with the unpacking that works
+    max_abs_diff: float
+    compared: tuple[str, ...]  # what was compared with Keras
+    embedding: Tensor | None = None
+    logits: Tensor | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff < TOLERANCE
 
 
 def available() -> bool:

@@ -7,7 +7,7 @@ the same float32 (`0.32261637`), without a Python loop over the values.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -17,10 +17,12 @@ from rnnprobe.core.result import (
     Batch,
     CompareResult,
     ProbeResult,
-    Seq2SeqResult,
     Tensor,
-    TorchTwin,
 )
+
+if TYPE_CHECKING:  # only `seq2seq` and `--torch` load these
+    from rnnprobe.core.encdec import Seq2SeqResult
+    from rnnprobe.core.twin import TorchTwin
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from rnnprobe import __version__
@@ -10,12 +12,13 @@ from rnnprobe.core.result import (
     Layer,
     ProbeResult,
     ProbeSpec,
-    Seq2SeqResult,
-    Seq2SeqSpec,
     Style,
     Tokens,
     identifier,
 )
+
+if TYPE_CHECKING:  # only `seq2seq` loads it
+    from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
 
 
 def _returns(spec: ProbeSpec, layer: Layer, *, state: bool = True) -> str:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import (
@@ -42,7 +42,6 @@ from rnnprobe.core.result import (
     StepTrace,
     Tensor,
     Tokens,
-    TorchTwin,
 )
 from rnnprobe.core.vocab import show_char
 from rnnprobe.show import explain, keras_code
@@ -50,6 +49,9 @@ from rnnprobe.show import explain, keras_code
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
 BLANK = Text("")
 UNLIMITED = 1_000_000  # a width no table reaches: to measure a renderable unwrapped
+
+if TYPE_CHECKING:  # only `--torch` loads it
+    from rnnprobe.core.twin import TorchTwin
 
 
 class OneLine:

@@ -12,7 +12,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe.core.result import SHOWN_WORDS, Batch, Seq2SeqResult, Tensor
+from rnnprobe.core.encdec import Seq2SeqResult
+from rnnprobe.core.result import SHOWN_WORDS, Batch, Tensor
 from rnnprobe.show import keras_code
 from rnnprobe.show.render import (
     BLANK,

@@ -1,0 +1,82 @@
+"""An encoder-decoder's description and what it produced (`rnnprobe seq2seq`).
+
+Kept apart from `result.py`, which `vocab` and `--help` import: creating these classes
+costs start-up time that only `seq2seq` should pay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnprobe.core.result import Batch, Cell, CheckResult, ProbeSpec, Tensor, Tokens
+
+
+@dataclass(frozen=True)
+class Seq2SeqSpec:
+    """An encoder and a decoder: two model descriptions joined by the state handed over.
+
+    The encoder is Embedding -> one recurrent layer (returning sequences and its state);
+    the decoder is Embedding -> the same kind of layer, started from the encoder's state
+    -> a Dense head over the target vocabulary at every step. With `attention`, each
+    decoder step also reads a context of the encoder's outputs (additive attention).
+    """
+
+    cell: Cell = Cell.gru
+    hidden: int = 4
+    embed: int = 4
+    attention: bool = False
+    tokens: Tokens = Tokens.word
+
+    @property
+    def encoder(self) -> ProbeSpec:
+        return ProbeSpec(
+            cell=self.cell, hidden=(self.hidden,), embed=self.embed, tokens=self.tokens
+        )
+
+    def decoder(self, target_vocab: int) -> ProbeSpec:
+        """The decoder's description: its head has a logit per target token."""
+        return ProbeSpec(
+            cell=self.cell,
+            hidden=(self.hidden,),
+            embed=self.embed,
+            tokens=self.tokens,
+            head=target_vocab,
+            each_step=True,
+            context=self.hidden if self.attention else 0,
+        )
+
+
+@dataclass(frozen=True)
+class Seq2SeqResult:
+    """What `rnnprobe seq2seq` produced, named as its JSON names it."""
+
+    spec: Seq2SeqSpec
+    seed: int
+    source: Batch  # source ids (batch, source_time) over <pad> + the source vocabulary
+    target: Batch  # decoder input ids: <bos> + target, over <pad> <bos> <eos> + vocabulary
+    decoder_target: Tensor  # target + <eos>, (batch, target_time)
+    source_embedding: Tensor
+    target_embedding: Tensor
+    encoder_outputs: Tensor
+    encoder_states: tuple[Tensor, ...]
+    decoder_outputs: Tensor
+    decoder_states: tuple[Tensor, ...]
+    logits: Tensor
+    predicted: Tensor  # the target token each step's logits pick, (batch, target_time)
+    weights: tuple[Tensor, ...]
+    attention_weights: Tensor | None = None  # (batch, target_time, source_time)
+    context: Tensor | None = None  # (batch, target_time, hidden)
+    check: CheckResult | None = None
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.array.size) for w in self.weights)
+
+    @property
+    def initial_state(self) -> tuple[Tensor, ...]:
+        """What the decoder starts from: the encoder's final state(s), handed over."""
+        return self.encoder_states
+
+    @property
+    def decoder_spec(self) -> ProbeSpec:
+        return self.spec.decoder(self.target.width)
