@@ -399,3 +399,13 @@ def test_probe_takes_a_users_sequential_or_functional_model():
         rnnprobe.probe(conv, ids)
     with pytest.raises(ValueError, match="this model has no RNN"):
         rnnprobe.probe(keras.Sequential([layers.Embedding(5, 3), layers.Dense(2)]), ids)
+
+
+def test_vocab_and_compare_take_word_tokens_and_a_head_on_every_step(cli):
+    words = cli.json("vocab", "i feel", "you feel", "--tokens", "word")
+    assert words["tokenizer"] == "word" and words["vocab"] == ["i", "feel", "you"]
+    assert words["x_data"]["shape"] == [2, 2, 3]
+    compared = cli.json("compare", "i feel", "you feel", "--tokens", "word", "--embed", "3",
+                        "--head", "2", "--each-step", "--seed", "1")  # fmt: skip
+    assert compared["identical"] is True
+    assert compared["shapes"]["logits"] == [2, 2, 2]  # every step: (batch, time, class)

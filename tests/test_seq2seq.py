@@ -294,3 +294,18 @@ def test_the_printed_script_reproduces_the_numbers(cli):
         for name, values in expected.items():
             np.testing.assert_allclose(np.float32(got[name]), np.float32(values), atol=1e-6,
                                        err_msg=name)  # fmt: skip
+
+
+def test_tokens_sizes_and_all_pairs(cli):
+    chars = cli.json("seq2seq", "hi", "yo", "abc", "xyz", "--tokens", "char", "--hidden", "3",
+                     "--embed", "5", "--seed", "1")  # fmt: skip
+    assert chars["tokenizer"] == "char" and chars["source"]["vocab"] == ["<pad>", "h", "i", "a",
+                                                                         "b", "c"]  # fmt: skip
+    assert chars["source"]["ids"]["shape"] == [2, 3] and chars["target"]["lengths"] == [3, 4]
+    assert chars["encoder"]["outputs"]["shape"] == [2, 3, 3]
+    assert chars["encoder"]["embedding"]["shape"] == [2, 3, 5]
+    nine = [s for n in range(9) for s in (f"source {n}", f"target {n}")]
+    shown = cli.ok("seq2seq", *nine, "--seed", "1").stdout
+    assert "pair 8: " in shown and "pair 9: " not in shown and "... 1 more pair" in shown
+    every = cli.ok("seq2seq", *nine, "--seed", "1", "--all").stdout
+    assert "pair 9: source 8" in every and "more pair" not in every
