@@ -97,3 +97,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
     os.environ["RNNPROBE_SOCKET"] = os.path.join(tempfile.mkdtemp(), "no-server.sock")
     os.environ["RNNPROBE_HANDSHAKE_TIMEOUT"] = "120"
+
+
+def run_scripts(scripts: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    """Run printed scripts in one fresh interpreter; what each printed of its variables.
+
+    Each script becomes a function of its own (its imports and names stay apart) that ends
+    by printing the named variables as JSON: one process pays the imports for all.
+    """
+    import subprocess
+    import sys
+
+    program = []
+    for number, (script, names) in enumerate(scripts):
+        fields = ", ".join(f"{n!r}: np.asarray({n}).tolist()" for n in names)
+        body = script + f"\nimport json as _j\nprint('RNNPROBE-JSON', _j.dumps({{{fields}}}))\n"
+        program.append(f"def case_{number}():\n" + "".join(f"    {line}\n" for line in
+                       body.splitlines()))  # fmt: skip
+    program += [f"case_{n}()" for n in range(len(scripts))]
+    done = subprocess.run(
+        [sys.executable, "-c", "\n".join(program)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = [json.loads(part.splitlines()[0]) for part in done.stdout.split("RNNPROBE-JSON ")[1:]]
+    assert len(found) == len(scripts)
+    return found

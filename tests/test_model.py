@@ -7,9 +7,6 @@ Keras itself is asked for parameter counts and masks through models built here.
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +15,7 @@ import pytest
 from rnnprobe.core import check, probe
 from rnnprobe.core.result import Tensor
 
-from .conftest import RUN_KEYS_BASE, recompute_json
+from .conftest import RUN_KEYS_BASE, recompute_json, run_scripts
 
 LECTURE = ["good", "bad", "worse", "so good"]  # the lecture's many-to-one words
 SENTENCES = ["i feel hungry", "tensorflow is very difficult", "tensorflow is easy"]
@@ -294,12 +291,6 @@ def test_the_core_never_imports_the_show_package():
                 assert "show" not in [a.name for a in node.names], path.name
 
 
-DUMP = """
-import json as _json
-print("RNNPROBE-JSON", _json.dumps({k: np.asarray(v).tolist() for k, v in {%s}.items()}))
-"""
-
-
 def test_the_printed_sequential_script_reproduces_the_numbers(cli):
     cases = [
         ["run", *LECTURE, *MANY_TO_ONE, "--seed", "12"],
@@ -307,25 +298,16 @@ def test_the_printed_sequential_script_reproduces_the_numbers(cli):
         ["run", "hello", "hi", "--head", "3", "--seed", "14"],  # one-hot x_data: a Masking
     ]
     scripts, expected = [], []
-    for number, args in enumerate(cases):
+    for args in cases:
         script = cli.ok(*args, "--code").stdout
         assert "model = keras.Sequential([" in script
         names = ["outputs", "logits", "probabilities"] + (
             ["embedding"] if "--embed" in args else []
         )
-        body = script + DUMP % ", ".join(f"{n!r}: {n}" for n in names)
-        scripts.append(f"def case_{number}():\n" + "".join(f"    {line}\n" for line in
-                       body.splitlines()))  # fmt: skip
+        scripts.append((script, names))
         obj = cli.json(*args)
         expected.append({n: obj[n]["values"] for n in names})
-    program = "\n".join(scripts) + "\n" + "\n".join(f"case_{n}()" for n in range(len(cases)))
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = [json.loads(part.splitlines()[0]) for part in done.stdout.split("RNNPROBE-JSON ")[1:]]
-    assert len(found) == len(cases)
-    for got, wanted in zip(found, expected, strict=True):
+    for got, wanted in zip(run_scripts(scripts), expected, strict=True):
         for name, values in wanted.items():
             np.testing.assert_allclose(np.float32(got[name]), np.float32(values), atol=1e-6,
                                        err_msg=name)  # fmt: skip

@@ -6,9 +6,6 @@ Numbers are checked against numpy fed only what the JSON reports: the ids and th
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -17,6 +14,8 @@ import pytest
 from rnnprobe.core import equations, probe
 from rnnprobe.core import seq2seq as encoder_decoder
 from rnnprobe.core.result import Cell, ProbeSpec, Tensor
+
+from .conftest import run_scripts
 
 LECTURE = [
     "i feel hungry", "나는 배가 고프다",
@@ -259,23 +258,14 @@ def test_the_api_gives_the_arrays_and_the_cli_json(cli):
         rnnprobe.seq2seq(pairs, hidden=0)
 
 
-DUMP = """
-import json as _json
-print("RNNPROBE-JSON", _json.dumps({k: np.asarray(v).tolist() for k, v in {%s}.items()}))
-"""
-
-
 def test_the_printed_script_reproduces_the_numbers(cli):
     cases = [[], ["--attention", "--cell", "lstm"]]
-    program, wanted = [], []
-    for number, extra in enumerate(cases):
+    scripts, wanted = [], []
+    for extra in cases:
         args = ["seq2seq", *LECTURE, *extra, "--seed", "11"]
-        script = cli.ok(*args, "--code").stdout
         names = ["enc_outputs", "dec_outputs", "logits"]
         names += ["attention_weights"] if extra else []
-        body = script + DUMP % ", ".join(f"{n!r}: {n}" for n in names)
-        program.append(f"def case_{number}():\n" + "".join(f"    {line}\n" for line in
-                       body.splitlines()))  # fmt: skip
+        scripts.append((cli.ok(*args, "--code").stdout, names))
         obj = cli.json(*args)
         expected = {"enc_outputs": obj["encoder"]["outputs"]["values"],
                     "dec_outputs": obj["decoder"]["outputs"]["values"],
@@ -283,14 +273,7 @@ def test_the_printed_script_reproduces_the_numbers(cli):
         if extra:
             expected["attention_weights"] = obj["attention"]["weights"]["values"]
         wanted.append(expected)
-    source = "\n".join(program) + "\n" + "\n".join(f"case_{n}()" for n in range(len(cases)))
-    done = subprocess.run(
-        [sys.executable, "-c", source], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = [json.loads(part.splitlines()[0]) for part in done.stdout.split("RNNPROBE-JSON ")[1:]]
-    assert len(found) == len(cases)
-    for got, expected in zip(found, wanted, strict=True):
+    for got, expected in zip(run_scripts(scripts), wanted, strict=True):
         for name, values in expected.items():
             np.testing.assert_allclose(np.float32(got[name]), np.float32(values), atol=1e-6,
                                        err_msg=name)  # fmt: skip

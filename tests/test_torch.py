@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ torch = pytest.importorskip("torch")
 
 from rnnprobe.core import probe, twin  # noqa: E402
 
-from .conftest import LECTURE_WORDS  # noqa: E402
+from .conftest import LECTURE_WORDS, run_scripts  # noqa: E402
 
 PADDED = ["hello", "hi", "elo"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,23 +149,15 @@ def test_the_printed_pytorch_script_prints_the_same_numbers(cli):
         ["run", *PADDED, "--cell", "lstm", "-H", "3,2", "--seed", "6"],
         ["run", "good", "so good", "--embed", "3", "--head", "2", "--seed", "6"],
     ]
-    program, wanted = [], []
-    for number, args in enumerate(cases):
+    scripts, wanted = [], []
+    for args in cases:
         script = cli.ok(*args, "--torch", "--code").stdout
         assert "import torch" in script and "tensorflow" not in script
         obj = cli.json(*args, "--torch")["torch"]
         names = ["output", *(["logits"] if "logits" in obj else [])]
-        fields = ", ".join(f"{n!r}: {n}.tolist()" for n in names)
-        dump = f"\nimport json as _j\nprint('RNNPROBE-JSON', _j.dumps({{{fields}}}))\n"
-        program.append(f"def case_{number}():\n" + "".join(
-            f"    {line}\n" for line in (script + dump).splitlines()))  # fmt: skip
+        scripts.append((script, names))
         wanted.append({n: obj[n]["values"] for n in names})
-    source = "\n".join(program) + "\n" + "\n".join(f"case_{n}()" for n in range(len(cases)))
-    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = [json.loads(p.splitlines()[0]) for p in done.stdout.split("RNNPROBE-JSON ")[1:]]
-    for got, expected in zip(found, wanted, strict=True):
+    for got, expected in zip(run_scripts(scripts), wanted, strict=True):
         for name, values in expected.items():
             np.testing.assert_array_equal(np.float32(got[name]), np.float32(values), name)
 
