@@ -176,7 +176,7 @@ def convert(
     return found, rules
 
 
-def _merge(torch: Any, mode: MergeMode, both: Any, units: int) -> Any:
+def _merge(mode: MergeMode, both: Any, units: int) -> Any:
     forward, backward = both[..., :units], both[..., units:]
     if mode is MergeMode.concat:
         return both
@@ -228,6 +228,7 @@ def twin(result: ProbeResult) -> TorchTwin:
     state, rules = convert(spec, vocab_size, weights)
     found = modules(spec, vocab_size)
     load(found, state)
+    found_groups = groups(spec, vocab_size)
     lengths = torch.tensor(batch.lengths, dtype=torch.int64)
     time = batch.time
     pack = torch.nn.utils.rnn.pack_padded_sequence
@@ -240,7 +241,7 @@ def twin(result: ProbeResult) -> TorchTwin:
         else:
             flow = torch.from_numpy(batch.input.array)
         h_n, c_n = [], []
-        for group in groups(spec, vocab_size):
+        for group in found_groups:
             packed = pack(flow, lengths, batch_first=True, enforce_sorted=False)
             out, hidden = found[group.name](packed)
             flow, _ = unpack(out, batch_first=True, total_length=time)
@@ -250,13 +251,13 @@ def twin(result: ProbeResult) -> TorchTwin:
                 c_n.append(c)
             top = group.layers[-1]
             if top.bidirectional:
-                flow = _merge(torch, spec.merge_mode, flow, top.units)
+                flow = _merge(spec.merge_mode, flow, top.units)
         output = flow
         last_h = h_n[-1]
-        top = groups(spec, vocab_size)[-1].layers[-1]
+        top = found_groups[-1].layers[-1]
         if top.bidirectional:
             both = torch.cat([last_h[-2], last_h[-1]], -1)
-            final = _merge(torch, spec.merge_mode, both, top.units)
+            final = _merge(spec.merge_mode, both, top.units)
         else:
             final = last_h[-1]
         logits = None
@@ -266,7 +267,6 @@ def twin(result: ProbeResult) -> TorchTwin:
     final_np = final.numpy().astype(np.float32)
     slices, states = _slices(spec, vocab_size, h_n, c_n)
     diffs = _compare(result, out_np, final_np, states, embedded, logits)
-    found_groups = groups(spec, vocab_size)
 
     def per_module(name: str, tensors: list[Any]) -> tuple[Tensor, ...]:
         dims = ("layers*directions", "batch", "hidden")
@@ -281,15 +281,14 @@ def twin(result: ProbeResult) -> TorchTwin:
     return TorchTwin(
         modules=tuple(f"{name} = {_constructor(spec, vocab_size, name)}" for name in found),
         state_dict=tuple(
-            Tensor(name, _dims(name, array), np.asarray(array, dtype=np.float32))
-            for name, array in state
+            Tensor(name, _dims(name), np.asarray(array, dtype=np.float32)) for name, array in state
         ),
         rules=tuple(rules),
         output=Tensor("output", ("batch", "time", axis), out_np),
         h_n=per_module("h_n", h_n),
         c_n=per_module("c_n", c_n) if c_n else (),
         slices=tuple(slices),
-        calls=tuple(_calls(spec, vocab_size, batch.padded)),
+        calls=tuple(_calls(spec, vocab_size)),
         max_abs_diff=max(diffs.values()),
         compared=tuple(diffs),
         embedding=None
@@ -316,7 +315,7 @@ def _constructor(spec: ProbeSpec, vocab_size: int, name: str) -> str:
     return group.constructor(spec.cell)
 
 
-def _dims(name: str, array: np.ndarray) -> tuple[str, ...]:
+def _dims(name: str) -> tuple[str, ...]:
     short = name.rpartition(".")[2]
     if name.startswith("embedding."):
         return ("vocab", "embedding")
@@ -392,7 +391,7 @@ def _merged(mode: MergeMode, forward: str, backward: str) -> str:
     }[mode]
 
 
-def _calls(spec: ProbeSpec, vocab_size: int, padded: bool) -> list[str]:
+def _calls(spec: ProbeSpec, vocab_size: int) -> list[str]:
     """The PyTorch lines that run the twin, with the unpacking that works."""
     lines = ["x = embedding(ids)"] if spec.embed is not None else ["x = x_data"]
     found = groups(spec, vocab_size)
@@ -475,7 +474,7 @@ def _stacked(spec: ProbeSpec, parts: list[Any]) -> Any:
             for module in self.layers:
                 x, state = module(x)
                 if module.bidirectional:
-                    x = _merge(torch, spec.merge_mode, x, module.hidden_size)
+                    x = _merge(spec.merge_mode, x, module.hidden_size)
                 states.append(state)
             return x, states
 

@@ -35,16 +35,11 @@ def _wrap(spec: ProbeSpec, inner: str) -> str:
     return f"layers.Bidirectional({inner}{merge})"
 
 
-def one_rnn(spec: ProbeSpec) -> bool:
-    """True when the probe is one Keras layer (cell style, or a single layer)."""
-    return spec.one_keras_layer
-
-
 def _recurrent(spec: ProbeSpec, *, state: bool = True) -> list[str]:
     """The constructor of each recurrent Keras layer, in order (one for cell style)."""
     cell, keras_layer = spec.cell.keras_cell, spec.cell.keras_layer
     planned = spec.layers(0)
-    if one_rnn(spec):
+    if spec.one_keras_layer:
         returns = _returns(spec, planned[-1], state=state)
         if spec.style is Style.cell:
             cells = [f"layers.{cell}({layer.units})" for layer in planned]
@@ -111,7 +106,7 @@ def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
         [identifier(n) for n in layer.all_state_names] if spec.return_state else []
         for layer in planned
     ]
-    if one_rnn(spec):
+    if spec.one_keras_layer:
         if len(planned) > 1 and spec.return_state:  # StackedRNNCells: a list of states per cell
             targets = ["outputs", *("[" + ", ".join(names) + "]" for names in per_layer)]
         else:
