@@ -37,6 +37,19 @@ def split_line(line: str) -> tuple[str, list[str]]:
     return "run", args
 
 
+def still_to_come(keys: list[Any]) -> list[int]:
+    """For each line, how many lines from it to the end have its key (None counts 1)."""
+    counts: dict[Any, int] = {}
+    found = []
+    for key in reversed(keys):
+        if key is None:
+            found.append(1)
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        found.append(counts[key])
+    return found[::-1]
+
+
 def parse_line(command: Any, line: str) -> dict[str, Any]:
     """The parameters a batch line gives its command (with --json), or a LineError."""
     name, args = split_line(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from dataclasses import replace
 
@@ -50,17 +51,84 @@ def test_cell_style_stays_bit_identical_to_layer_style_as_a_graph(spec):
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_size_of_the_work_chooses_how_to_call(monkeypatch):
+@pytest.fixture
+def no_runners(monkeypatch):
+    """Each test starts with no graph kept and no structure seen."""
     monkeypatch.setattr(probe, "_runners", type(probe._runners)())
-    monkeypatch.setattr(probe, "_seen", set())
+    monkeypatch.setattr(probe, "_seen", type(probe._seen)())
+
+
+def test_the_size_of_the_work_chooses_how_to_call(no_runners):
     spec = commands.make_spec(cell="gru")
     short = "a" * (probe.GRAPH_FROM_STEPS - 1)
-    commands.run([short], spec, seed=1)
-    assert not probe._runners  # a structure seen once is called eagerly
-    commands.run([short], spec, seed=2)
-    assert len(probe._runners) == 1  # seen again: a graph is traced for it, once
-    commands.run([short + "a"], spec, seed=1)
+    for seed in range(probe.EAGER_CALLS_BEFORE_GRAPH):
+        commands.run([short], spec, seed=seed)
+    assert not probe._runners  # a structure seen this often is still called eagerly
+    commands.run([short], spec, seed=99)
+    assert len(probe._runners) == 1  # once more: a graph is traced for it, once
+    commands.run([short + "a"], commands.make_spec(cell="lstm"), seed=1)
     assert len(probe._runners) == 2  # a long word: a graph at once
+
+
+def test_probes_known_to_come_get_their_graph_at_once(no_runners):
+    spec = commands.make_spec(cell="lstm")
+    batch = build_batch(("hi", "hello"), vocabulary(("hi", "hello")))
+    probe.run_probe(batch, spec, seed=1, expected=probe.GRAPH_WHEN_EXPECTED - 1)
+    assert not probe._runners
+    probe.run_probe(batch, spec, seed=1, expected=probe.GRAPH_WHEN_EXPECTED)
+    assert len(probe._runners) == 1
+
+
+def test_one_graph_serves_every_size_of_a_structure(no_runners):
+    """Hidden sizes, vocabularies, word lengths, padding and batch rows all vary; the
+    structure's one graph gives each probe the bits of its own eager call."""
+    probes = [
+        (("hello", "hi", "elo"), (3,)),
+        (("abcdefgh",), (1,)),
+        (("xy", "yx"), (5,)),  # not padded
+        (("qrstu", "q", "rs", "tuvwq"), (2,)),
+    ]
+    for cell in (Cell.simple, Cell.lstm):
+        for seed, (words, hidden) in enumerate(probes):
+            spec = ProbeSpec(cell=cell, hidden=hidden, style=Style.cell)
+            batch = build_batch(words, vocabulary(words))
+            kept = probe.run_probe(batch, spec, seed=seed, expected=probe.GRAPH_WHEN_EXPECTED)
+            eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
+            for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
+                assert a.shape == b.shape
+                np.testing.assert_array_equal(a, b)
+    assert len(probe._runners) == 2  # one per cell
+
+
+def test_gru_keeps_a_graph_per_hidden_size(no_runners):
+    words = ("hello", "hi")
+    for hidden in ((2,), (3,), (2,)):
+        spec = ProbeSpec(cell=Cell.gru, hidden=hidden)
+        batch = build_batch(words, vocabulary(words))
+        kept = probe.run_probe(batch, spec, seed=4, expected=probe.GRAPH_WHEN_EXPECTED)
+        eager = probe.run_probe(batch, spec, seed=4, strategy=probe.EAGER)
+        for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert len(probe._runners) == 2
+
+
+def test_a_probe_leaves_nothing_pending_in_keras():
+    """Keras's list of variables waiting to be created is left as it was: a user's own
+    entry stays there, uncreated, and none of the probe's is added."""
+    from keras.src.backend.common import global_state
+
+    keras = probe.load_keras()
+    with keras.StatelessScope(initialize_variables=False):
+        mine = keras.Variable(keras.initializers.Zeros(), shape=(2,))
+    pending = global_state.get_global_attribute
+    assert [id(v) for v in pending("uninitialized_variables")] == [id(mine)]
+    batch = build_batch(("hi", "hello"), vocabulary(("hi", "hello")))
+    probe.run_probe(batch, ProbeSpec(cell=Cell.lstm), seed=3)
+    try:
+        assert [id(v) for v in pending("uninitialized_variables")] == [id(mine)]
+        assert mine._value is None  # not created behind the user's back
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", [])
 
 
 EMBEDDED = [
@@ -78,13 +146,11 @@ def _all_arrays(result):
 @pytest.mark.parametrize(
     "spec", SPECS + EMBEDDED, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}{s.embed}"
 )
-def test_a_kept_graph_gives_each_probe_the_bits_of_its_own_eager_call(monkeypatch, spec):
-    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
-    monkeypatch.setattr(probe, "_seen", set())
+def test_a_kept_graph_gives_each_probe_the_bits_of_its_own_eager_call(no_runners, spec):
     batches = [("hello", "hi", "elo"), ("hi", "hello", "ole"), ("olleh", "eh", "hel")]
     for seed, words in enumerate(batches * 2):
         batch = build_batch(words, vocabulary(words, "heloi"), ids=spec.embed is not None)
-        kept = probe.run_probe(batch, spec, seed=seed)
+        kept = probe.run_probe(batch, spec, seed=seed, expected=probe.GRAPH_WHEN_EXPECTED)
         eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
         for a, b in zip(_all_arrays(eager), _all_arrays(kept), strict=True):
             assert a.shape == b.shape
@@ -125,3 +191,32 @@ def test_many_graphs_leave_no_tensorflow_warning(cli, monkeypatch):
     assert len(result.stdout.splitlines()) == 8
     assert [r.getMessage()[:60] for r in seen] == []
     assert logger.level != logging.ERROR  # put back after each probe
+
+
+def test_a_batch_counts_its_lines_of_one_structure(cli, no_runners):
+    """Lines of one structure (hidden sizes and words differ) share one graph, traced at
+    the first of them when the batch holds enough; fewer run eagerly."""
+    enough = probe.GRAPH_WHEN_EXPECTED
+    lines = [f"ab{'c' * (n % 4)} ba --hidden {1 + n % 3} --seed {n}" for n in range(enough)]
+    result = cli("batch", "-", input="\n".join(lines[1:]))
+    assert result.exit_code == 0
+    assert not probe._runners
+    result = cli("batch", "-", input="\n".join(["--cell lstm hi", *lines]))
+    assert result.exit_code == 0
+    assert [key[0].cell for key in probe._runners] == [Cell.simple]
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(outputs) == enough + 1
+    for line, got in zip(lines, outputs[1:], strict=True):
+        words, hidden, seed = line.split(" --")[0].split(), line.split()[3], line.split()[5]
+        spec = ProbeSpec(hidden=(int(hidden),))
+        batch = build_batch(words, vocabulary(words))
+        eager = probe.run_probe(batch, spec, seed=int(seed), strategy=probe.EAGER)
+        shown = np.asarray(got["outputs"]["values"], dtype=np.float32)
+        np.testing.assert_array_equal(shown, eager.outputs.array)
+
+
+def test_still_to_come_counts_each_key_from_its_line_on():
+    from rnnprobe.batchlines import still_to_come
+
+    assert still_to_come(["a", "b", None, "a", "a", "b"]) == [3, 2, 1, 2, 1, 1]
+    assert still_to_come([]) == []

@@ -551,8 +551,10 @@ def _export(
         render.export(view or _view(args, result), args.export, kind, width)
 
 
-def run_json(args: RunArgs) -> tuple[bytes, bool]:
-    """A batch line: what `run ... --json` prints for these arguments, and whether it passed."""
+def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
+    """A batch line: what `run ... --json` prints for these arguments, and whether it passed.
+
+    `expected`: how many lines of the batch, this one included, run the same structure."""
     from rnnprobe.core import commands
     from rnnprobe.show import jsonout, render
 
@@ -567,6 +569,7 @@ def run_json(args: RunArgs) -> tuple[bytes, bool]:
         steps=args.steps,
         at=args.at,
         torch=args.torch,
+        expected=expected,
     )
     _export(args, result, kind, render.unseen_console().width)
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
@@ -785,19 +788,21 @@ def batch(
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
+    parsed = [_batch_line(commands, line) for _, line in probes]
+    expected = batchlines.still_to_come([_structure(name, params) for name, params in parsed])
     out = sys.stdout.buffer
     failed = False
     with progress.spinner(f"Running {len(probes):,} probes…"):
-        for number, line in probes:
+        for (number, _), (name, params), coming in zip(probes, parsed, expected, strict=True):
             try:
-                name, _ = batchlines.split_line(line)
-                params = batchlines.parse_line(commands[name], line)
+                if isinstance(params, batchlines.LineError):
+                    raise params
                 if name == "seq2seq":
                     from rnnprobe.cli.seq2seq import Seq2SeqArgs, seq2seq_json
 
                     written, ok = seq2seq_json(Seq2SeqArgs.from_params(params))
                 else:
-                    written, ok = run_json(RunArgs.from_params(params))
+                    written, ok = run_json(RunArgs.from_params(params), expected=coming)
             except batchlines.LineError as error:
                 written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
             except RnnProbeError as error:
@@ -807,6 +812,29 @@ def batch(
             failed = failed or not ok
     if failed:
         raise typer.Exit(1)
+
+
+def _batch_line(commands: dict[str, Any], line: str) -> tuple[str, Any]:
+    """A batch line's command and its parameters, or the LineError it gives."""
+    from rnnprobe import batchlines
+
+    try:
+        name, _ = batchlines.split_line(line)
+        return name, batchlines.parse_line(commands[name], line)
+    except batchlines.LineError as error:
+        return "run", error
+
+
+def _structure(name: str, params: Any) -> Any:
+    """What a run line's graph depends on (`probe.structure`), or None."""
+    if name != "run" or not isinstance(params, dict):
+        return None
+    from rnnprobe.core import probe
+
+    try:
+        return probe.structure(RunArgs.from_params(params).spec())
+    except RnnProbeError:
+        return None
 
 
 @app.command(

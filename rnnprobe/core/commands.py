@@ -256,13 +256,15 @@ def run(
     at: int | None = None,
     batch: Batch | None = None,
     torch: bool = False,
+    expected: int = 1,
 ) -> ProbeResult:
     """`rnnprobe run`: build the RNN, seed it, call it on the words.
 
     `check` compares Keras with rnnprobe's numpy engine; `steps` traces every step with it
     (word 1's step `at`, by default its last, written out) after checking that the trace
     gives what Keras returned. Without a seed one is drawn (and kept in the result). A
-    `batch` already made from the same words and vocab saves making it again.
+    `batch` already made from the same words and vocab saves making it again. `expected`:
+    how many probes of this structure, this one included, are known to come (`batch`).
     """
     # The model's modules load with the first probe: `vocab` and `--help` never need them.
     import numpy as np
@@ -275,7 +277,7 @@ def run(
         check_torch(steps=steps)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
-    result = probe.run_probe(batch, spec, resolve_seed(seed))
+    result = probe.run_probe(batch, spec, resolve_seed(seed), expected=expected)
     if torch:
         from rnnprobe.core import twin
 

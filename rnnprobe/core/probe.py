@@ -10,7 +10,7 @@ import os
 import random
 import sys
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -205,46 +205,93 @@ def _named_variables(
     return found
 
 
-def _collect_weights(named: list[tuple[str, Any, Any]]) -> tuple[Tensor, ...]:
+@contextlib.contextmanager
+def _variables_deferred(keras: Any) -> Iterator[None]:
+    """Layers built in here get Keras variables that hold no TensorFlow variable yet.
+
+    A probe's weights are read once and then only passed in (`_initial_values`,
+    `_with_values`): creating a TensorFlow variable for each, and reading it back at
+    every step, would cost more than the eager call itself. Keras notes such variables
+    for a later initialisation; that note is put back as it was, so nothing of a probe
+    is left behind in Keras's state.
+    """
+    from keras.src.backend.common import global_state
+
+    key = "uninitialized_variables"
+    pending = list(global_state.get_global_attribute(key, []) or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute(key, pending)
+
+
+def _initial_values(named: list[tuple[str, Any, Any]]) -> list[Any]:
+    """Each variable's initial value, drawn as Keras would draw it when creating it."""
+    return [
+        variable._initializer(variable._shape, dtype=variable._dtype) for _, variable, _ in named
+    ]
+
+
+@contextlib.contextmanager
+def _with_values(named: list[tuple[str, Any, Any]], values: list[Any]) -> Iterator[None]:
+    """Calls in here read each variable as the value given for it."""
+    mapping = [(variable, value) for (_, variable, _), value in zip(named, values, strict=True)]
+    with _keras.StatelessScope(state_mapping=mapping, initialize_variables=False):
+        yield
+
+
+def _collect_weights(named: list[tuple[str, Any, Any]], values: list[Any]) -> tuple[Tensor, ...]:
     return tuple(
-        Tensor(name, tuple(dims), np.asarray(variable.numpy(), dtype=np.float32))
-        for name, variable, dims in named
+        Tensor(name, tuple(dims), np.asarray(value, dtype=np.float32))
+        for (name, _, dims), value in zip(named, values, strict=True)
     )
 
 
-def _assign_weights(named: list[tuple[str, Any, Any]], source: tuple[Tensor, ...]) -> None:
+def _values_from(named: list[tuple[str, Any, Any]], source: tuple[Tensor, ...]) -> list[Any]:
     if [name for name, _, _ in named] != [w.name for w in source]:
         raise AssertionError("the two styles do not have the same weights")
-    for (_, variable, _), weight in zip(named, source, strict=True):
-        variable.assign(weight.array)
+    return [weight.array for weight in source]
 
 
-# How the layers are called: eagerly, or as one TensorFlow graph. The numbers are the same
-# to the bit (tests pin it for every cell and structure); only the time differs. Keras's
-# eager loop costs about 1 ms a step, a graph about 40 ms per layer to trace and then
-# little per step. (Keras's `unroll` would be faster still for short words, but with a
-# mask it gives a backward direction other numbers, so it is not used.)
+# How the layers are called: eagerly, or through a TensorFlow graph traced once for the
+# structure. The numbers are the same to the bit (tests pin it for every cell and
+# structure); only the time differs. Keras's eager loop costs about 2 ms a step; a trace
+# costs about as much as 16 short eager calls, and then each call through it little.
 EAGER, GRAPH = "eager", "graph"
-GRAPH_FROM_STEPS = 64  # from this many steps on, a graph
+GRAPH_FROM_STEPS = 64  # from this many steps on, a graph at once
 RUNNERS_KEPT = 8
+EAGER_CALLS_BEFORE_GRAPH = 16  # a structure that comes this often gets its graph
+GRAPH_WHEN_EXPECTED = 16  # ... and at once when this many probes of it are known to come
+
+
+def structure(spec: ProbeSpec) -> ProbeSpec:
+    """What a traced graph depends on: the spec with its hidden sizes left open.
+
+    The sizes of the input, the words, the vocabulary and the weights are all open in
+    the graph. GRU keeps its hidden sizes: its cell slices its weights by them.
+    """
+    if spec.cell is Cell.gru:
+        return spec
+    return replace(spec, hidden=tuple(0 for _ in spec.hidden))
 
 
 @dataclass
 class _Runner:
-    """Layers of one structure, traced once as a graph; each probe copies its weights in.
+    """One structure's layers traced as a graph, every size left open.
 
-    A batch or a server runs the same structure again and again: the trace is paid once,
-    and a probe's layers are still built (so its weights are what its seed gives), but
-    called through this graph instead of Keras's eager loop.
+    The layers are those of the probe that traced it; they hold no TensorFlow variable:
+    each call passes its probe's weights in, and the graph reads them where the layers
+    read their variables. A batch or a server runs the same structure again and again:
+    the trace is paid once, and each probe's layers are still built (so its weights are
+    what its seed gives), but called through this graph instead of Keras's eager loop.
     """
 
-    model: Model
-    named: list[tuple[str, Any, Any]]
     graph: Any
 
 
 _runners: OrderedDict[tuple[Any, ...], _Runner] = OrderedDict()
-_seen: set[tuple[Any, ...]] = set()
+_seen: Counter[tuple[Any, ...]] = Counter()
 
 
 def _build_layers(model: Model, planned: tuple[Layer, ...], rows: int, steps: int) -> None:
@@ -268,16 +315,19 @@ def _build_layers(model: Model, planned: tuple[Layer, ...], rows: int, steps: in
 Flowed = tuple[Any, list[Any], dict[str, Any]]
 
 
-def _flow(model: Model, spec: ProbeSpec, x: Any, mask: Any) -> Flowed:
+def _flow(model: Model, spec: ProbeSpec, x: Any, mask: Any, initial: Any = None) -> Flowed:
     """Call the layers in turn: the last recurrent layer's outputs, every returned state,
-    and the Embedding's output, the head's logits and their softmax where there are some."""
+    and the Embedding's output, the head's logits and their softmax where there are some.
+
+    `initial`: each recurrent layer's initial states (else Keras makes its zeros)."""
     extras: dict[str, Any] = {}
     flow = x
     if model.embedding is not None:
         flow = extras["embedding"] = model.embedding(x)
     states: list[Any] = []
-    for layer in model.recurrent:
-        returned = layer(flow, mask=mask)
+    for number, layer in enumerate(model.recurrent):
+        given = {} if initial is None else {"initial_state": initial[number]}
+        returned = layer(flow, mask=mask, **given)
         if spec.return_state:
             flow, *rest = returned
             states.extend(_flatten(rest))
@@ -289,21 +339,103 @@ def _flow(model: Model, spec: ProbeSpec, x: Any, mask: Any) -> Flowed:
     return flow, states, extras
 
 
-def _graph(model: Model, spec: ProbeSpec) -> Any:
+@contextlib.contextmanager
+def _borrowed(named: list[tuple[str, Any, Any]], values: Any) -> Iterator[None]:
+    """While a graph is traced, its layers read the weights it is given as their variables."""
+    kept = [variable._value for _, variable, _ in named]
+    for (_, variable, _), value in zip(named, values, strict=True):
+        variable._value = value
+    try:
+        yield
+    finally:
+        for (_, variable, _), value in zip(named, kept, strict=True):
+            variable._value = value
+
+
+def _zero_states(model: Model, rows: Any, units: list[Any]) -> list[Any]:
+    """Each recurrent layer's initial states, the zeros Keras makes, sized by the weights.
+
+    Keras sizes its zeros by the cell's units, which the graph leaves open; `units` holds
+    each cell's size (in the order of `_keras_cells`), read from its recurrent kernel.
+    """
+    layers = _keras.layers
+    sizes = iter(units)
+
+    def zeros(cell: Any) -> list[Any]:
+        size = next(sizes)
+        count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
+        return [_keras.ops.zeros((rows, size)) for _ in range(count)]
+
+    found: list[Any] = []
+    for layer in model.recurrent:
+        if isinstance(layer, layers.Bidirectional):
+            found.append([*zeros(layer.forward_layer.cell), *zeros(layer.backward_layer.cell)])
+        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: a list of states per cell
+            found.append([zeros(cell) for cell in layer.cell.cells])
+        else:
+            found.append(zeros(layer.cell))
+    return found
+
+
+def _open_shape(spec: ProbeSpec, variable: Any, dims: tuple[str, ...]) -> tuple[Any, ...]:
+    """A weight's shape in the graph: every axis open, but GRU's hidden axes (its cell
+    splits its bias by their static sizes)."""
+    if spec.cell is not Cell.gru:
+        return (None,) * len(dims)
+    return tuple(
+        None if dim in ("vocab", "embedding", "input") else size
+        for dim, size in zip(dims, variable._shape, strict=True)
+    )
+
+
+def _new_runner(
+    model: Model, named: list[tuple[str, Any, Any]], spec: ProbeSpec, batch: Batch
+) -> _Runner:
+    """Trace the probe's layers as a graph that takes any sizes and the weights as inputs."""
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    ids = spec.embed is not None
+    time = batch.time if spec.each_step else None  # TimeDistributed needs to know the time
+    signature = [
+        tf.TensorSpec((None, time) if ids else (None, time, None), tf.int32 if ids else tf.float32),
+        tf.TensorSpec((None, time), tf.bool),
+        *(
+            tf.TensorSpec(_open_shape(spec, variable, dims), tf.float32)
+            for _, variable, dims in named
+        ),
+    ]
+    kernels = [n for n, (name, _, _) in enumerate(named) if name.endswith("recurrent_kernel")]
+
+    def traced(x: Any, mask: Any, *weights: Any) -> Flowed:
+        with _borrowed(named, weights):
+            units = [tf.shape(weights[n])[0] for n in kernels]
+            initial = _zero_states(model, tf.shape(x)[0], units)
+            return _flow(model, spec, x, mask, initial)
 
     # No autograph: Keras writes its loop with tf.while_loop, and converting the code
     # would double the time a trace takes.
-    return tf.function(lambda x, mask: _flow(model, spec, x, mask), autograph=False)
+    return _Runner(graph=tf.function(traced, input_signature=signature, autograph=False))
 
 
-def _call(model: Model, spec: ProbeSpec, batch: Batch, *, strategy: str) -> Flowed:
+def _run_graph(runner: _Runner, values: list[Any], batch: Batch) -> Flowed:
+    """Call the graph; a word that is not padded gets a mask of all True (the same bits)."""
+    return runner.graph(batch.input.array, batch.mask, *values)
+
+
+def _call(
+    model: Model,
+    named: list[tuple[str, Any, Any]],
+    values: list[Any],
+    spec: ProbeSpec,
+    batch: Batch,
+    *,
+    strategy: str,
+) -> Flowed:
     """Call the layers on the input (with its mask when a word is padded), by `strategy`."""
-    x = batch.input.array
-    mask = batch.mask if batch.padded else None
-    if strategy != GRAPH:
-        return _flow(model, spec, x, mask)
-    return _graph(model, spec)(x, mask)
+    if strategy == GRAPH:
+        return _run_graph(_new_runner(model, named, spec, batch), values, batch)
+    with _with_values(named, values):
+        return _flow(model, spec, batch.input.array, batch.mask if batch.padded else None)
 
 
 UNROLL_UP_TO = 16  # steps: a short word's eager call, unrolled, is about a third faster
@@ -321,32 +453,38 @@ def _unroll_forward(model: Model) -> None:
 
 
 def _call_by_size(
-    model: Model, named: list[tuple[str, Any, Any]], spec: ProbeSpec, batch: Batch
+    model: Model,
+    named: list[tuple[str, Any, Any]],
+    values: list[Any],
+    spec: ProbeSpec,
+    batch: Batch,
+    expected: int,
 ) -> Flowed:
-    """Call through the runner kept for this structure, making one when it pays.
+    """Call through the graph kept for this structure, tracing one when it pays.
 
-    A long word gets one at once; a short one the second time its structure comes.
+    A long word gets one at once; short words when the structure has come
+    EAGER_CALLS_BEFORE_GRAPH times, or when `expected` (this probe and those known to
+    follow it with the same structure) reaches GRAPH_WHEN_EXPECTED.
     """
-    x = batch.input.array
-    key = (spec, x.shape, batch.width, batch.padded)
+    key = (structure(spec), batch.time if spec.each_step else None)
     runner = _runners.get(key)
-    mask = batch.mask if batch.padded else None
     if runner is not None:
         _runners.move_to_end(key)
-        for (_, target, _), (_, source, _) in zip(runner.named, named, strict=True):
-            target.assign(source)
-        return runner.graph(x, mask)
-    long = batch.time >= GRAPH_FROM_STEPS
-    if not long and key not in _seen:
-        _seen.add(key)
+        return _run_graph(runner, values, batch)
+    pays = (
+        batch.time >= GRAPH_FROM_STEPS
+        or _seen[key] >= EAGER_CALLS_BEFORE_GRAPH
+        or expected >= GRAPH_WHEN_EXPECTED
+    )
+    if not pays:
+        _seen[key] += 1
         if batch.time <= UNROLL_UP_TO:
             _unroll_forward(model)
-        return _call(model, spec, batch, strategy=EAGER)
-    runner = _Runner(model=model, named=named, graph=_graph(model, spec))
-    _runners[key] = runner
+        return _call(model, named, values, spec, batch, strategy=EAGER)
+    runner = _runners[key] = _new_runner(model, named, spec, batch)
     while len(_runners) > RUNNERS_KEPT:
         _runners.popitem(last=False)
-    return runner.graph(x, mask)
+    return _run_graph(runner, values, batch)
 
 
 def seed_keras(seed: int) -> None:
@@ -369,29 +507,35 @@ def run_probe(
     *,
     weights_from: ProbeResult | None = None,
     strategy: str | None = None,
+    expected: int = 1,
 ) -> ProbeResult:
     """Seed Keras, build the model, call it on the batch with its mask, collect the tensors.
 
     With `weights_from`, the freshly built layers take that result's weights (same names,
     same shapes) before the call. `strategy` is how the call runs (`EAGER` or `GRAPH`); by
-    default the size of the work picks it, and a structure that comes again runs through
-    a graph traced once for it (`_call_by_size`).
+    default the size of the work picks it, and a structure that comes often runs through
+    a graph traced once for it (`_call_by_size`). `expected`: how many probes of this
+    structure, this one included, the caller knows are coming (a batch counts its lines).
     """
     keras = load_keras()
     planned = spec.layers(batch.width)
     with _build_lock:
         seed_keras(seed)
-        model = build(keras, spec, batch.width)
-        _build_layers(model, planned, batch.rows, batch.time)
+        with _variables_deferred(keras):
+            model = build(keras, spec, batch.width)
+            _build_layers(model, planned, batch.rows, batch.time)
         named = _named_variables(keras.layers, planned, model)
-        if weights_from is not None:
-            _assign_weights(named, weights_from.weights)
+        if weights_from is None:
+            values = _initial_values(named)
+        else:
+            values = _values_from(named, weights_from.weights)
         with _tensorflow_logs_quiet():
             if strategy is None:
-                flow, returned_states, extras = _call_by_size(model, named, spec, batch)
+                flowed = _call_by_size(model, named, values, spec, batch, expected)
             else:
-                flow, returned_states, extras = _call(model, spec, batch, strategy=strategy)
-        weights = _collect_weights(named)
+                flowed = _call(model, named, values, spec, batch, strategy=strategy)
+        flow, returned_states, extras = flowed
+        weights = _collect_weights(named, values)
     return _result(
         batch,
         spec,
