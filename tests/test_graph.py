@@ -220,3 +220,10 @@ def test_still_to_come_counts_each_key_from_its_line_on():
 
     assert still_to_come(["a", "b", None, "a", "a", "b"]) == [3, 2, 1, 2, 1, 1]
     assert still_to_come([]) == []
+
+
+def test_the_weights_of_a_result_are_writable_arrays():
+    """Copies, as a variable's numpy() gave: PyTorch warns about reading read-only ones."""
+    batch = build_batch(("hi", "hello"), vocabulary(("hi", "hello")))
+    result = probe.run_probe(batch, ProbeSpec(cell=Cell.gru), seed=2)
+    assert result.weights and all(w.array.flags.writeable for w in result.weights)

@@ -243,7 +243,7 @@ def _with_values(named: list[tuple[str, Any, Any]], values: list[Any]) -> Iterat
 
 def _collect_weights(named: list[tuple[str, Any, Any]], values: list[Any]) -> tuple[Tensor, ...]:
     return tuple(
-        Tensor(name, tuple(dims), np.asarray(value, dtype=np.float32))
+        Tensor(name, tuple(dims), np.array(value, dtype=np.float32))  # a writable copy
         for (name, _, dims), value in zip(named, values, strict=True)
     )
 
