@@ -96,7 +96,7 @@ def run(
             ]
         with probe._tensorflow_logs_quiet():
             found = _call(keras, spec, encoder, decoder, attention, source, target)
-        weights = probe._collect_weights(named, [variable for _, variable, _ in named])
+        weights = probe._collect_weights(named, [variable.numpy() for _, variable, _ in named])
     names = _names(spec)
     states = found.pop("encoder_states")
     decoder_states = found.pop("decoder_states")
