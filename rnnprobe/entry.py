@@ -1,7 +1,8 @@
-"""The `rnnprobe` command: a served client for run, compare and batch, else the CLI here.
+"""The `rnnprobe` command: a served client for run, compare, batch and seq2seq, else the CLI.
 
-Only `os` and `sys` are imported before the decision: `rnnprobe --help` and `vocab` go
-straight to the CLI, and a served command imports only the standard library's sockets.
+Only `os`, `sys` and the list of served commands are imported before the decision:
+`rnnprobe --help` and `vocab` go straight to the CLI, and a served command imports only the
+standard library's sockets.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-SERVED_COMMANDS = ("run", "compare", "batch", "seq2seq")
+from rnnprobe.serve.served import SERVED_COMMANDS
 
 
 def wants_server(argv: list[str]) -> bool:
@@ -19,7 +20,7 @@ def wants_server(argv: list[str]) -> bool:
 
 
 def main() -> None:
-    """`rnnprobe`: ask a warm server for run/compare/batch, else run the CLI here."""
+    """`rnnprobe`: ask a warm server for a served command, else run the CLI here."""
     argv = sys.argv[1:]
     if wants_server(argv):
         from rnnprobe.serve import client

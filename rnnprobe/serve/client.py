@@ -1,9 +1,9 @@
 """The client side of `rnnprobe serve`.
 
-`run`, `compare` and `batch` first ask a warm server (one that keeps TensorFlow loaded)
-to run the command (see `entry.py`); only when none answers does rnnprobe import its own
-machinery. This module therefore imports nothing but the standard library: a client that
-is served never loads numpy or TensorFlow.
+`run`, `compare`, `batch` and `seq2seq` (`served.SERVED_COMMANDS`) first ask a warm server
+(one that keeps TensorFlow loaded) to run the command (see `entry.py`); only when none
+answers does rnnprobe import its own machinery. This module therefore imports nothing but
+the standard library: a client that is served never loads numpy or TensorFlow.
 
 Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH,
@@ -29,7 +29,7 @@ import sys
 import time
 
 from rnnprobe import __version__
-from rnnprobe.entry import SERVED_COMMANDS
+from rnnprobe.serve.served import SERVED_COMMANDS
 
 TYPE_CHECKING = False  # `typing` costs a served client 2 ms; type checkers read this as True
 if TYPE_CHECKING:

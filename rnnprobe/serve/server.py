@@ -27,6 +27,13 @@ from rnnprobe import __version__
 from rnnprobe.core import probe, progress
 from rnnprobe.core.errors import InputError, RnnProbeError
 from rnnprobe.serve import client
+from rnnprobe.serve.served import SERVED_COMMANDS
+
+# What the server answers a command it does not run: "... run, compare, batch and seq2seq".
+REFUSED = (
+    "rnnprobe: error: the server runs only "
+    f"{', '.join(SERVED_COMMANDS[:-1])} and {SERVED_COMMANDS[-1]}\n"
+).encode()
 
 
 class _Capture(io.TextIOWrapper):
@@ -203,12 +210,8 @@ class Server:
     def execute(self, request: dict[str, Any], stdin: bytes) -> tuple[int, bytes, bytes]:
         """Run one command line as the client would have run it: (code, stdout, stderr)."""
         argv = [str(a) for a in request["argv"]]
-        if not argv or argv[0] not in client.SERVED_COMMANDS:
-            return (
-                2,
-                b"",
-                b"rnnprobe: error: the server runs only run, compare, batch and seq2seq\n",
-            )
+        if not argv or argv[0] not in SERVED_COMMANDS:
+            return 2, b"", REFUSED
         out = _Capture(bool(request.get("stdout_tty")))
         err = _Capture(bool(request.get("stderr_tty")))
         cwd = str(request.get("cwd") or os.getcwd())
