@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 from typer.main import get_command
 
-import rnnprobe.cli as cli_module
-from rnnprobe.cli import _AsParsed, _WhenGiven, app
+import rnnprobe.cli.typer_hook as cli_module
+from rnnprobe.cli import app
+from rnnprobe.cli.typer_hook import _AsParsed, _WhenGiven
 
 MESSAGES = [
     (["--seed", "-1"], "rnnprobe: error: Invalid value for '--seed': -1 is not in the range "

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rnnprobe.cli import (
+from rnnprobe.cli.group import ProbeCommand
+from rnnprobe.cli.options import (
     MODEL,
     NETWORK,
     SHOW,
@@ -19,9 +20,7 @@ from rnnprobe.cli import (
     ExportOpt,
     JsonOpt,
     NoServerOpt,
-    ProbeCommand,
     SeedOpt,
-    app,
     output_format,
     whole_numbers,
 )
@@ -127,7 +126,10 @@ def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     return jsonout.dumps(body), result.check is None or result.check.ok
 
 
-@app.command(cls=ProbeCommand, epilog=EXAMPLES)
+command = typer.Typer(add_completion=False)  # `seq2seq` alone, as the app loads it
+
+
+@command.command(cls=ProbeCommand, epilog=EXAMPLES)
 def seq2seq(
     sentences: Annotated[
         list[str] | None,

@@ -1,0 +1,93 @@
+"""`rnnprobe batch`: one probe per line, each parsed by the real `run` or `seq2seq` command,
+and JSON Lines out, each line what that command's --json prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from rnnprobe.cli.group import ProbeCommand, error_message
+from rnnprobe.cli.options import NoServerOpt
+from rnnprobe.cli.run import RunArgs, run_json
+from rnnprobe.cli.seq2seq import Seq2SeqArgs, seq2seq_json
+from rnnprobe.core.errors import RnnProbeError
+
+command = typer.Typer(add_completion=False)  # `batch` alone, as the app loads it
+
+
+@command.command(cls=ProbeCommand, epilog="Example:\n  rnnprobe batch probes.txt > results.jsonl")
+def batch(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="Lines of run arguments; - reads stdin.")
+    ],
+    no_server: NoServerOpt = False,
+) -> None:
+    """Run one probe per line and print JSON Lines, each exactly what run --json prints.
+
+    A line holds the arguments of one run (shell quoting, without the word run), or of
+    one seq2seq after the word seq2seq; blank lines and lines starting with # are
+    skipped. A line that fails prints {"line": N, "error": "..."} and the batch goes on;
+    the exit status is 1 if any failed.
+    """
+    from rnnprobe import batchlines
+    from rnnprobe.core import progress
+    from rnnprobe.show import jsonout
+
+    text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
+    assert ctx.parent is not None
+    group = ctx.parent.command
+    get = group.get_command  # type: ignore[attr-defined]
+    commands = {name: get(ctx.parent, name) for name in ("run", "seq2seq")}
+    probes = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    parsed = [_batch_line(commands, line) for _, line in probes]
+    expected = batchlines.still_to_come([_structure(name, params) for name, params in parsed])
+    out = sys.stdout.buffer
+    failed = False
+    with progress.spinner(f"Running {len(probes):,} probes…"):
+        for (number, _), (name, params), coming in zip(probes, parsed, expected, strict=True):
+            try:
+                if isinstance(params, batchlines.LineError):
+                    raise params
+                if name == "seq2seq":
+                    written, ok = seq2seq_json(Seq2SeqArgs.from_params(params))
+                else:
+                    written, ok = run_json(RunArgs.from_params(params), expected=coming)
+            except batchlines.LineError as error:
+                written, ok = jsonout.dumps({"line": number, "error": str(error)}), False
+            except RnnProbeError as error:
+                written, ok = jsonout.dumps({"line": number, "error": error_message(error)}), False
+            out.write(written)
+            out.flush()
+            failed = failed or not ok
+    if failed:
+        raise typer.Exit(1)
+
+
+def _batch_line(commands: dict[str, Any], line: str) -> tuple[str, Any]:
+    """A batch line's command and its parameters, or the LineError it gives."""
+    from rnnprobe import batchlines
+
+    try:
+        name, _ = batchlines.split_line(line)
+        return name, batchlines.parse_line(commands[name], line)
+    except batchlines.LineError as error:
+        return "run", error
+
+
+def _structure(name: str, params: Any) -> Any:
+    """What a run line's graph depends on (`probe.structure`), or None."""
+    if name != "run" or not isinstance(params, dict):
+        return None
+    from rnnprobe.core import probe
+
+    try:
+        return probe.structure(RunArgs.from_params(params).spec())
+    except RnnProbeError:
+        return None

@@ -1,0 +1,226 @@
+"""What the commands share: option declarations, their help panels, and the checks and
+parsing of options that more than one command has."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rnnprobe.core.errors import InputError
+from rnnprobe.core.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Tokens
+
+# How the CLI spells the parameters that core errors name.
+CLI_NAMES = {
+    "hidden": "--hidden",
+    "vocab": "--vocab",
+    "merge_mode": "--merge-mode",
+    "bidirectional": "--bidirectional",
+    "seed": "--seed",
+    "style": "--style",
+    "cell": "--cell",
+    "steps": "--steps",
+    "at": "--at",
+    "word": "--word",
+    "pair": "--pair",
+    "tokens": "--tokens",
+    "embed": "--embed",
+    "head": "--head",
+    "each_step": "--each-step",
+    "torch": "--torch",
+    "diagram": "--diagram",
+    "no_return_sequences": "--no-return-sequences",
+}
+
+# The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
+EXAMPLES = """Examples: the lecture's three steps, then more
+  rnnprobe run hello --hidden 2
+  rnnprobe run hello eolll lleel --style cell
+  rnnprobe run hello eolll lleel --json | jq '.outputs.shape'
+  rnnprobe run hello --cell lstm --steps
+  rnnprobe run hello hi --bidirectional --diagram --word 2
+  rnnprobe compare hello eolll lleel --cell gru"""
+
+# The panels of the help pages, in the order they are shown.
+WORDS, NETWORK, MODEL, SHOW, OUTPUT, SERVER = (
+    "Words", "Network", "Model", "Show", "Output", "Server",
+)  # fmt: skip
+
+WordsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="WORD",
+        help="Words to one-hot encode, or - to read them from stdin.",
+        show_default=False,
+        rich_help_panel=WORDS,
+    ),
+]
+VocabOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vocab",
+        metavar="CHARS",
+        help="The vocabulary in this order, e.g. olhe; with --tokens word, words separated "
+        "by commas (default: as first seen).",
+        rich_help_panel=WORDS,
+    ),
+]
+TokensOpt = Annotated[
+    Tokens,
+    typer.Option(
+        metavar="TOKENS",
+        help="char: each character is a token; word: each argument is a sentence of "
+        "whitespace-separated words.",
+        rich_help_panel=WORDS,
+    ),
+]
+EmbedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--embed",
+        metavar="onehot|N",
+        help="Token ids through layers.Embedding(mask_zero=True), <pad> = 0: onehot (the "
+        "constant identity) or N random dimensions.",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
+]
+HeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head",
+        metavar="N",
+        help="A Dense(N) head on the last step (many-to-one): logits and softmax.",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
+]
+EachStepOpt = Annotated[
+    bool,
+    typer.Option(
+        "--each-step",
+        help="With --head: TimeDistributed(Dense(N)) on every step (many-to-many).",
+        rich_help_panel=MODEL,
+    ),
+]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="Print one JSON object instead of tables.", rich_help_panel=OUTPUT),
+]
+NoServerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-server",
+        help="Work in this process even when `rnnprobe serve` is running.",
+        rich_help_panel=SERVER,
+    ),
+]
+AllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help=f"A table for every word (default: the first {SHOWN_WORDS}).",
+        rich_help_panel=SHOW,
+    ),
+]
+HiddenOpt = Annotated[
+    str,
+    typer.Option(
+        "--hidden",
+        "-H",
+        metavar="N[,N...]",
+        help="Units of the layer; 4,2 stacks two layers.",
+        rich_help_panel=NETWORK,
+    ),
+]
+CellOpt = Annotated[
+    Cell,
+    typer.Option(metavar="CELL", help="The cell: simple, lstm or gru.", rich_help_panel=NETWORK),
+]
+SeedOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="N",
+        help=f"Seed for the weights, 0 to {MAX_SEED} (default: drawn and reported).",
+        show_default=False,
+        rich_help_panel=NETWORK,
+    ),
+]
+CodeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
+    ),
+]
+CheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
+        rich_help_panel=SHOW,
+    ),
+]
+ExportOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        metavar="FILE",
+        help="Also write the tables to FILE: .svg, .html or .txt.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+BidirectionalOpt = Annotated[
+    bool,
+    typer.Option(help="Wrap each layer in layers.Bidirectional.", rich_help_panel=NETWORK),
+]
+MergeModeOpt = Annotated[
+    MergeMode | None,
+    typer.Option(
+        metavar="MODE",
+        help="How Bidirectional joins the directions: concat, sum, mul or ave (default concat).",
+        show_default=False,
+        rich_help_panel=NETWORK,
+    ),
+]
+
+
+def whole_numbers(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The fields with these options' text parsed as whole numbers (one wording for any
+    Typer)."""
+    from rnnprobe.core import commands
+
+    return {**fields, **{name: commands.whole_number(name, fields[name]) for name in names}}
+
+
+def read_words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[str]:
+    """The words from the command line, or from stdin when the only word is `-`
+    (whitespace-separated words; with word tokens, one sentence per line)."""
+    if words == ["-"]:
+        from rnnprobe.core.vocab import sentences_from_text, words_from_text
+
+        text = sys.stdin.read()
+        return sentences_from_text(text) if tokens is Tokens.word else words_from_text(text)
+    return list(words or [])
+
+
+def output_format(
+    export: Path | None, *, diagram: bool, code: bool, flags: dict[str, bool]
+) -> str | None:
+    """The ways of showing a result that do not combine, refused before any work is done;
+    then the export format (None without --export)."""
+    if diagram:
+        for flag in ("--json", "--shapes", "--steps"):
+            if flags.get(flag):
+                raise InputError(f"--diagram draws a picture; it does not combine with {flag}")
+    if code:
+        clash = [flag for flag, on in {**flags, "--diagram": diagram}.items() if on]
+        if clash or export:
+            other = clash[0] if clash else "--export"
+            raise InputError(f"--code prints a script; it does not combine with {other}")
+    if export is None:
+        return None
+    from rnnprobe.show import render
+
+    return render.export_format(export)

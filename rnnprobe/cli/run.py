@@ -1,0 +1,317 @@
+"""`rnnprobe run`: parse the words and the options, call the core, print a view.
+
+`RunArgs` is what a run was asked, from a command line or a batch line alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rnnprobe.cli.group import ProbeCommand
+from rnnprobe.cli.options import (
+    EXAMPLES,
+    MODEL,
+    NETWORK,
+    SHOW,
+    AllOpt,
+    BidirectionalOpt,
+    CellOpt,
+    CheckOpt,
+    CodeOpt,
+    EachStepOpt,
+    EmbedOpt,
+    ExportOpt,
+    HeadOpt,
+    HiddenOpt,
+    JsonOpt,
+    MergeModeOpt,
+    NoServerOpt,
+    SeedOpt,
+    TokensOpt,
+    VocabOpt,
+    WordsArg,
+    output_format,
+    read_words,
+    whole_numbers,
+)
+from rnnprobe.core.errors import InputError
+from rnnprobe.core.result import Cell, MergeMode, Style, Tokens
+
+if TYPE_CHECKING:
+    from rnnprobe.core.result import ProbeResult, ProbeSpec
+
+
+@dataclass(frozen=True)
+class RunArgs:
+    """What `rnnprobe run` was asked, as parsed: the same for a command line and a batch line."""
+
+    words: list[str]
+    vocab: str | None
+    tokens: Tokens
+    hidden: str
+    style: Style
+    cell: Cell
+    seed: int | None
+    return_sequences: bool
+    return_state: bool
+    bidirectional: bool
+    merge_mode: MergeMode | None
+    embed: str | None
+    head: str | None
+    each_step: bool
+    weights: bool
+    check: bool
+    steps: bool
+    at: int | None
+    diagram: bool
+    word: int | None
+    shapes: bool
+    code: bool
+    all: bool
+    export: Path | None
+    json: bool
+    torch: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RunArgs:
+        """From the `run` command's parameters (`vocab_`, `json_`, ... without underscores);
+        whole numbers, read as text, are parsed here."""
+        fields = {key.rstrip("_"): value for key, value in params.items()}
+        fields.pop("no_server", None)
+        fields["words"] = list(fields["words"] or [])
+        return cls(**whole_numbers(fields, "seed", "at", "word"))
+
+    @property
+    def word_drawn(self) -> int:
+        """The word --diagram draws, counted from 1."""
+        return 1 if self.word is None else self.word
+
+    def spec(self) -> ProbeSpec:
+        from rnnprobe.core import commands
+
+        return commands.make_spec(
+            hidden=self.hidden,
+            merge_mode=self.merge_mode,
+            bidirectional=self.bidirectional,
+            style=self.style,
+            cell=self.cell,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            tokens=self.tokens,
+            embed=self.embed,
+            head=self.head,
+            each_step=self.each_step,
+        )
+
+    def export_format(self) -> str | None:
+        """Checked before any work: the export format, or None without --export."""
+        if self.word is not None and not self.diagram:
+            raise InputError("--word needs --diagram")
+        if self.torch:
+            from rnnprobe.core import commands
+
+            commands.check_torch(steps=self.steps, diagram=self.diagram)
+        return output_format(
+            self.export,
+            diagram=self.diagram,
+            code=self.code,
+            flags={
+                "--json": self.json,
+                "--check": self.check,
+                "--steps": self.steps,
+                "--shapes": self.shapes,
+                "--weights": self.weights,
+            },
+        )
+
+
+def _view(args: RunArgs, result: ProbeResult) -> Any:
+    from rnnprobe.show import render
+
+    if args.shapes:
+        return render.shapes_view(result)
+    word = args.word_drawn - 1 if args.diagram else None
+    return render.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
+
+
+def _export(
+    args: RunArgs, result: ProbeResult, kind: str | None, width: int, view: Any = None
+) -> None:
+    """Write the tables to --export's file (`view`, when they were made for stdout)."""
+    if args.export is not None and kind is not None:
+        from rnnprobe.show import render
+
+        render.export(view or _view(args, result), args.export, kind, width)
+
+
+def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
+    """A batch line: what `run ... --json` prints for these arguments, and whether it passed.
+
+    `expected`: how many lines of the batch, this one included, run the same structure."""
+    from rnnprobe.core import commands
+    from rnnprobe.show import jsonout, render
+
+    spec = args.spec()
+    kind = args.export_format()
+    result = commands.run(
+        args.words,
+        spec,
+        vocab=args.vocab,
+        seed=args.seed,
+        check=args.check,
+        steps=args.steps,
+        at=args.at,
+        torch=args.torch,
+        expected=expected,
+    )
+    _export(args, result, kind, render.unseen_console().width)
+    body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
+    return jsonout.dumps(body), _passed(result)
+
+
+def _passed(result: ProbeResult) -> bool:
+    """False when --check or --torch found Keras's numbers off (exit 1)."""
+    checked = result.check is None or result.check.ok
+    return checked and (result.torch is None or result.torch.ok)
+
+
+command = typer.Typer(add_completion=False)  # `run` alone, as the app loads it
+
+
+@command.command(cls=ProbeCommand, epilog=EXAMPLES)
+def run(
+    words: WordsArg = None,
+    vocab_: VocabOpt = None,
+    tokens: TokensOpt = Tokens.char,
+    hidden: HiddenOpt = "2",
+    style: Annotated[
+        Style,
+        typer.Option(
+            metavar="STYLE",
+            help="layer: layers.SimpleRNN (LSTM, GRU); cell: layers.RNN(layers.SimpleRNNCell).",
+            rich_help_panel=NETWORK,
+        ),
+    ] = Style.layer,
+    cell: CellOpt = Cell.simple,
+    seed: SeedOpt = None,
+    return_sequences: Annotated[
+        bool,
+        typer.Option(
+            help="Outputs at every step, or only at each word's last real one.",
+            rich_help_panel=NETWORK,
+        ),
+    ] = True,
+    return_state: Annotated[
+        bool, typer.Option(help="Return the final states.", rich_help_panel=NETWORK)
+    ] = True,
+    bidirectional: BidirectionalOpt = False,
+    merge_mode: MergeModeOpt = None,
+    embed: EmbedOpt = None,
+    head: HeadOpt = None,
+    each_step: EachStepOpt = False,
+    weights: Annotated[
+        bool,
+        typer.Option(
+            "--weights", help="Also show kernel, recurrent_kernel and bias.", rich_help_panel=SHOW
+        ),
+    ] = False,
+    check_: CheckOpt = False,
+    shapes: Annotated[
+        bool,
+        typer.Option(
+            "--shapes",
+            help="Only shapes, axes and parameter counts; no values.",
+            rich_help_panel=SHOW,
+        ),
+    ] = False,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps",
+            help="Every step of every layer: gates, states, and one step worked out.",
+            rich_help_panel=SHOW,
+        ),
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="T",
+            help="With --steps: the step of word 1 worked out (default: its last).",
+            rich_help_panel=SHOW,
+        ),
+    ] = None,
+    diagram: Annotated[
+        bool,
+        typer.Option(
+            "--diagram",
+            help="Draw the network unrolled over a word, with its shapes.",
+            rich_help_panel=SHOW,
+        ),
+    ] = False,
+    word: Annotated[
+        str | None,
+        typer.Option(
+            "--word",
+            metavar="N",
+            help="With --diagram: the word drawn (default: 1).",
+            rich_help_panel=SHOW,
+        ),
+    ] = None,
+    code: CodeOpt = False,
+    all_: AllOpt = False,
+    json_: JsonOpt = False,
+    export: ExportOpt = None,
+    torch: Annotated[
+        bool,
+        typer.Option(
+            "--torch",
+            help="The same network in PyTorch, numbers compared; with --code, its script.",
+            rich_help_panel=MODEL,
+        ),
+    ] = False,
+    no_server: NoServerOpt = False,
+) -> None:
+    """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
+    args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
+    from rnnprobe.core import commands, progress
+    from rnnprobe.show import jsonout, keras_code, render
+
+    spec = args.spec()
+    kind = args.export_format()
+    given = read_words(args.words, args.tokens)
+    batch = commands.make_batch(given, args.vocab, spec)
+    if args.diagram and not 1 <= args.word_drawn <= len(given):
+        raise InputError(f"--word {args.word}: give a word from 1 to {len(given)}")
+    if args.code and not args.torch:
+        sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
+        return
+    with progress.spinner(f"Running the RNN on {len(given):,} words…"):
+        result = commands.run(
+            given,
+            spec,
+            seed=args.seed,
+            check=args.check,
+            steps=args.steps,
+            at=args.at,
+            batch=batch,
+            torch=args.torch,
+        )
+    if args.code:  # with --torch: a PyTorch script with the converted weights
+        sys.stdout.write(keras_code.torch_script(result))
+        return
+    console = render.stdout_console()
+    view = None
+    if args.json:
+        jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
+    else:
+        view = _view(args, result)
+        render.show(console, view)
+    _export(args, result, kind, console.width, view)
+    if not _passed(result):
+        raise typer.Exit(1)
