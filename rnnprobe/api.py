@@ -1,4 +1,5 @@
-"""The Python API: `rnnprobe.run`, `compare`, `vocab` and `probe`, for scripts and notebooks.
+"""The Python API: `rnnprobe.run`, `compare`, `vocab`, `probe`, `seq2seq` and `to_torch`, for
+scripts and notebooks.
 
 Each function does what the command of the same name does (through the same core
 functions) and returns a result that holds the numbers as numpy arrays, converts to the
@@ -23,14 +24,9 @@ from rich.jupyter import JupyterMixin
 
 from rnnprobe.core import commands
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.result import (
-    Batch,
-    CompareResult,
-    MergeMode,
-    ProbeResult,
-    Tensor,
-)
-from rnnprobe.show import jsonout, render
+from rnnprobe.core.kinds import MergeMode, Tokens
+from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
+from rnnprobe.show import jsonout, views, widgets
 
 __all__ = [
     "Comparison", "Picture", "Run", "Seq2Seq", "Vocabulary",
@@ -105,7 +101,7 @@ class _Shown(JupyterMixin):
 
     def show(self, *, width: int | None = None) -> None:
         """Print the tables on the terminal (or where stdout goes)."""
-        render.show(Console(width=width, markup=False, emoji=False), self._view())
+        widgets.show(Console(width=width, markup=False, emoji=False), self._view())
 
     def to_dict(self) -> dict[str, Any]:
         """What the command prints with --json, read back: same keys, same values."""
@@ -129,7 +125,7 @@ class Picture(JupyterMixin):
         return self.view
 
     def show(self, *, width: int | None = None) -> None:
-        render.show(Console(width=width, markup=False, emoji=False), self.view)
+        widgets.show(Console(width=width, markup=False, emoji=False), self.view)
 
 
 class Vocabulary(_Shown):
@@ -140,7 +136,7 @@ class Vocabulary(_Shown):
         self._keep(batch)
 
     def _view(self) -> RenderableType:
-        return render.vocab_view(self.batch)
+        return views.vocab_view(self.batch)
 
     def _json(self) -> dict[str, Any]:
         return jsonout.vocab_object(self.batch)
@@ -196,7 +192,7 @@ class Run(_Shown):
         )
 
     def _view(self) -> RenderableType:
-        return render.run_view(self.result)
+        return views.run_view(self.result)
 
     def _json(self) -> dict[str, Any]:
         return jsonout.run_object(self.result, weights=False)
@@ -206,7 +202,7 @@ class Run(_Shown):
         count = len(self.lengths)
         if not 1 <= word <= count:
             raise InputError(Param("word"), f" {word}: give a word from 1 to {count}")
-        return Picture(render.run_view(self.result, diagram=word - 1))
+        return Picture(views.run_view(self.result, diagram=word - 1))
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{t.name} {t.shape}" for t in self.result.returned)
@@ -225,7 +221,7 @@ class Comparison(_Shown):
         self.identical: bool = result.identical
 
     def _view(self) -> RenderableType:
-        return render.compare_view(self.result)
+        return views.compare_view(self.result)
 
     def _json(self) -> dict[str, Any]:
         return jsonout.compare_object(self.result)
@@ -321,9 +317,16 @@ def compare(
     return Comparison(found)
 
 
-def vocab(words: str | Sequence[str], *, vocab: str | None = None) -> Vocabulary:
-    """The vocabulary and the one-hot x_data, without a model: `rnnprobe vocab`."""
-    return Vocabulary(commands.vocab(_words(words), vocab))
+def vocab(
+    words: str | Sequence[str], *, vocab: str | None = None, tokens: str = "char"
+) -> Vocabulary:
+    """The vocabulary and the one-hot x_data, without a model: `rnnprobe vocab`.
+
+    With `tokens="word"` each string is a sentence of whitespace-separated words (a string:
+    one sentence per line), and `vocab` gives the words separated by commas.
+    """
+    kind = commands.choice(Tokens, "tokens", tokens)
+    return Vocabulary(commands.vocab(_words(words, kind.value), vocab, kind))
 
 
 def probe(layer: Any, x_data: Any, mask: Any = None) -> Run:

@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnprobe.cli import app
-from rnnprobe.core.equations import recompute
-from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.core.engine import recompute
+from rnnprobe.core.kinds import Cell, MergeMode, Style
+from rnnprobe.core.stages import ProbeSpec
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]
 # The keys of `run --json` before the network around the RNN was added, in their order.

@@ -79,6 +79,13 @@ def test_compare_and_vocab_are_the_cli_json(cli):
     vocabulary = rnnprobe.vocab("hello hi", vocab="ohelix")
     assert vocabulary.to_dict() == cli.json("vocab", "hello", "hi", "--vocab", "ohelix")
     assert vocabulary.x_data.shape == (2, 5, 6)
+    sentences = rnnprobe.vocab("i feel hungry\ni feel", tokens="word", vocab="feel,i,hungry")
+    assert sentences.to_dict() == cli.json(
+        "vocab", "i feel hungry", "i feel", "--tokens", "word", "--vocab", "feel,i,hungry"
+    )
+    assert sentences.vocab == ["feel", "i", "hungry"] and sentences.x_data.shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="'tokens': 'words' is not one of 'char', 'word'"):
+        rnnprobe.vocab("hi", tokens="words")
 
 
 def _printed(renderable, width=100) -> str:

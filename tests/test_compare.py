@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from rnnprobe.core import probe
-from rnnprobe.core.result import Cell, CompareResult, ProbeSpec, Style
+from rnnprobe.core.keras import build, env, probe
+from rnnprobe.core.kinds import Cell, Style
+from rnnprobe.core.result import CompareResult
+from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.vocab import build_batch, vocabulary
 
 PADDED = ["hello", "hi", "o"]
@@ -110,12 +112,12 @@ def test_compare_bad_options_are_usage_errors(cli, args, needle):
     ],
 )
 def test_probe_seeding_gives_the_weights_of_keras_set_random_seed(spec):
-    keras = probe.load_keras()
+    keras = env.load_keras()
     words = ("hello", "hi")
     batch = build_batch(words, vocabulary(words))
     for seed in (0, 7, 123456):
         keras.utils.set_random_seed(seed)
-        built = probe.build(keras, spec, batch.width).recurrent
+        built = build.model(keras, spec.network(batch.width)).recurrent
         flow = batch.x_data.array
         for layer in built:
             flow = layer(flow)[0]  # every layer returns [outputs, *states]

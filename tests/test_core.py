@@ -10,10 +10,11 @@ from rich.console import Console
 
 from rnnprobe.cli import CLI_NAMES
 from rnnprobe.core import commands as core
-from rnnprobe.core import probe
 from rnnprobe.core.errors import InputError, RnnProbeError
-from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
-from rnnprobe.show import keras_code, render
+from rnnprobe.core.keras import build, env
+from rnnprobe.core.kinds import Cell, MergeMode, Style
+from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.show import keras_code, views, widgets
 
 from .conftest import LECTURE_WORDS
 
@@ -71,8 +72,8 @@ def test_the_shown_code_builds_the_described_layers():
         "rnn_1 = layers.Bidirectional(layers.GRU(3, return_sequences=True, return_state=True))",
         "rnn_2 = layers.Bidirectional(layers.GRU(2, return_sequences=True, return_state=True))",
     ]
-    keras = probe.load_keras()
-    built = probe.build(keras, spec, 4).recurrent
+    keras = env.load_keras()
+    built = build.model(keras, spec.network(4)).recurrent
     assert [type(layer.forward_layer).__name__ for layer in built] == ["GRU", "GRU"]
 
 
@@ -153,7 +154,7 @@ def test_a_probe_too_big_is_an_input_error_naming_hidden(monkeypatch):
 def test_views_are_renderables_the_cli_prints(cli):
     result = core.run(["hello", "hi"], core.make_spec(cell="gru"), seed=3, check=True)
     console = Console(file=io.StringIO(), width=80)
-    render.show(console, render.run_view(result, weights=True))
+    widgets.show(console, views.run_view(result, weights=True))
     printed = cli.ok("run", "hello", "hi", "--cell", "gru", "--seed", "3", "--check",
                      "--weights", env={"COLUMNS": "80"}).stdout  # fmt: skip
     assert console.file.getvalue() == printed

@@ -9,8 +9,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe.core import commands, probe
-from rnnprobe.core.result import Cell, MergeMode, ProbeSpec, Style
+from rnnprobe.core import commands
+from rnnprobe.core.keras import env, probe, runner
+from rnnprobe.core.kinds import Cell, MergeMode, Style
+from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.vocab import build_batch, vocabulary
 
 WORDS = ("hello", "hi", (string.ascii_lowercase * 4)[:90])  # padded, and past the threshold
@@ -34,8 +36,8 @@ def _arrays(result):
 def test_graph_calls_give_the_bits_of_the_eager_call(spec, style):
     spec = replace(spec, style=style)
     batch = build_batch(WORDS, vocabulary(WORDS))
-    eager = probe.run_probe(batch, spec, seed=5, strategy=probe.EAGER)
-    graph = probe.run_probe(batch, spec, seed=5, strategy=probe.GRAPH)
+    eager = probe.run_probe(batch, spec, seed=5, strategy=runner.EAGER)
+    graph = probe.run_probe(batch, spec, seed=5, strategy=runner.GRAPH)
     for a, b in zip(_arrays(eager), _arrays(graph), strict=True):
         assert a.shape == b.shape
         np.testing.assert_array_equal(a, b)
@@ -45,38 +47,74 @@ def test_graph_calls_give_the_bits_of_the_eager_call(spec, style):
 @pytest.mark.parametrize("spec", SPECS[:5], ids=lambda s: f"{s.cell.value}{s.hidden}")
 def test_cell_style_stays_bit_identical_to_layer_style_as_a_graph(spec):
     batch = build_batch(WORDS, vocabulary(WORDS))
-    cell = probe.run_probe(batch, replace(spec, style=Style.cell), seed=9, strategy=probe.GRAPH)
-    layer = probe.run_probe(batch, replace(spec, style=Style.layer), seed=9, strategy=probe.GRAPH)
+    cell = probe.run_probe(batch, replace(spec, style=Style.cell), seed=9, strategy=runner.GRAPH)
+    layer = probe.run_probe(batch, replace(spec, style=Style.layer), seed=9, strategy=runner.GRAPH)
     for a, b in zip(_arrays(cell), _arrays(layer), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{s.cell.value}{s.hidden}{s.bidirectional}")
+@pytest.mark.parametrize("style", list(Style))
+def test_an_unrolled_call_gives_the_bits_of_the_loop(spec, style, monkeypatch):
+    """Short words run their forward layers unrolled (`layer.unroll = True` set after the
+    layer is made): the same bits as Keras's loop, for every cell and structure."""
+    spec = replace(spec, style=style)
+    words = ("hello", "hi", "elo")  # padded, and short
+    batch = build_batch(words, vocabulary(words))
+    flags = []
+    real = runner._unroll_forward
+
+    def unroll(built):
+        real(built)
+        flags.extend(getattr(layer, "unroll", False) for layer in built.recurrent)
+
+    monkeypatch.setattr(runner, "_unroll_forward", unroll)
+    loop = probe.run_probe(batch, spec, seed=5, strategy=runner.EAGER)
+    assert flags == []
+    unrolled = probe.run_probe(batch, spec, seed=5, strategy=runner.UNROLLED)
+    assert any(flags) is not spec.bidirectional  # a Bidirectional layer keeps its loop
+    for a, b in zip(_arrays(loop), _arrays(unrolled), strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_short_words_are_called_unrolled_by_default(no_runners, monkeypatch):
+    called = []
+    monkeypatch.setattr(runner, "_unroll_forward", lambda built: called.append(built))
+    batch = build_batch(("hello", "hi"), vocabulary(("hello", "hi")))
+    probe.run_probe(batch, ProbeSpec(cell=Cell.gru), seed=1)
+    assert len(called) == 1
+    long = "a" * (runner.UNROLL_UP_TO + 1)
+    probe.run_probe(build_batch((long,), vocabulary((long,))), ProbeSpec(), seed=1)
+    assert len(called) == 1  # a longer word keeps Keras's loop
 
 
 @pytest.fixture
 def no_runners(monkeypatch):
     """Each test starts with no graph kept and no structure seen."""
-    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
-    monkeypatch.setattr(probe, "_seen", type(probe._seen)())
+    monkeypatch.setattr(runner, "_runners", type(runner._runners)())
+    monkeypatch.setattr(runner, "_seen", type(runner._seen)())
 
 
 def test_the_size_of_the_work_chooses_how_to_call(no_runners):
     spec = commands.make_spec(cell="gru")
-    short = "a" * (probe.GRAPH_FROM_STEPS - 1)
-    for seed in range(probe.EAGER_CALLS_BEFORE_GRAPH):
+    short = "a" * (runner.GRAPH_FROM_STEPS - 1)
+    for seed in range(runner.EAGER_CALLS_BEFORE_GRAPH):
         commands.run([short], spec, seed=seed)
-    assert not probe._runners  # a structure seen this often is still called eagerly
+    assert not runner._runners  # a structure seen this often is still called eagerly
     commands.run([short], spec, seed=99)
-    assert len(probe._runners) == 1  # once more: a graph is traced for it, once
+    assert len(runner._runners) == 1  # once more: a graph is traced for it, once
     commands.run([short + "a"], commands.make_spec(cell="lstm"), seed=1)
-    assert len(probe._runners) == 2  # a long word: a graph at once
+    assert len(runner._runners) == 2  # a long word: a graph at once
 
 
 def test_probes_known_to_come_get_their_graph_at_once(no_runners):
     spec = commands.make_spec(cell="lstm")
     batch = build_batch(("hi", "hello"), vocabulary(("hi", "hello")))
-    probe.run_probe(batch, spec, seed=1, expected=probe.GRAPH_WHEN_EXPECTED - 1)
-    assert not probe._runners
-    probe.run_probe(batch, spec, seed=1, expected=probe.GRAPH_WHEN_EXPECTED)
-    assert len(probe._runners) == 1
+    probe.run_probe(batch, spec, seed=1, expected=runner.GRAPH_WHEN_EXPECTED - 1)
+    assert not runner._runners
+    probe.run_probe(batch, spec, seed=1, expected=runner.GRAPH_WHEN_EXPECTED)
+    assert len(runner._runners) == 1
 
 
 def test_one_graph_serves_every_size_of_a_structure(no_runners):
@@ -92,12 +130,12 @@ def test_one_graph_serves_every_size_of_a_structure(no_runners):
         for seed, (words, hidden) in enumerate(probes):
             spec = ProbeSpec(cell=cell, hidden=hidden, style=Style.cell)
             batch = build_batch(words, vocabulary(words))
-            kept = probe.run_probe(batch, spec, seed=seed, expected=probe.GRAPH_WHEN_EXPECTED)
-            eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
+            kept = probe.run_probe(batch, spec, seed=seed, expected=runner.GRAPH_WHEN_EXPECTED)
+            eager = probe.run_probe(batch, spec, seed=seed, strategy=runner.EAGER)
             for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
                 assert a.shape == b.shape
                 np.testing.assert_array_equal(a, b)
-    assert len(probe._runners) == 2  # one per cell
+    assert len(runner._runners) == 2  # one per cell
 
 
 def test_gru_keeps_a_graph_per_hidden_size(no_runners):
@@ -105,11 +143,11 @@ def test_gru_keeps_a_graph_per_hidden_size(no_runners):
     for hidden in ((2,), (3,), (2,)):
         spec = ProbeSpec(cell=Cell.gru, hidden=hidden)
         batch = build_batch(words, vocabulary(words))
-        kept = probe.run_probe(batch, spec, seed=4, expected=probe.GRAPH_WHEN_EXPECTED)
-        eager = probe.run_probe(batch, spec, seed=4, strategy=probe.EAGER)
+        kept = probe.run_probe(batch, spec, seed=4, expected=runner.GRAPH_WHEN_EXPECTED)
+        eager = probe.run_probe(batch, spec, seed=4, strategy=runner.EAGER)
         for a, b in zip(_arrays(eager), _arrays(kept), strict=True):
             np.testing.assert_array_equal(a, b)
-    assert len(probe._runners) == 2
+    assert len(runner._runners) == 2
 
 
 def test_a_probe_leaves_nothing_pending_in_keras():
@@ -117,7 +155,7 @@ def test_a_probe_leaves_nothing_pending_in_keras():
     entry stays there, uncreated, and none of the probe's is added."""
     from keras.src.backend.common import global_state
 
-    keras = probe.load_keras()
+    keras = env.load_keras()
     with keras.StatelessScope(initialize_variables=False):
         mine = keras.Variable(keras.initializers.Zeros(), shape=(2,))
     pending = global_state.get_global_attribute
@@ -150,13 +188,13 @@ def test_a_kept_graph_gives_each_probe_the_bits_of_its_own_eager_call(no_runners
     batches = [("hello", "hi", "elo"), ("hi", "hello", "ole"), ("olleh", "eh", "hel")]
     for seed, words in enumerate(batches * 2):
         batch = build_batch(words, vocabulary(words, "heloi"), ids=spec.embed is not None)
-        kept = probe.run_probe(batch, spec, seed=seed, expected=probe.GRAPH_WHEN_EXPECTED)
-        eager = probe.run_probe(batch, spec, seed=seed, strategy=probe.EAGER)
+        kept = probe.run_probe(batch, spec, seed=seed, expected=runner.GRAPH_WHEN_EXPECTED)
+        eager = probe.run_probe(batch, spec, seed=seed, strategy=runner.EAGER)
         for a, b in zip(_all_arrays(eager), _all_arrays(kept), strict=True):
             assert a.shape == b.shape
             np.testing.assert_array_equal(a, b)
         assert [w.array.tolist() for w in eager.weights] == [w.array.tolist() for w in kept.weights]
-    assert len(probe._runners) == 1
+    assert len(runner._runners) == 1
 
 
 def test_a_long_word_through_the_cli_checks_out(cli):
@@ -181,7 +219,7 @@ def test_many_graphs_leave_no_tensorflow_warning(cli, monkeypatch):
     logger = logging.getLogger("tensorflow")
     handler = Keep(level=logging.WARNING)
     logger.addHandler(handler)
-    monkeypatch.setattr(probe, "_runners", type(probe._runners)())
+    monkeypatch.setattr(runner, "_runners", type(runner._runners)())
     try:
         lines = "\n".join(f"{'ab' * (35 + n)} --seed {n}" for n in range(8))
         result = cli("batch", "-", input=lines)
@@ -196,21 +234,21 @@ def test_many_graphs_leave_no_tensorflow_warning(cli, monkeypatch):
 def test_a_batch_counts_its_lines_of_one_structure(cli, no_runners):
     """Lines of one structure (hidden sizes and words differ) share one graph, traced at
     the first of them when the batch holds enough; fewer run eagerly."""
-    enough = probe.GRAPH_WHEN_EXPECTED
+    enough = runner.GRAPH_WHEN_EXPECTED
     lines = [f"ab{'c' * (n % 4)} ba --hidden {1 + n % 3} --seed {n}" for n in range(enough)]
     result = cli("batch", "-", input="\n".join(lines[1:]))
     assert result.exit_code == 0
-    assert not probe._runners
+    assert not runner._runners
     result = cli("batch", "-", input="\n".join(["--cell lstm hi", *lines]))
     assert result.exit_code == 0
-    assert [key[0].cell for key in probe._runners] == [Cell.simple]
+    assert [key[0].cell for key in runner._runners] == [Cell.simple]
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(outputs) == enough + 1
     for line, got in zip(lines, outputs[1:], strict=True):
         words, hidden, seed = line.split(" --")[0].split(), line.split()[3], line.split()[5]
         spec = ProbeSpec(hidden=(int(hidden),))
         batch = build_batch(words, vocabulary(words))
-        eager = probe.run_probe(batch, spec, seed=int(seed), strategy=probe.EAGER)
+        eager = probe.run_probe(batch, spec, seed=int(seed), strategy=runner.EAGER)
         shown = np.asarray(got["outputs"]["values"], dtype=np.float32)
         np.testing.assert_array_equal(shown, eager.outputs.array)
 

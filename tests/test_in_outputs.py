@@ -99,7 +99,7 @@ def test_the_claims_are_computed_not_assumed(cli, monkeypatch):
     """A state that differs from its slice (a changed array) gets no claim."""
     from dataclasses import replace
 
-    from rnnprobe.core import probe
+    from rnnprobe.core.keras import probe
     from rnnprobe.core.result import Tensor
 
     real = probe.run_probe

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnprobe.core import check, probe
+from rnnprobe.core import check
+from rnnprobe.core.keras import env
 from rnnprobe.core.result import Tensor
 
 from .conftest import RUN_KEYS_BASE, recompute_json, run_scripts
@@ -157,7 +158,7 @@ def test_word_tokens_and_a_vocab_of_words(cli):
 
 
 def test_the_layers_table_counts_what_keras_counts(cli):
-    keras = probe.load_keras()
+    keras = env.load_keras()
     layers = keras.layers
     obj = cli.json("run", *SENTENCES, "--tokens", "word", "--embed", "6", "--hidden", "5,3",
                    "--cell", "gru", "--bidirectional", "--head", "4", "--each-step",
@@ -260,7 +261,7 @@ def test_bad_input_names_the_option_before_tensorflow_loads(cli, monkeypatch):
     def no_tensorflow():
         raise AssertionError("TensorFlow was asked for")
 
-    monkeypatch.setattr(probe, "load_keras", no_tensorflow)
+    monkeypatch.setattr(env, "load_keras", no_tensorflow)
     cases = [
         (["--each-step"], "--each-step needs --head"),
         (["--embed", "0"], "--embed '0': an Embedding needs at least 1 dimension"),
@@ -277,8 +278,41 @@ def test_bad_input_names_the_option_before_tensorflow_loads(cli, monkeypatch):
     assert "--embed" in cli.usage_error("compare", "good", "--embed", "0")
 
 
+def _imported(path: Path) -> set[str]:
+    """Every module a file imports (at the top or inside a function), with its names."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_no_module_of_the_core_imports_another_in_a_cycle():
+    core = ROOT / "rnnprobe" / "core"
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in core.rglob("*.py")
+    }
+    graph = {name: _imported(path) & set(modules) - {name} for name, path in modules.items()}
+    assert "rnnprobe.core.keras.build" in graph["rnnprobe.core.keras.probe"]  # it reads them
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        assert name not in path, " -> ".join([*path[path.index(name) :], name])
+        if name in done:
+            return
+        for other in sorted(graph[name]):
+            visit(other, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+
+
 def test_the_core_never_imports_the_show_package():
-    for path in sorted((ROOT / "rnnprobe" / "core").glob("*.py")):
+    for path in sorted((ROOT / "rnnprobe" / "core").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names = []
@@ -339,7 +373,7 @@ def test_the_api_takes_the_same_options_and_holds_the_arrays(cli):
 def test_probe_takes_a_users_sequential_or_functional_model():
     import rnnprobe
 
-    keras = probe.load_keras()
+    keras = env.load_keras()
     layers = keras.layers
     ids = np.array([[3, 1, 2, 0, 0], [2, 2, 4, 1, 3]])
     sequential = keras.Sequential([

@@ -144,13 +144,13 @@ def test_a_pipe_closed_early_ends_quietly(fmt):
 # test interrupts the process exactly there, whatever the speed of the machine.
 INTERRUPTED = """
 import sys
-from rnnprobe.core import probe
-real = probe.load_keras
+from rnnprobe.core.keras import env
+real = env.load_keras
 def paused():
     print("loading", flush=True)
     sys.stdin.read()  # blocks until the test has sent SIGINT
     return real()
-probe.load_keras = paused
+env.load_keras = paused
 sys.argv = ["rnnprobe", *sys.argv[1:]]
 from rnnprobe.entry import main
 main()

@@ -11,9 +11,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe.core import equations, probe
+from rnnprobe.core import engine
 from rnnprobe.core import seq2seq as encoder_decoder
-from rnnprobe.core.result import Cell, ProbeSpec, Tensor
+from rnnprobe.core.keras import env
+from rnnprobe.core.kinds import Cell
+from rnnprobe.core.result import Tensor
+from rnnprobe.core.stages import ProbeSpec
 
 from .conftest import run_scripts
 
@@ -75,7 +78,7 @@ def test_the_decoder_starts_from_the_encoders_final_state(cli, cell):
     weights = weights_of(obj)
     spec = ProbeSpec(cell=Cell(cell), hidden=(4,), embed=4)
     source_ids = np.asarray(obj["source"]["ids"]["values"])
-    encoder = equations.recompute(
+    encoder = engine.recompute(
         spec, source_ids, np.asarray(obj["source"]["lengths"]), side(weights, "encoder")
     )
     np.testing.assert_allclose(obj["encoder"]["outputs"]["values"], encoder["outputs"], atol=1e-5)
@@ -86,14 +89,14 @@ def test_the_decoder_starts_from_the_encoders_final_state(cli, cell):
                        "head/bias": weights["head/bias"]}  # fmt: skip
     decoder_input = np.asarray(obj["target"]["decoder_input"]["values"])
     lengths = np.asarray(obj["target"]["lengths"])
-    handed = equations.trace(decoder_spec, decoder_input, lengths, decoder_weights,
+    handed = engine.trace(decoder_spec, decoder_input, lengths, decoder_weights,
                              keep_steps=False, initial=initial).computed  # fmt: skip
     np.testing.assert_allclose(obj["decoder"]["outputs"]["values"], handed["outputs"], atol=1e-5)
     np.testing.assert_allclose(obj["logits"]["values"], handed["logits"], atol=1e-5)
     for state in obj["decoder"]["states"]:
         np.testing.assert_allclose(state["values"], handed[state["name"]], atol=1e-5)
     # from zeros (no state passed, the mistake of tensorflow#38248) the numbers differ
-    zeros = equations.recompute(decoder_spec, decoder_input, lengths, decoder_weights)
+    zeros = engine.recompute(decoder_spec, decoder_input, lengths, decoder_weights)
     first = np.asarray(obj["decoder"]["outputs"]["values"])[:, 0]
     assert np.max(np.abs(first - zeros["outputs"][:, 0])) > 1e-4
 
@@ -226,7 +229,7 @@ def test_bad_input_is_one_line_before_tensorflow_loads(cli, monkeypatch):
     def no_tensorflow():
         raise AssertionError("TensorFlow was asked for")
 
-    monkeypatch.setattr(probe, "load_keras", no_tensorflow)
+    monkeypatch.setattr(env, "load_keras", no_tensorflow)
     cases = [
         ((*LECTURE[:3],), None, "an odd number of sentences (3)"),
         (("i feel", " "), None, "pair 1: the target is empty"),

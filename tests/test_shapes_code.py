@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnprobe.core.result import identifier
+from rnnprobe.core.kinds import identifier
 
 PADDED = ["hello", "hi", "o"]
 

@@ -260,7 +260,7 @@ def test_bad_step_options_are_usage_errors(cli, args, needle):
 def test_steps_that_disagree_with_keras_exit_1_with_one_line(cli, monkeypatch):
     from dataclasses import replace
 
-    from rnnprobe.core import probe
+    from rnnprobe.core.keras import probe
     from rnnprobe.core.result import Tensor
 
     real = probe.run_probe

@@ -15,7 +15,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rnnprobe.core import probe, twin  # noqa: E402
+from rnnprobe.core import twin  # noqa: E402
+from rnnprobe.core.keras import env  # noqa: E402
 
 from .conftest import LECTURE_WORDS, run_scripts  # noqa: E402
 
@@ -130,7 +131,7 @@ def test_bad_input_before_tensorflow_loads(cli, monkeypatch):
     def no_tensorflow():
         raise AssertionError("TensorFlow was asked for")
 
-    monkeypatch.setattr(probe, "load_keras", no_tensorflow)
+    monkeypatch.setattr(env, "load_keras", no_tensorflow)
     assert "--torch shows the PyTorch twin's tensors; it does not combine with --steps" in (
         cli.usage_error("run", "hi", "--torch", "--steps")
     )
@@ -172,7 +173,7 @@ def test_the_api_puts_the_twin_on_the_result_and_converts_a_users_layer(cli):
     assert result.torch["h_n"].shape == (1, 3, 2) and result.torch["ok"]
     assert set(result.torch["state_dict"]) == {"rnn.weight_ih_l0", "rnn.weight_hh_l0",
                                                "rnn.bias_ih_l0", "rnn.bias_hh_l0"}  # fmt: skip
-    keras = probe.load_keras()
+    keras = env.load_keras()
     layers = keras.layers
     x = rnnprobe.vocab(LECTURE_WORDS).x_data
     for layer in (

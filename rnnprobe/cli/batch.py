@@ -82,12 +82,12 @@ def _batch_line(commands: dict[str, Any], line: str) -> tuple[str, Any]:
 
 
 def _structure(name: str, params: Any) -> Any:
-    """What a run line's graph depends on (`probe.structure`), or None."""
+    """What a run line's graph depends on (`runner.structure`), or None."""
     if name != "run" or not isinstance(params, dict):
         return None
-    from rnnprobe.core import probe
+    from rnnprobe.core.keras import runner
 
     try:
-        return probe.structure(RunArgs.from_params(params).spec())
+        return runner.structure(RunArgs.from_params(params).spec())
     except RnnProbeError:
         return None

@@ -21,7 +21,7 @@ from rnnprobe.cli.options import (
     WordsArg,
     read_words,
 )
-from rnnprobe.core.result import Cell, Tokens
+from rnnprobe.core.kinds import Cell, Tokens
 
 command = typer.Typer(add_completion=False)  # `compare` alone, as the app loads it
 
@@ -49,7 +49,7 @@ def compare(
     Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
     """
     from rnnprobe.core import commands
-    from rnnprobe.show import jsonout, render
+    from rnnprobe.show import jsonout, views, widgets
 
     spec = commands.make_spec(
         hidden=hidden,
@@ -66,6 +66,6 @@ def compare(
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:
-        render.show(render.stdout_console(), render.compare_view(result))
+        widgets.show(widgets.stdout_console(), views.compare_view(result))
     if not result.identical:
         raise typer.Exit(1)

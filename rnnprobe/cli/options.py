@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.result import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Tokens
+from rnnprobe.core.kinds import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Tokens
 
 # How the CLI spells the parameters that core errors name.
 CLI_NAMES = {
@@ -221,6 +221,6 @@ def output_format(
             raise InputError(f"--code prints a script; it does not combine with {other}")
     if export is None:
         return None
-    from rnnprobe.show import render
+    from rnnprobe.show import export as exports
 
-    return render.export_format(export)
+    return exports.export_format(export)

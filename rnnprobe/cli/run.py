@@ -40,10 +40,11 @@ from rnnprobe.cli.options import (
     whole_numbers,
 )
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.result import Cell, MergeMode, Style, Tokens
+from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
 if TYPE_CHECKING:
-    from rnnprobe.core.result import ProbeResult, ProbeSpec
+    from rnnprobe.core.result import ProbeResult
+    from rnnprobe.core.stages import ProbeSpec
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,14 @@ class RunArgs:
 
 
 def _view(args: RunArgs, result: ProbeResult) -> Any:
-    from rnnprobe.show import render
+    from rnnprobe.show import views
 
     if args.shapes:
-        return render.shapes_view(result)
+        from rnnprobe.show.shapes_view import shapes_view
+
+        return shapes_view(result)
     word = args.word_drawn - 1 if args.diagram else None
-    return render.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
+    return views.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
 
 
 def _export(
@@ -144,9 +147,9 @@ def _export(
 ) -> None:
     """Write the tables to --export's file (`view`, when they were made for stdout)."""
     if args.export is not None and kind is not None:
-        from rnnprobe.show import render
+        from rnnprobe.show import export
 
-        render.export(view or _view(args, result), args.export, kind, width)
+        export.export(view or _view(args, result), args.export, kind, width)
 
 
 def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
@@ -154,7 +157,7 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
 
     `expected`: how many lines of the batch, this one included, run the same structure."""
     from rnnprobe.core import commands
-    from rnnprobe.show import jsonout, render
+    from rnnprobe.show import jsonout, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -169,7 +172,7 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
         torch=args.torch,
         expected=expected,
     )
-    _export(args, result, kind, render.unseen_console().width)
+    _export(args, result, kind, widgets.unseen_console().width)
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
     return jsonout.dumps(body), _passed(result)
 
@@ -280,7 +283,7 @@ def run(
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import commands, progress
-    from rnnprobe.show import jsonout, keras_code, render
+    from rnnprobe.show import jsonout, keras_code, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -303,15 +306,17 @@ def run(
             torch=args.torch,
         )
     if args.code:  # with --torch: a PyTorch script with the converted weights
-        sys.stdout.write(keras_code.torch_script(result))
+        from rnnprobe.show.torch_code import torch_script
+
+        sys.stdout.write(torch_script(result))
         return
-    console = render.stdout_console()
+    console = widgets.stdout_console()
     view = None
     if args.json:
         jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
     else:
         view = _view(args, result)
-        render.show(console, view)
+        widgets.show(console, view)
     _export(args, result, kind, console.width, view)
     if not _passed(result):
         raise typer.Exit(1)

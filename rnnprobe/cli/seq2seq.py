@@ -25,7 +25,7 @@ from rnnprobe.cli.options import (
     whole_numbers,
 )
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.result import Cell, Tokens
+from rnnprobe.core.kinds import Cell, Tokens
 
 if TYPE_CHECKING:
     from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
@@ -115,13 +115,13 @@ def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     """A batch line: what `seq2seq ... --json` prints for these arguments, and whether it
     passed its check."""
     from rnnprobe.core import commands
-    from rnnprobe.show import jsonout, render
+    from rnnprobe.show import export, jsonout, widgets
 
     spec = args.spec()
     kind = args.export_format()
     result = commands.seq2seq(args.pairs(), spec, seed=args.seed, check=args.check)
     if args.export is not None and kind is not None:
-        render.export(view(args, result), args.export, kind, render.unseen_console().width)
+        export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
     body = jsonout.seq2seq_object(result, weights=args.weights, values=not args.shapes)
     return jsonout.dumps(body), result.check is None or result.check.ok
 
@@ -223,7 +223,8 @@ def seq2seq(
     args = Seq2SeqArgs.from_params(dict(locals()))
     from rnnprobe.core import commands, progress
     from rnnprobe.core import seq2seq as encoder_decoder
-    from rnnprobe.show import jsonout, keras_code, render
+    from rnnprobe.show import export as exports
+    from rnnprobe.show import jsonout, seq2seq_code, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -234,16 +235,16 @@ def seq2seq(
     with progress.spinner(f"Running the encoder and the decoder on {len(pairs):,} pairs…"):
         result = commands.seq2seq(pairs, spec, seed=args.seed, check=args.check, batches=batches)
     if args.code:
-        sys.stdout.write(keras_code.seq2seq_script(result))
+        sys.stdout.write(seq2seq_code.seq2seq_script(result))
         return
-    console = render.stdout_console()
+    console = widgets.stdout_console()
     shown = None
     if args.json:
         jsonout.write(jsonout.seq2seq_object(result, weights=args.weights, values=not args.shapes))
     else:
         shown = view(args, result)
-        render.show(console, shown)
+        widgets.show(console, shown)
     if args.export is not None and kind is not None:
-        render.export(shown or view(args, result), args.export, kind, console.width)
+        exports.export(shown or view(args, result), args.export, kind, console.width)
     if result.check is not None and not result.check.ok:
         raise typer.Exit(1)

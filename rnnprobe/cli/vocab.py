@@ -6,7 +6,7 @@ import typer
 
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import AllOpt, JsonOpt, TokensOpt, VocabOpt, WordsArg, read_words
-from rnnprobe.core.result import Tokens
+from rnnprobe.core.kinds import Tokens
 
 command = typer.Typer(add_completion=False)  # `vocab` alone, as the app loads it
 
@@ -30,6 +30,6 @@ def vocab(
 
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        from rnnprobe.show import render
+        from rnnprobe.show import views, widgets
 
-        render.show(render.stdout_console(), render.vocab_view(batch, all_words=all_))
+        widgets.show(widgets.stdout_console(), views.vocab_view(batch, all_words=all_))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.result import WEIGHT_NAMES, ProbeSpec
+from rnnprobe.core.stages import ProbeSpec
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
 LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available
@@ -81,24 +80,14 @@ def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[
     Weights count four times (the orthogonal initializer works on copies), tensors three
     times (the recurrent loop keeps every step, and results are copied once to numpy).
     """
-    weights = 0
+    network = spec.network(vocab)
     largest = (0, "")
-    for layer in spec.layers(vocab):
+    for layer in network.layers:
         for name in ("recurrent_kernel", "kernel"):
             shape = layer.weight_shape(name)
             largest = max(largest, (shape[0] * shape[1], f"{name} {shape}"))
-        sizes = [math.prod(layer.weight_shape(name)) for name in WEIGHT_NAMES]
-        weights += len(layer.directions) * sum(sizes)
-    embedding, head = spec.embedding(vocab), spec.head_stage(vocab)
-    for stage in (embedding, head):
-        if stage is not None:
-            weights += sum(math.prod(stage.weight_shape(n)) for n in stage.weight_names)
-    directions = 2 if spec.bidirectional else 1
-    width = vocab if embedding is None else embedding.width
-    tensors = batch * time * width + sum(batch * time * n * directions for n in spec.hidden)
-    if head is not None:
-        tensors += 2 * batch * time * head.units  # logits and probabilities
-    total = FLOAT_BYTES * (4 * weights + 3 * tensors)
+    tensors = sum(stage.floats(batch, time) for stage in network.stages)
+    total = FLOAT_BYTES * (4 * network.params + 3 * tensors)
     return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
 
 

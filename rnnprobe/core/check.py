@@ -1,13 +1,15 @@
-"""`run --check`: rnnprobe's numpy engine (`equations.py`) against what Keras returned."""
+"""`run --check`: rnnprobe's numpy engine (`engine.py`) against what Keras returned."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import equations
-from rnnprobe.core.result import TOLERANCE, CheckResult, ProbeResult
+from rnnprobe.core import engine
+from rnnprobe.core.kinds import TOLERANCE
+from rnnprobe.core.result import CheckResult, ProbeResult
 
 __all__ = ["TOLERANCE", "max_abs_diff", "verify"]
 
@@ -22,16 +24,20 @@ def reported(result: ProbeResult) -> dict[str, np.ndarray]:
     return found
 
 
+def largest_difference(keras: Mapping[str, np.ndarray], computed: Mapping[str, Any]) -> float:
+    """The largest |a - b| over every tensor Keras gave (computed has at least those)."""
+    return max(float(np.max(np.abs(keras[k] - computed[k]), initial=0.0)) for k in keras)
+
+
 def max_abs_diff(result: ProbeResult, computed: Mapping[str, np.ndarray]) -> float:
     """The largest difference between what Keras returned and the computed tensors."""
-    keras = reported(result)
-    return max(float(np.max(np.abs(keras[k] - computed[k]), initial=0.0)) for k in keras)
+    return largest_difference(reported(result), computed)
 
 
 def verify(result: ProbeResult, computed: Mapping[str, np.ndarray] | None = None) -> CheckResult:
     """Re-compute the result's outputs and states with numpy (unless given) and compare."""
     if computed is None:
-        computed = equations.recompute(
+        computed = engine.recompute(
             result.spec,
             result.batch.input.array,
             np.asarray(result.batch.lengths),

@@ -14,19 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rnnprobe.core.budget import check_probe_memory
 from rnnprobe.core.errors import InputError, Param, RnnProbeError
-from rnnprobe.core.result import (
-    MAX_SEED,
-    ONEHOT,
-    Batch,
-    Cell,
-    CompareResult,
-    MergeMode,
-    ProbeResult,
-    ProbeSpec,
-    Steps,
-    Style,
-    Tokens,
-)
+from rnnprobe.core.kinds import MAX_SEED, ONEHOT, Cell, MergeMode, Style, Tokens
+from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Steps
+from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.vocab import build_batch, vocabulary
 
 if TYPE_CHECKING:  # only `seq2seq` loads it
@@ -202,7 +192,7 @@ def make_batch(
     with a spec, refused first if the probe won't fit."""
     kind = spec.tokens if spec is not None else Tokens.char
     tokens = vocabulary(words, vocab, kind)
-    embedded = spec is not None and spec.embed is not None
+    embedded = spec is not None and spec.network(0).input.name == "ids"  # <pad> gets an id
     if spec is not None:
         time = max(len(w.split()) for w in words) if kind is Tokens.word else max(map(len, words))
         check_probe_memory(spec, len(words), time, len(tokens) + embedded)
@@ -270,7 +260,9 @@ def run(
     import numpy as np
 
     from rnnprobe.core import check as numpy_check
-    from rnnprobe.core import equations, probe
+    from rnnprobe.core import engine
+    from rnnprobe.core import steps as stepwise
+    from rnnprobe.core.keras import probe
 
     seed = check_seed(seed)
     if torch:
@@ -284,7 +276,7 @@ def run(
         result = replace(result, torch=twin.twin(result))
     if not (check or steps):
         return result
-    traced = equations.trace(
+    traced = engine.trace(
         spec,
         batch.input.array,
         np.asarray(batch.lengths),
@@ -301,7 +293,7 @@ def run(
                 f"(tolerance {numpy_check.TOLERANCE:g}): not shown"
             )
         assert at is not None
-        found = Steps(at=at, traces=equations.step_traces(traced, at), max_abs_diff=diff)
+        found = Steps(at=at, traces=stepwise.step_traces(traced, at), max_abs_diff=diff)
         result = replace(result, steps=found)
     return result
 
@@ -310,7 +302,7 @@ def compare(
     words: Sequence[str], spec: ProbeSpec, *, vocab: str | None = None, seed: int | None = None
 ) -> CompareResult:
     """`rnnprobe compare`: both styles with the same weights, tensor by tensor."""
-    from rnnprobe.core import probe
+    from rnnprobe.core.keras import probe
 
     seed = check_seed(seed)
     batch = make_batch(words, vocab, spec)
@@ -319,16 +311,16 @@ def compare(
 
 def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
     """`rnnprobe.probe`: call the user's own recurrent layer (or model) once on its input."""
-    from rnnprobe.core import probe
+    from rnnprobe.core.keras import env, user
 
-    keras = probe.load_keras()
+    keras = env.load_keras()
     if isinstance(layer, keras.Model):
         if mask is not None:
             raise InputError(
                 Param("mask"), " is for a recurrent layer: a model makes its own (Embedding)"
             )
-        return probe.probe_model(layer, x_data)
-    return probe.probe_layer(layer, x_data, mask)
+        return user.probe_model(layer, x_data)
+    return user.probe_layer(layer, x_data, mask)
 
 
 def make_seq2seq_spec(

@@ -10,7 +10,8 @@ import numpy as np
 
 from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.result import BOS, EOS, PAD, Batch, Tensor, Tokens
+from rnnprobe.core.kinds import BOS, EOS, PAD, Tokens
+from rnnprobe.core.result import Batch, Tensor
 
 
 def show_char(char: str) -> str:

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from rnnprobe import __version__
-from rnnprobe.core import probe, progress
+from rnnprobe.core import progress
 from rnnprobe.core.errors import InputError, RnnProbeError
+from rnnprobe.core.keras import env
 from rnnprobe.serve import client
 from rnnprobe.serve.served import SERVED_COMMANDS
 
@@ -237,7 +238,7 @@ def serve(path: str, idle_timeout: float) -> None:
     """Load TensorFlow, listen on `path` until idle, SIGTERM/SIGINT or `--stop`."""
     server = Server(path, idle_timeout)
     server.check_place()  # before the seconds TensorFlow takes to load
-    probe.load_keras()
+    env.load_keras()
     progress.ENABLED = False  # a spinner here would draw on the server's terminal
     server.bind()
 

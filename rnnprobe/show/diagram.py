@@ -1,25 +1,38 @@
 """`run --diagram`: the network unrolled over the steps of one word, with its real shapes.
 
-A picture of text: one column per step (the first six and the last two of a long word),
-x_t entering at the bottom, a row of cells per layer and direction with the states passing
-from step to step, the outputs on top. It reads shapes and names from the result and
-computes nothing.
+A picture of text on the shared grid (`grid.py`): one column per step (the first six and
+the last two of a long word), the outputs and the head on top, a row of cells per layer and
+direction with the states passing from step to step, x_t (or the ids and the embedding) at
+the bottom. Each stage kind draws its own rows and says its own notes; it reads shapes and
+names from the result and computes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import singledispatch
 
 from rich.console import Group
 from rich.text import Text
 
-from rnnprobe.core.result import Layer, ProbeResult
+from rnnprobe.core.kinds import Tokens
+from rnnprobe.core.result import ProbeResult
+from rnnprobe.core.stages import (
+    Embedding,
+    GivenInput,
+    Head,
+    Layer,
+    OneHotEmbedding,
+    OneHotInput,
+    Recurrent,
+    Stage,
+    StepHead,
+    TokenIds,
+)
 from rnnprobe.core.vocab import show_char
+from rnnprobe.show.grid import Grid
 
 HEAD, TAIL = 6, 2  # the steps shown of a long word: the first six and the last two
-GAP = " … "
-MERGED = {"concat": "concatenated", "sum": "summed", "mul": "multiplied", "ave": "averaged"}
 CELL, PAD, ARROW, OUT, X, STATE = "bold cyan", "dim", "cyan", "green", "yellow", "bold magenta"
 HEAD_STYLE = "bold green"
 
@@ -36,242 +49,342 @@ def _shape(*dims: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Grid:
-    """The columns: a left margin, one column per step shown, and what follows them."""
+class Picture:
+    """What every stage's rows are drawn with: the result, the word, its shapes, the grid."""
 
-    left: int
-    step: int
-    box: int
-    steps: list[int | None]
-    length: int  # the word's real steps; the rest are padding
+    result: ProbeResult
+    word: int
+    grid: Grid
+
+    @property
+    def length(self) -> int:
+        return self.result.batch.lengths[self.word]
+
+    @property
+    def rows(self) -> int:
+        return self.result.batch.rows
 
     def padded(self, step: int) -> bool:
         return step >= self.length
 
-    def line(self, left: Text | str, cells: list[Text], tail: Text | str = "") -> Text:
-        """The margin, one piece per column (the gap column gets `…`), then the tail."""
-        out = Text()  # the margin's style stays in the margin
-        out.append_text(Text(left) if isinstance(left, str) else left)
-        out.pad_right(self.left - out.cell_len)
-        for step, cell in zip(self.steps, cells, strict=True):
-            if step is None:
-                out.append(GAP, style="dim")
-                continue
-            piece = cell.copy()
-            piece.pad_right(self.step - piece.cell_len)
-            out.append_text(piece)
-        out.append_text(Text(tail) if isinstance(tail, str) else tail)
-        out.rstrip()
-        out.no_wrap, out.overflow = True, "ignore"
-        return out
+    def at_output(self, step: int) -> bool:
+        return self.result.spec.return_sequences or step == self.length - 1
 
-    def centred(self, text: str, style: str = "") -> Text:
-        """Text centred over a cell's box."""
-        return Text(text.center(self.box).rstrip(), style=style)
+    def up(self, step: int) -> Text:
+        return self.grid.centred("▲", PAD if self.padded(step) else ARROW)
 
-    def row(self, make: Callable[[int], Text]) -> list[Text]:
-        """One piece per column from `make(step)` (nothing for the gap column)."""
-        return [Text("") if step is None else make(step) for step in self.steps]
+    def up_to_outputs(self, step: int) -> Text:
+        return self.up(step) if self.at_output(step) else Text("")
+
+    def last_step(self) -> str:
+        return f"the word's last real step, t={self.length - 1}"
+
+
+def x_shape(result: ProbeResult) -> str:
+    return _shape(result.batch.rows, result.network.layers[0].input_width)
+
+
+# -- the texts a stage puts in its columns and in the margin (they set the widths) ----------
+@singledispatch
+def widest(stage: Stage, result: ProbeResult) -> list[str]:
+    return []
+
+
+@widest.register
+def _(stage: OneHotInput, result: ProbeResult) -> list[str]:
+    return [x_shape(result)]
+
+
+@widest.register
+def _(stage: Embedding, result: ProbeResult) -> list[str]:
+    return [x_shape(result)]
+
+
+@widest.register
+def _(stage: Recurrent, result: ProbeResult) -> list[str]:
+    return [_shape(result.batch.rows, result.outputs.shape[-1])]
+
+
+@widest.register
+def _(stage: Head, result: ProbeResult) -> list[str]:
+    return [_shape(result.batch.rows, stage.units)]
+
+
+@singledispatch
+def margins(stage: Stage, result: ProbeResult) -> list[str]:
+    return []
+
+
+@margins.register
+def _(stage: OneHotInput, result: ProbeResult) -> list[str]:
+    return ["x_data"]
+
+
+@margins.register
+def _(stage: Embedding, result: ProbeResult) -> list[str]:
+    return ["embedding"]
+
+
+@margins.register
+def _(stage: Recurrent, result: ProbeResult) -> list[str]:
+    backward = [
+        f"{name} ◀" for layer in stage.layers if layer.bidirectional
+        for name in _final_names(result, layer, "backward")
+    ]  # fmt: skip
+    return ["outputs", *backward]
+
+
+# -- rows, from the top down -----------------------------------------------------------------
+@singledispatch
+def rows(stage: Stage, pic: Picture) -> list[Text]:
+    return []
+
+
+@rows.register
+def _(stage: OneHotInput, pic: Picture) -> list[Text]:
+    grid, shape = pic.grid, x_shape(pic.result)
+    return [
+        grid.line(Text("x_data", style="bold"), grid.row(
+            lambda s: grid.centred(f"x_{s}", PAD if pic.padded(s) else X))),
+        grid.line("", grid.row(lambda s: grid.centred(shape, PAD if pic.padded(s) else X))),
+    ]  # fmt: skip
+
+
+@rows.register
+def _(stage: TokenIds, pic: Picture) -> list[Text]:
+    grid = pic.grid
+    batch = pic.result.batch
+    assert batch.ids is not None
+    ids = batch.ids.array[pic.word]
+    return [
+        grid.line(Text("ids", style="bold"), grid.row(
+            lambda s: grid.centred(f"id {int(ids[s])}", PAD if pic.padded(s) else X))),
+        grid.line("", grid.row(
+            lambda s: grid.centred(_shape(pic.rows), PAD if pic.padded(s) else X))),
+    ]  # fmt: skip
+
+
+@rows.register
+def _(stage: Embedding, pic: Picture) -> list[Text]:
+    grid, shape = pic.grid, x_shape(pic.result)
+    return [
+        grid.line(Text("embedding", style="bold"), grid.row(
+            lambda s: grid.centred(shape, PAD if pic.padded(s) else X))),
+        grid.line("", grid.row(pic.up)),
+    ]  # fmt: skip
+
+
+@rows.register
+def _(stage: Recurrent, pic: Picture) -> list[Text]:
+    grid = pic.grid
+    out_shape = _shape(pic.rows, pic.result.outputs.shape[-1])
+
+    def output(step: int) -> Text:
+        if pic.at_output(step):
+            return grid.centred(out_shape, PAD if pic.padded(step) else OUT)
+        return grid.centred("·", PAD)
+
+    lines = [
+        grid.line(Text("outputs", style="bold"), grid.row(output)),
+        grid.line("", grid.row(pic.up_to_outputs)),
+    ]
+    for layer in reversed(stage.layers):
+        for direction in reversed(layer.directions):
+            lines += _block(pic, layer, direction)
+        lines.append(grid.line("", grid.row(pic.up)))
+    return lines
+
+
+@rows.register
+def _(stage: Head, pic: Picture) -> list[Text]:
+    grid = pic.grid
+    shape = _shape(pic.rows, stage.units)
+
+    def logits(step: int) -> Text:
+        if pic.at_output(step):
+            return grid.centred(shape, HEAD_STYLE)
+        return grid.centred("·", PAD)
+
+    return [
+        grid.line(Text("logits", style="bold"), grid.row(logits)),
+        grid.line("", grid.row(pic.up_to_outputs)),
+    ]
 
 
 def _final_names(result: ProbeResult, layer: Layer, direction: str) -> list[str]:
     """The names the tables give this row's final states (or, unreturned, what it carries)."""
     if result.spec.return_state:
         return list(layer.state_names(direction))
-    return [", ".join(result.spec.cell.state_names) + " (not returned)"]
+    return [", ".join(layer.cell.state_names) + " (not returned)"]
 
 
-def _cells(result: ProbeResult, grid: _Grid, direction: str) -> list[list[Text]]:
-    """The four lines of a row of cell boxes, with the arrows that join them."""
-    keras = result.spec.cell.keras_cell  # SimpleRNNCell, LSTMCell, GRUCell
-    name = (keras[: -len("Cell")], "Cell")
-    inner = grid.box - 2
-    backward = direction == "backward"
-    lines: list[list[Text]] = [[], [], [], []]
-    for position, step in enumerate(grid.steps):
-        if step is None:
-            for line in lines:
-                line.append(Text(""))
-            continue
-        style = PAD if grid.padded(step) else CELL
-        words = ("mask", "keep") if grid.padded(step) else name
-        lines[0].append(Text("╭" + "─" * inner + "╮", style=style))
-        middle = Text("│" + words[0].center(inner) + "│", style=style)
-        if position < len(grid.steps) - 1:
-            # Forward, the state goes on to the next step; backward, it comes from it.
-            following = grid.steps[position + 1]
-            later = step + 1 if following is None else following
-            arrow_style = PAD if grid.padded(later if backward else step) else ARROW
-            middle.append("◀─" if backward else "─▶", style=arrow_style)
-        lines[1].append(middle)
-        lines[2].append(Text("│" + words[1].center(inner) + "│", style=style))
-        lines[3].append(Text("╰" + "─" * inner + "╯", style=style))
-    return lines
+@singledispatch
+def drawn_as(stage: Stage) -> str:
+    """What the first recurrent layer reads, as the picture names it."""
+    raise TypeError(f"{type(stage).__name__} does not feed a recurrent layer")
 
 
-def _block(result: ProbeResult, grid: _Grid, layer: Layer, direction: str) -> list[Text]:
+@drawn_as.register
+def _(stage: OneHotInput) -> str:
+    return "x_t"
+
+
+@drawn_as.register
+def _(stage: Embedding) -> str:
+    return "the embedding"
+
+
+def _block(pic: Picture, layer: Layer, direction: str) -> list[Text]:
     """A title line, then the row of one layer (and direction) with its final states."""
-    rows = result.batch.rows
+    grid, result = pic.grid, pic.result
+    network = result.network
     backward = direction == "backward"
-    first = "x_t" if result.spec.embed is None else "the embedding"
-    source = first if layer.first else f"layer {layer.number - 1}'s outputs"
-    carried = ", ".join(result.spec.cell.state_names)
+    feeding = network.stages[network.stages.index(network.recurrent) - 1]
+    source = drawn_as(feeding) if layer.first else f"layer {layer.number - 1}'s outputs"
+    carried = ", ".join(layer.cell.state_names)
     title = Text(f"layer {layer.number}" + (f", {direction}" if direction else ""), style="bold")
     title.append(
-        f": {result.spec.cell.keras_cell}({layer.units}) reads {source} "
-        f"{_shape(rows, layer.input_width)}, carries {carried} {_shape(rows, layer.units)}"
+        f": {layer.cell.keras_cell}({layer.units}) reads {source} "
+        f"{_shape(pic.rows, layer.input_width)}, carries {carried} {_shape(pic.rows, layer.units)}"
         + (" right to left" if backward else ""),
         style="dim",
     )
-    top, middle, lower, bottom = _cells(result, grid, direction)
+    keras = layer.cell.keras_cell  # SimpleRNNCell, LSTMCell, GRUCell
+    name = (keras[: -len("Cell")], "Cell")
+    steps = grid.steps
+
+    def arrow(position: int) -> tuple[str, str] | None:
+        if position == len(steps) - 1:
+            return None
+        # Forward, the state goes on to the next step; backward, it comes from it.
+        step, following = steps[position], steps[position + 1]
+        assert step is not None
+        later = step + 1 if following is None else following
+        style = PAD if pic.padded(later if backward else step) else ARROW
+        return ("◀─" if backward else "─▶", style)
+
+    top, middle, lower, bottom = grid.boxes(
+        lambda s: ("mask", "keep") if pic.padded(s) else name,
+        lambda s: PAD if pic.padded(s) else CELL,
+        arrow,
+    )
     names = _final_names(result, layer, direction)
     if backward:  # the state a backward direction ends with leaves at the first step
         lefts = [Text(f"{name} ◀", style=STATE) for name in names] + [Text("")]
-        return [
-            title,
-            grid.line("", top),
-            grid.line(lefts[0], middle),
-            grid.line(lefts[1], lower),
-            grid.line("", bottom),
-        ]
+        return [title, grid.line("", top), grid.line(lefts[0], middle),
+                grid.line(lefts[1], lower), grid.line("", bottom)]  # fmt: skip
     tails = [Text(" ─▶ ", style=ARROW).append(names[0], style=STATE)]
     tails += [Text("    ").append(name, style=STATE) for name in names[1:]] + [Text("")]
-    return [
-        title,
-        grid.line("", top),
-        grid.line("", middle, tails[0]),
-        grid.line("", lower, tails[1]),
-        grid.line("", bottom),
-    ]
+    return [title, grid.line("", top), grid.line("", middle, tails[0]),
+            grid.line("", lower, tails[1]), grid.line("", bottom)]  # fmt: skip
+
+
+# -- notes, from the top down ----------------------------------------------------------------
+@singledispatch
+def notes(stage: Stage, pic: Picture) -> list[str]:
+    return []
+
+
+@notes.register
+def _(stage: Head, pic: Picture) -> list[str]:
+    return [f"logits {_shape(pic.rows, stage.units)} at {pic.last_step()}: {stage.shown_class} "
+            "on outputs, then softmax over the classes"]  # fmt: skip
+
+
+@notes.register
+def _(stage: StepHead, pic: Picture) -> list[str]:
+    padded = pic.length < pic.result.batch.time
+    return [f"logits {_shape(pic.rows, stage.units)} at every step: {stage.shown_class} "
+            "on outputs, then softmax over the classes"
+            + ("; it runs on padded steps too" if padded else "")]  # fmt: skip
+
+
+@notes.register
+def _(stage: Recurrent, pic: Picture) -> list[str]:
+    out_shape = _shape(pic.rows, pic.result.outputs.shape[-1])
+    where = "every step" if stage.return_sequences else pic.last_step()
+    joined = f"; the two directions {stage.merge_mode.participle}" if stage.bidirectional else ""
+    return [f"outputs {out_shape} at {where}{joined}"]
+
+
+@notes.register
+def _(stage: Embedding, pic: Picture) -> list[str]:
+    kind = "random rows"
+    return [_embedding_note(stage, pic, kind)]
+
+
+@notes.register
+def _(stage: OneHotEmbedding, pic: Picture) -> list[str]:
+    return [_embedding_note(stage, pic, "one-hot rows (the identity)")]
+
+
+def _embedding_note(stage: Embedding, pic: Picture, kind: str) -> str:
+    return (
+        f"embedding {x_shape(pic.result)}: row ids[:, t] of the {stage.vocab_size} x "
+        f"{stage.width} table, {kind}; ids {_shape(pic.rows)} per step, <pad> = 0"
+    )
+
+
+@notes.register
+def _(stage: OneHotInput, pic: Picture) -> list[str]:
+    return [f"x_t {x_shape(pic.result)}: step t of every word in the batch, "
+            "one-hot over the vocabulary"]  # fmt: skip
+
+
+@notes.register
+def _(stage: GivenInput, pic: Picture) -> list[str]:
+    return [f"x_t {x_shape(pic.result)}: step t of every word in the batch, as given"]
+
+
+@singledispatch
+def masked_by(stage: Stage) -> str:
+    """How an input's padded steps are masked, in words."""
+    return "masked"
+
+
+@masked_by.register
+def _(stage: TokenIds) -> str:
+    return "masked (mask from the Embedding)"
 
 
 def diagram_view(result: ProbeResult, word: int = 0) -> Group:
     """The unrolled picture of the network on word `word` (0-based) of the batch."""
-    batch, spec = result.batch, result.spec
-    rows, time = batch.rows, batch.time
-    width = result.recurrent_input.shape[-1]
+    batch = result.batch
+    stages = result.network.stages
+    time = batch.time
     length = batch.lengths[word]
-    keras = spec.cell.keras_cell
+    keras = result.network.recurrent.cell.keras_cell
     box = max(len(keras) - len("Cell"), len("mask")) + 2
-    out_shape = _shape(rows, result.outputs.shape[-1])
-    x_shape = _shape(rows, width)
-    logits_shape = _shape(rows, spec.head) if spec.head is not None else ""
-    step_width = max(
-        box + 2, len(out_shape) + 1, len(x_shape) + 1, len(logits_shape) + 1,
-        len(f"t={time - 1}") + 1,
-    )  # fmt: skip
-    backward_names = [
-        f"{name} ◀"
-        for layer in result.layers
-        for name in (_final_names(result, layer, "backward") if spec.bidirectional else [])
-    ]
-    margins = ["outputs", "x_data", *backward_names]
-    margins += ["embedding"] if spec.embed is not None else []
-    left = max(len(m) for m in margins) + 1
-    grid = _Grid(left=left, step=step_width, box=box, steps=shown_steps(time), length=length)
+    texts = [text for stage in stages for text in widest(stage, result)]
+    step_width = max(box + 2, *(len(t) + 1 for t in texts), len(f"t={time - 1}") + 1)
+    left = max(len(m) for stage in stages for m in margins(stage, result)) + 1
+    grid = Grid(left=left, step=step_width, box=box, steps=shown_steps(time))
+    pic = Picture(result, word, grid)
     tokens = batch.tokens
 
     def char(step: int) -> Text:
-        if grid.padded(step):
+        if pic.padded(step):
             return grid.centred("<pad>" if batch.ids is not None else "pad", PAD)
         token = tokens[word][step] if tokens else ""
         shown = show_char(token) if len(token) == 1 else token[: step_width - 1]
         return grid.centred(shown, "bold")
 
-    def at_output(step: int) -> bool:
-        return spec.return_sequences or step == length - 1
-
-    def output(step: int) -> Text:
-        if at_output(step):
-            return grid.centred(out_shape, PAD if grid.padded(step) else OUT)
-        return grid.centred("·", PAD)
-
-    def up(step: int) -> Text:
-        return grid.centred("▲", PAD if grid.padded(step) else ARROW)
-
-    def up_to_outputs(step: int) -> Text:
-        return up(step) if at_output(step) else Text("")
-
-    def logits(step: int) -> Text:
-        if at_output(step):
-            return grid.centred(logits_shape, HEAD_STYLE)
-        return grid.centred("·", PAD)
-
     lines = [
-        grid.line(
-            "", grid.row(lambda s: grid.centred(f"t={s}", PAD if grid.padded(s) else "bold"))
-        ),
+        grid.line("", grid.row(
+            lambda s: grid.centred(f"t={s}", PAD if pic.padded(s) else "bold"))),
         grid.line("", grid.row(char)),
-    ]
-    if spec.head is not None:
-        lines += [
-            grid.line(Text("logits", style="bold"), grid.row(logits)),
-            grid.line("", grid.row(up_to_outputs)),
-        ]
-    lines += [
-        grid.line(Text("outputs", style="bold"), grid.row(output)),
-        grid.line("", grid.row(up_to_outputs)),
-    ]
-    for layer in reversed(result.layers):
-        for direction in reversed(layer.directions):
-            lines += _block(result, grid, layer, direction)
-        lines.append(grid.line("", grid.row(up)))
-    if batch.ids is not None:
-        ids = batch.ids.array[word]
-        lines.append(grid.line(Text("embedding", style="bold"), grid.row(
-            lambda s: grid.centred(x_shape, PAD if grid.padded(s) else X)
-        )))  # fmt: skip
-        lines.append(grid.line("", grid.row(up)))
-        lines.append(grid.line(Text("ids", style="bold"), grid.row(
-            lambda s: grid.centred(f"id {int(ids[s])}", PAD if grid.padded(s) else X)
-        )))  # fmt: skip
-        lines.append(grid.line("", grid.row(
-            lambda s: grid.centred(_shape(rows), PAD if grid.padded(s) else X)
-        )))  # fmt: skip
-    else:
-        lines.append(grid.line(Text("x_data", style="bold"), grid.row(
-            lambda s: grid.centred(f"x_{s}", PAD if grid.padded(s) else X)
-        )))  # fmt: skip
-        lines.append(grid.line("", grid.row(
-            lambda s: grid.centred(x_shape, PAD if grid.padded(s) else X)
-        )))  # fmt: skip
-    notes = []
-    if spec.head is not None:
-        where = "every step" if spec.each_step else f"the word's last real step, t={length - 1}"
-        head_class = (
-            f"TimeDistributed(Dense({spec.head}))" if spec.each_step else f"Dense({spec.head})"
-        )
-        notes.append(
-            f"logits {logits_shape} at {where}: {head_class} on outputs, "
-            "then softmax over the classes"
-            + ("; it runs on padded steps too" if spec.each_step and length < time else "")
-        )
-    notes.append(
-        f"outputs {out_shape} at "
-        + ("every step" if spec.return_sequences else f"the word's last real step, t={length - 1}")
-        + (f"; the two directions {MERGED[spec.merge_mode.value]}" if spec.bidirectional else "")
-    )
-    if batch.ids is not None:
-        stage = spec.embedding(batch.width)
-        assert stage is not None
-        kind = "one-hot rows (the identity)" if stage.onehot else "random rows"
-        notes.append(
-            f"embedding {x_shape}: row ids[:, t] of the {stage.vocab_size} x {stage.width} "
-            f"table, {kind}; ids {_shape(rows)} per step, <pad> = 0"
-        )
-    else:
-        notes.append(
-            f"x_t {x_shape}: step t of every word in the batch, "
-            + ("one-hot over the vocabulary" if batch.vocab else "as given")
-        )
+    ]  # fmt: skip
+    said: list[str] = []
+    for stage in reversed(stages):
+        lines += rows(stage, pic)
+        said += notes(stage, pic)
     if length < time:
-        mask = "masked (mask from the Embedding)" if batch.ids is not None else "masked"
         steps = f"t={length}" if length == time - 1 else f"t={length} to {time - 1}"
-        notes.append(f"{steps}: padding, {mask}; each keeps the state it gets")
+        said.append(f"{steps}: padding, {masked_by(stages[0])}; each keeps the state it gets")
     if time > HEAD + TAIL:
-        notes.append(f"…: steps {HEAD} to {time - TAIL - 1} left out")
-    kind = "sentence" if batch.tokenizer.value == "word" else "word"
+        said.append(f"…: steps {HEAD} to {time - TAIL - 1} left out")
+    kind = "sentence" if batch.tokenizer is Tokens.word else "word"
     title = Text(f"{kind} {word + 1}: ", style="bold")
     title.append(batch.words[word] if batch.words else f"sequence {word + 1}")
     title.append(f"  ({length} step{'s' if length != 1 else ''}), unrolled", style="dim")
-    return Group(title, *lines, *(Text(note, style="dim") for note in notes))
+    return Group(title, *lines, *(Text(n, style="dim") for n in said))

@@ -7,22 +7,18 @@ the same float32 (`0.32261637`), without a Python loop over the values.
 from __future__ import annotations
 
 import sys
+from functools import singledispatch
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 
 from rnnprobe import __version__
-from rnnprobe.core.result import (
-    Batch,
-    CompareResult,
-    ProbeResult,
-    Tensor,
-)
+from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, TorchTwin
+from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
 
-if TYPE_CHECKING:  # only `seq2seq` and `--torch` load these
+if TYPE_CHECKING:  # only `seq2seq` loads it
     from rnnprobe.core.encdec import Seq2SeqResult
-    from rnnprobe.core.twin import TorchTwin
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
@@ -81,6 +77,36 @@ def layers_list(result: ProbeResult) -> list[dict[str, Any]]:
     ]
 
 
+@singledispatch
+def stage_keys(stage: Stage, result: ProbeResult, values: bool) -> dict[str, Any]:
+    """The keys a stage around the recurrent layers adds to `run --json`."""
+    return {}
+
+
+@stage_keys.register
+def _(stage: TokenIds, result: ProbeResult, values: bool) -> dict[str, Any]:
+    assert result.batch.ids is not None and result.mask is not None
+    return {
+        "tokens": tensor_object(result.batch.ids, named=True, values=values),
+        "mask": tensor_object(result.mask, named=True, values=values),
+    }
+
+
+@stage_keys.register
+def _(stage: Embedding, result: ProbeResult, values: bool) -> dict[str, Any]:
+    assert result.embedding is not None
+    return {"embedding": tensor_object(result.embedding, named=False, values=values)}
+
+
+@stage_keys.register
+def _(stage: Head, result: ProbeResult, values: bool) -> dict[str, Any]:
+    assert result.logits is not None and result.probabilities is not None
+    return {
+        "logits": tensor_object(result.logits, named=False, values=values),
+        "probabilities": tensor_object(result.probabilities, named=False, values=values),
+    }
+
+
 def _model_keys(result: ProbeResult, values: bool) -> dict[str, Any]:
     """What the network around the recurrent layers adds: tokens, Embedding, head, layers."""
     spec, batch = result.spec, result.batch
@@ -91,15 +117,8 @@ def _model_keys(result: ProbeResult, values: bool) -> dict[str, Any]:
         "each_step": spec.each_step,
         "layers": layers_list(result),
     }
-    mask = result.mask
-    for tensor, named in ((batch.ids, True), (mask, True), (result.embedding, False)):
-        if tensor is not None:
-            body["tokens" if tensor is batch.ids else tensor.name] = tensor_object(
-                tensor, named=named, values=values
-            )
-    for tensor in (result.logits, result.probabilities):
-        if tensor is not None:
-            body[tensor.name] = tensor_object(tensor, named=False, values=values)
+    for stage in result.network.stages:
+        body.update(stage_keys(stage, result, values))
     return body
 
 

@@ -7,34 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import cell_len, set_cell_size
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from rnnprobe.core.encdec import Seq2SeqResult
-from rnnprobe.core.result import SHOWN_WORDS, Batch, Tensor
-from rnnprobe.show import keras_code
-from rnnprobe.show.render import (
-    BLANK,
-    BlockTable,
-    Column,
-    _check_line,
-    _code,
-    _number,
-    _vector,
-    _weight_table,
-    shape_text,
-)
+from rnnprobe.core.kinds import SHOWN_WORDS, TOLERANCE
+from rnnprobe.core.result import Batch, Tensor
+from rnnprobe.show import seq2seq_code
+from rnnprobe.show.cells import check_line, code, shape_text, vector, weight_table
+from rnnprobe.show.grid import Grid, finished, fitted
+from rnnprobe.show.widgets import BLANK, BlockTable, Column, number
 
 SHADES = " ░▒▓█"  # attention weight 0 to 1, as a picture
-
-
-def _centre(text: str, width: int) -> str:
-    """`text` centred in `width` terminal cells (a wide character takes two), cut to fit."""
-    shown = set_cell_size(text, min(cell_len(text), width - 1))
-    room = width - cell_len(shown)
-    return " " * (room // 2) + shown + " " * (room - room // 2)
 
 
 def _vocab_line(name: str, batch: Batch) -> Text:
@@ -46,10 +31,9 @@ def _vocab_line(name: str, batch: Batch) -> Text:
 
 
 def _header(result: Seq2SeqResult) -> list[RenderableType]:
-    spec = result.spec
-    lines = keras_code.seq2seq_layer_lines(spec, result.source.width, result.target.width)
+    lines = seq2seq_code.seq2seq_layer_lines(result.network)
     return [
-        *_code(lines),
+        *code(lines),
         Text(f"seed {result.seed}", style="dim"),
         _vocab_line("source", result.source),
         _vocab_line("target", result.target),
@@ -135,7 +119,7 @@ def _encoder_table(result: Seq2SeqResult, index: int) -> BlockTable:
         word = Text(tokens[step]) if real else Text("<pad>", style="dim italic")
         cells: list[RenderableType] = [Text(str(step)), word]
         cells.append(Text(str(int(source.ids.array[index, step]))))
-        cells += [_number(float(v)) for v in result.encoder_outputs.array[index, step]]
+        cells += [number(float(v)) for v in result.encoder_outputs.array[index, step]]
         table.add_row(cells, style=None if real else "dim")
     return table
 
@@ -153,7 +137,7 @@ def _decoder_table(result: Seq2SeqResult, index: int) -> BlockTable:
         real = step < target.lengths[index]
         word = Text(inputs[step]) if real else Text("<pad>", style="dim italic")
         cells: list[RenderableType] = [Text(str(step)), word]
-        cells += [_number(float(v)) for v in result.decoder_outputs.array[index, step]]
+        cells += [number(float(v)) for v in result.decoder_outputs.array[index, step]]
         predicted = vocab[int(result.predicted.array[index, step])]
         expected = vocab[int(result.decoder_target.array[index, step])]
         right = real and predicted == expected
@@ -189,7 +173,7 @@ def _pair_parts(result: Seq2SeqResult, index: int) -> list[RenderableType]:
     parts += [Text("encoder", style="dim"), _encoder_table(result, index)]
     for state in result.encoder_states:
         note = "handed over: the decoder's initial state"
-        parts.append(_vector(f"enc_{state.name}", state.array[index], note))
+        parts.append(vector(f"enc_{state.name}", state.array[index], note))
     if result.attention_weights is not None and result.context is not None:
         parts += [
             Text(
@@ -206,7 +190,7 @@ def _pair_parts(result: Seq2SeqResult, index: int) -> list[RenderableType]:
         ]
     parts += [Text("decoder (teacher forcing: it reads <bos> + the target)", style="dim")]
     parts.append(_decoder_table(result, index))
-    parts += [_vector(f"dec_{s.name}", s.array[index]) for s in result.decoder_states]
+    parts += [vector(f"dec_{s.name}", s.array[index]) for s in result.decoder_states]
     return parts
 
 
@@ -219,7 +203,7 @@ def seq2seq_view(
 ) -> Group:
     """The code, the two vocabularies, the shapes, the hand-over, then each pair."""
     parts: list[RenderableType] = [*_header(result), _shapes_table(result)]
-    parts += _code(keras_code.seq2seq_call_lines(result.spec))
+    parts += code(seq2seq_code.seq2seq_call_lines(result.network))
     parts.append(handover_line(result))
     if result.spec.attention:
         parts.append(
@@ -247,15 +231,14 @@ def seq2seq_view(
                 vocab = result.source.vocab
             elif tensor.name == "decoder/embeddings":
                 vocab = result.target.vocab
-            parts += [BLANK, _weight_table(tensor, vocab)]
+            parts += [BLANK, weight_table(tensor, vocab)]
     if result.check is not None:
-        parts += [BLANK, _check_line(result.check)]
+        parts += [BLANK, check_line(result.check.ok, result.check.max_abs_diff, TOLERANCE)]
     return Group(*parts)
 
 
 def seq2seq_shapes_view(result: Seq2SeqResult) -> Group:
     """`seq2seq --shapes`: every tensor and weight with its shape; no values."""
-    spec = result.spec
     parts: list[RenderableType] = [*_header(result), _shapes_table(result, params=True)]
     groups = {"encoder": 0, "decoder": 0, "head": 0, "attention": 0}
     for weight in result.weights:
@@ -264,36 +247,23 @@ def seq2seq_shapes_view(result: Seq2SeqResult) -> Group:
         if count:
             parts.append(f"{name}: {count:,} parameters")
     parts.append(Text(f"total: {result.params:,} parameters", style="bold"))
-    parts += _code(keras_code.seq2seq_call_lines(spec))
+    parts += code(seq2seq_code.seq2seq_call_lines(result.network))
     parts.append(handover_line(result))
     if result.check is not None:
-        parts.append(_check_line(result.check))
+        parts.append(check_line(result.check.ok, result.check.max_abs_diff, TOLERANCE))
     return Group(*parts)
-
-
-def _cells(count: int, width: int, label: str, padded: Sequence[bool]) -> list[Text]:
-    """Four lines of `count` cell boxes joined by arrows; padded steps say `mask`."""
-    inner = width - 4
-    lines = [Text(), Text(), Text(), Text()]
-    for step in range(count):
-        style = "dim" if padded[step] else "bold cyan"
-        word = "mask" if padded[step] else label
-        lines[0].append("╭" + "─" * inner + "╮", style=style)
-        lines[1].append("│" + word.center(inner) + "│", style=style)
-        lines[2].append("│" + ("keep" if padded[step] else "").center(inner) + "│", style=style)
-        lines[3].append("╰" + "─" * inner + "╯", style=style)
-        for line in lines:
-            line.append("─▶" if line is lines[1] and step < count - 1 else "  ", style="cyan")
-    return lines
 
 
 def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
     """The encoder unrolled over the source, the state crossing to the decoder unrolled over
-    its input, the logits on top; with attention, what each decoder step reads."""
+    its input, the logits on top; with attention, what each decoder step reads. Drawn on the
+    same grid as `run --diagram`: one grid for the encoder's steps, one for the decoder's."""
     source, target = result.source, result.target
     label = result.spec.cell.keras_layer
-    width = max(len(label) + 4, 9)
-    cell_width = width + 2
+    cell_width = max(len(label) + 4, 9) + 2
+    left = 8
+    encoder = Grid(left=left, step=cell_width, box=cell_width - 2, steps=range(source.time))
+    decoder = Grid(left=left, step=cell_width, box=cell_width - 2, steps=range(target.time))
     src_tokens = _tokens(source, pair)
     tgt_inputs = ["<bos>", *_tokens(target, pair)]
     src_padded = [s >= source.lengths[pair] for s in range(source.time)]
@@ -301,18 +271,24 @@ def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
     states = ", ".join(s.name for s in result.encoder_states)
     handover = f" {states} {shape_text(result.encoder_states[0].shape)} "
     gap = len(handover) + 4
-    left = 8
+
+    def texts(values: Sequence[str], style: str) -> list[Text]:
+        return [Text(fitted(v, cell_width - 2), style=style) for v in values]
 
     def row(margin: str, src: Sequence[str], tgt: Sequence[str], style: str = "") -> Text:
         line = Text(margin.ljust(left), style="bold")
-        for text in src:  # centred over the box, which leaves 2 cells for the arrow
-            line.append(_centre(text, cell_width - 2) + "  ", style=style)
+        line.append_text(encoder.pieces(texts(src, style)))
         line.append(" " * gap)
-        for text in tgt:
-            line.append(_centre(text, cell_width - 2) + "  ", style=style)
-        line.rstrip()
-        line.no_wrap, line.overflow = True, "ignore"
-        return line
+        line.append_text(decoder.pieces(texts(tgt, style)))
+        return finished(line)
+
+    def boxes(grid: Grid, padded: Sequence[bool]) -> list[list[Text]]:
+        count = len(padded)
+        return grid.boxes(
+            lambda s: ("mask", "keep") if padded[s] else (label, ""),
+            lambda s: "dim" if padded[s] else "bold cyan",
+            lambda position: ("─▶", "cyan") if position < count - 1 else None,
+        )
 
     vocab = target.vocab or ()
     logits = [shape_text((target.rows, len(vocab))) if not p else "·" for p in tgt_padded]
@@ -328,16 +304,14 @@ def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
         row("", [""] * source.time, predicted, "dim"),
         row("", [""] * source.time, ["▲" if not p else "" for p in tgt_padded], "cyan"),
     ]
-    enc_cells = _cells(source.time, cell_width, label, src_padded)
-    dec_cells = _cells(target.time, cell_width, label, tgt_padded)
-    for number, (enc, dec) in enumerate(zip(enc_cells, dec_cells, strict=True)):
+    enc_boxes, dec_boxes = boxes(encoder, src_padded), boxes(decoder, tgt_padded)
+    for position, (enc, dec) in enumerate(zip(enc_boxes, dec_boxes, strict=True)):
         line = Text(" " * left)
-        line.append_text(enc)
-        arrow = f"═{handover}═▶ " if number == 1 else " " * gap
+        line.append_text(encoder.pieces(enc))
+        arrow = f"═{handover}═▶ " if position == 1 else " " * gap
         line.append(arrow[:gap].ljust(gap), style="bold magenta")
-        line.append_text(dec)
-        line.no_wrap, line.overflow = True, "ignore"
-        lines.append(line)
+        line.append_text(decoder.pieces(dec))
+        lines.append(finished(line))
     shown_src = [w if not p else "<pad>" for w, p in zip(src_tokens + [""] * source.time,
                                                            src_padded, strict=False)]  # fmt: skip
     shown_tgt = [w if not p else "<pad>" for w, p in zip(tgt_inputs + [""] * target.time,
@@ -364,14 +338,15 @@ def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
         weights = result.attention_weights.array[pair]
         for t in range(target.lengths[pair]):
             line = Text(f"t={t}".ljust(left), style="dim")
+            cells = []
             for s in range(source.time):
                 weight = float(weights[t, s])
                 shade = SHADES[min(len(SHADES) - 1, round(weight * (len(SHADES) - 1)))]
-                cell = _centre(shade * 3 + f" {weight:.2f}", cell_width - 2) + "  "
-                line.append(cell, style="dim" if src_padded[s] else "yellow")
+                style = "dim" if src_padded[s] else "yellow"
+                cells.append(Text(fitted(shade * 3 + f" {weight:.2f}", cell_width - 2), style))
+            line.append_text(encoder.pieces(cells))
             line.append(f" ◀─ {tgt_inputs[t]}", style="cyan")
-            line.no_wrap, line.overflow = True, "ignore"
-            lines.append(line)
+            lines.append(finished(line))
         notes.append(
             "each decoder step t reads its context from every source step: the weights "
             "above (0 on <pad>), then [embedding, context] goes into the cell"

@@ -1,0 +1,149 @@
+"""How a number, a vector, a token, a shape or a verdict looks in a table or a line, and
+the key columns (step and token) every per-word table starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rich.console import RenderableType
+from rich.text import Text
+
+from rnnprobe.core.kinds import PAD, SHOWN_WORDS, Tokens
+from rnnprobe.core.result import Batch, Tensor
+from rnnprobe.core.vocab import show_char
+from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """A shape as Python prints a tuple: `(3, 5, 4)`, `(2,)`."""
+    return str(tuple(shape))
+
+
+def one_hot(value: float) -> Text:
+    return Text("1", style="bold cyan") if value else Text("0", style="dim")
+
+
+def probability(value: float) -> Text:
+    style = "bold" if value >= 0.5 else "dim" if value < 0.1 else ""
+    return Text(f"{value:.4f}", style=style)
+
+
+def step_value(value: float) -> Text:
+    """A step quantity: four decimals, or a dash where a padded step discarded it."""
+    return Text("-", style="dim") if np.isnan(value) else number(value)
+
+
+def vector(name: str, values: np.ndarray, note: str = "") -> Text:
+    """`name = [v v v]`, with a dim note after it."""
+    line = Text(f"{name} = [", style="bold")
+    for i, value in enumerate(values):
+        line.append(" " if i else "")
+        line.append_text(number(float(value)))
+    line.append("]", style="bold")
+    if note:
+        line.append(f"   {note}", style="dim")
+    return line
+
+
+def label(token: str) -> str:
+    """A token as a column or row label: a character made readable, a word as it is."""
+    return show_char(token) if len(token) == 1 else token
+
+
+def code(lines: Sequence[str]) -> list[RenderableType]:
+    return [OneLine(Text(line, style="bold")) for line in lines]
+
+
+def verdict(ok: bool, good: str, bad: str, said: str) -> OneLine:
+    """`✓ good: said` in green, or `✗ bad: said` in red, never wrapped."""
+    line = Text(f"✓ {good}" if ok else f"✗ {bad}", style="bold")
+    line.stylize("green" if ok else "red")
+    line.append(said)
+    return OneLine(line)
+
+
+def check_line(ok: bool, max_abs_diff: float, tolerance: float) -> OneLine:
+    return verdict(
+        ok, "check ok", "check FAILED",
+        f": numpy re-computation vs Keras, max |diff| = {max_abs_diff:.3g} "
+        f"(tolerance {tolerance:g})",
+    )  # fmt: skip
+
+
+def shown_words(batch: Batch, all_words: bool) -> range:
+    """The words that get a table: the first few, or all of them with --all."""
+    total = len(batch.lengths)
+    if all_words or total <= SHOWN_WORDS:
+        return range(total)
+    return range(SHOWN_WORDS)
+
+
+def more_note(batch: Batch, shown: range) -> list[RenderableType]:
+    hidden = len(batch.lengths) - len(shown)
+    if not hidden:
+        return []
+    note = Text(
+        f"... {hidden:,} more word{'s' if hidden != 1 else ''} "
+        "(use --all to show every word, or --json)",
+        style="dim",
+    )
+    return [BLANK, note]
+
+
+def vocab_line(batch: Batch) -> Text:
+    if batch.vocab is None:  # the user's own x_data
+        line = Text(f"{batch.input.name}: {len(batch.lengths)} sequences", style="bold")
+    else:
+        kind = " words" if batch.tokenizer is Tokens.word else ""
+        line = Text(f"vocab ({len(batch.vocab)}{kind}): ", style="bold")
+        line.append(" ".join(label(c) for c in batch.vocab))
+    line.append(f"    lengths: {list(batch.lengths)}", style="dim")
+    return line
+
+
+def keys(batch: Batch) -> list[Column]:
+    """The key columns of a per-step table: the step, and its token (or `pad`)."""
+    header = "word" if batch.tokenizer is Tokens.word else "char"
+    return [Column("t", justify="right", style="dim"), Column(header if batch.words else "")]
+
+
+def step_keys(batch: Batch, index: int, step: int) -> list[RenderableType]:
+    """The t and token cells of a row: the token, or `pad` after the word's end."""
+    if step >= batch.lengths[index]:
+        shown = PAD if batch.ids is not None else "pad"
+        return [Text(str(step)), Text(shown, style="dim italic")]
+    tokens = batch.tokens
+    token = show_char(tokens[index][step]) if tokens is not None else ""
+    return [Text(str(step)), Text(token)]
+
+
+def word_title(batch: Batch, index: int) -> Text:
+    length = batch.lengths[index]
+    if batch.words is None:
+        title = Text(f"sequence {index + 1}", style="bold")
+    else:
+        kind = "sentence" if batch.tokenizer is Tokens.word else "word"
+        title = Text(f"{kind} {index + 1}: ", style="bold")
+        title.append(batch.words[index])
+    title.append(f"  ({length} step{'s' if length != 1 else ''})", style="dim")
+    return title
+
+
+def weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> RenderableType:
+    """A weight as a table: one row per input (a token's row is labelled by the token)."""
+    from rich.console import Group
+
+    title = Text(f"{tensor.name} {shape_text(tensor.shape)}", style="bold")
+    title.append(f" = {' x '.join(tensor.dims)}", style="dim")
+    matrix = tensor.array.reshape(-1, tensor.shape[-1])
+    data = [Column(str(column), justify="right") for column in range(matrix.shape[1])]
+    table = BlockTable([Column("row", style="dim")], data)
+    by_token = vocab is not None and tensor.dims[0] == "vocab"
+    for row_index, row in enumerate(matrix):
+        if tensor.array.ndim == 1:
+            shown = "-"
+        else:
+            shown = label(vocab[row_index]) if vocab is not None and by_token else str(row_index)
+        table.add_row([Text(shown), *(number(float(v)) for v in row)])
+    return Group(title, table)
