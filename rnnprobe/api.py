@@ -26,7 +26,7 @@ from rnnprobe.core import commands
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import MergeMode, Tokens
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
-from rnnprobe.show import jsonout, views, widgets
+from rnnprobe.show import jsonout, views, vocab_view, widgets
 
 __all__ = [
     "Comparison", "Picture", "Run", "Seq2Seq", "Vocabulary",
@@ -136,7 +136,7 @@ class Vocabulary(_Shown):
         self._keep(batch)
 
     def _view(self) -> RenderableType:
-        return views.vocab_view(self.batch)
+        return vocab_view.vocab_view(self.batch)
 
     def _json(self) -> dict[str, Any]:
         return jsonout.vocab_object(self.batch)

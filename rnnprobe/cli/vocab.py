@@ -30,6 +30,6 @@ def vocab(
 
         jsonout.write(jsonout.vocab_object(batch))
     else:
-        from rnnprobe.show import views, widgets
+        from rnnprobe.show import vocab_view, widgets
 
-        widgets.show(widgets.stdout_console(), views.vocab_view(batch, all_words=all_))
+        widgets.show(widgets.stdout_console(), vocab_view.vocab_view(batch, all_words=all_))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.stages import ProbeSpec
+
+if TYPE_CHECKING:  # only a model spec needs it; `vocab` never does
+    from rnnprobe.core.stages import ProbeSpec
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
 LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available

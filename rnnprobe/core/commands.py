@@ -12,15 +12,16 @@ from dataclasses import replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rnnprobe.core.batch import Batch
 from rnnprobe.core.budget import check_probe_memory
 from rnnprobe.core.errors import InputError, Param, RnnProbeError
 from rnnprobe.core.kinds import MAX_SEED, ONEHOT, Cell, MergeMode, Style, Tokens
-from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Steps
-from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.vocab import build_batch, vocabulary
 
-if TYPE_CHECKING:  # only `seq2seq` loads it
+if TYPE_CHECKING:  # loaded where a model is described or run: `vocab` needs none of them
     from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
+    from rnnprobe.core.result import CompareResult, ProbeResult
+    from rnnprobe.core.stages import ProbeSpec
 
 Choice = TypeVar("Choice", bound=Enum)
 
@@ -170,6 +171,8 @@ def make_spec(
             Param("no_return_sequences"),
         )  # fmt: skip
     sequences = bool(return_sequences) and (classes is None or bool(each_step))
+    from rnnprobe.core.stages import ProbeSpec  # the description's classes: only for a model
+
     return ProbeSpec(
         style=choice(Style, "style", style),
         cell=choice(Cell, "cell", cell),
@@ -263,6 +266,7 @@ def run(
     from rnnprobe.core import engine
     from rnnprobe.core import steps as stepwise
     from rnnprobe.core.keras import probe
+    from rnnprobe.core.result import Steps
 
     seed = check_seed(seed)
     if torch:

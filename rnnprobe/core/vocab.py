@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import BOS, EOS, PAD, Tokens
-from rnnprobe.core.result import Batch, Tensor
 
 
 def show_char(char: str) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 from rich.console import RenderableType
 from rich.text import Text
 
+from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.kinds import PAD, SHOWN_WORDS, Tokens
-from rnnprobe.core.result import Batch, Tensor
 from rnnprobe.core.vocab import show_char
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
@@ -22,6 +22,16 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def one_hot(value: float) -> Text:
     return Text("1", style="bold cyan") if value else Text("0", style="dim")
+
+
+def one_hot_columns(batch: Batch) -> list[Column]:
+    """A column per token of the vocabulary, named by the token."""
+    return [Column(label(token), justify="center") for token in batch.vocab or ()]
+
+
+def one_hot_cells(batch: Batch, index: int, step: int) -> list[RenderableType]:
+    assert batch.x_data is not None
+    return [one_hot(v) for v in batch.x_data.array[index, step]]
 
 
 def probability(value: float) -> Text:

@@ -29,8 +29,8 @@ from rnnprobe.core.stages import (
 )
 from rnnprobe.show.cells import keys as key_columns
 from rnnprobe.show.cells import (
-    label,
-    one_hot,
+    one_hot_cells,
+    one_hot_columns,
     probability,
     shape_text,
     step_keys,
@@ -135,13 +135,12 @@ def cells(stage: Stage, batch: Batch, result: ProbeResult | None, index: int, st
 
 @columns.register
 def _(stage: OneHotInput, batch: Batch, result: ProbeResult | None) -> list[Column]:
-    return [Column(label(token), justify="center") for token in batch.vocab or ()]
+    return one_hot_columns(batch)
 
 
 @cells.register
 def _(stage: OneHotInput, batch: Batch, result: ProbeResult | None, index: int, step: int) -> Cells:
-    assert batch.x_data is not None
-    return [one_hot(v) for v in batch.x_data.array[index, step]]
+    return one_hot_cells(batch, index, step)
 
 
 @columns.register

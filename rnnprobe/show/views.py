@@ -15,8 +15,7 @@ from rich.text import Text
 
 from rnnprobe.core.kinds import IDENTICAL_WITHIN, TOLERANCE
 from rnnprobe.core.outputs import where_in_outputs
-from rnnprobe.core.result import Batch, CompareResult, ProbeResult
-from rnnprobe.core.stages import OneHotInput
+from rnnprobe.core.result import CompareResult, ProbeResult
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
     check_line,
@@ -36,17 +35,6 @@ from rnnprobe.show.tables import (
     word_table,
 )
 from rnnprobe.show.widgets import BLANK
-
-
-def vocab_view(batch: Batch, *, all_words: bool = False) -> Group:
-    """`vocab`: the vocabulary, the shape of x_data, and a one-hot table per word."""
-    parts: list[RenderableType] = [vocab_line(batch), shapes_table([(batch.input, "input")])]
-    shown = shown_words(batch, all_words)
-    stages = (OneHotInput(batch.width),)
-    for index in shown:
-        parts += [BLANK, word_table(stages, batch, index)]
-    parts += more_note(batch, shown)
-    return Group(*parts)
 
 
 def layer_code(result: ProbeResult) -> list[RenderableType]:
