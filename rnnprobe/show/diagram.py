@@ -218,29 +218,11 @@ def _final_names(result: ProbeResult, layer: Layer, direction: str) -> list[str]
     return [", ".join(layer.cell.state_names) + " (not returned)"]
 
 
-@singledispatch
-def drawn_as(stage: Stage) -> str:
-    """What the first recurrent layer reads, as the picture names it."""
-    raise TypeError(f"{type(stage).__name__} does not feed a recurrent layer")
-
-
-@drawn_as.register
-def _(stage: OneHotInput) -> str:
-    return "x_t"
-
-
-@drawn_as.register
-def _(stage: Embedding) -> str:
-    return "the embedding"
-
-
 def _block(pic: Picture, layer: Layer, direction: str) -> list[Text]:
     """A title line, then the row of one layer (and direction) with its final states."""
     grid, result = pic.grid, pic.result
-    network = result.network
     backward = direction == "backward"
-    feeding = network.stages[network.stages.index(network.recurrent) - 1]
-    source = drawn_as(feeding) if layer.first else f"layer {layer.number - 1}'s outputs"
+    source = result.network.read_as[1] if layer.first else f"layer {layer.number - 1}'s outputs"
     carried = ", ".join(layer.cell.state_names)
     title = Text(f"layer {layer.number}" + (f", {direction}" if direction else ""), style="bold")
     title.append(

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import Batch, ProbeResult, StepTrace
-from rnnprobe.core.stages import Embedding, Head, Network, OneHotInput, Stage, StepHead
+from rnnprobe.core.stages import Head, Stage, StepHead
 from rnnprobe.show.cells import (
     keys,
     label,
@@ -25,28 +25,6 @@ from rnnprobe.show.cells import (
 )
 from rnnprobe.show.tables import head_lines
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, Worked, number
-
-
-@singledispatch
-def feeds(stage: Stage) -> str:
-    """What a stage hands the first recurrent layer, in words."""
-    raise TypeError(f"{type(stage).__name__} does not feed a recurrent layer")
-
-
-@feeds.register
-def _(stage: OneHotInput) -> str:
-    return "x_data"
-
-
-@feeds.register
-def _(stage: Embedding) -> str:
-    return "the embedding"
-
-
-def first_input(network: Network) -> str:
-    """What the first recurrent layer reads, in words."""
-    stages = network.stages
-    return feeds(stages[stages.index(network.recurrent) - 1])
 
 
 def _steps_table(trace: StepTrace, batch: Batch, index: int) -> BlockTable:
@@ -71,7 +49,7 @@ def _trace_title(trace: StepTrace, result: ProbeResult) -> Text:
     title = Text(f"layer {trace.layer}", style="bold")
     if trace.direction:
         title.append(f", {trace.direction}", style="bold")
-    reads = first_input(network) if layer.first else f"the outputs of layer {layer.number - 1}"
+    reads = network.read_as[0] if layer.first else f"the outputs of layer {layer.number - 1}"
     title.append(f": {layer.cell.keras_cell}({layer.units}), reading {reads}", style="dim")
     return title
 

@@ -17,6 +17,7 @@ class OneHotInput(Stage):
     vocab_size: int
     name: ClassVar[str] = "x_data"
     output_axis: ClassVar[str] = "vocab"
+    read_as: ClassVar[tuple[str, str]] = ("x_data", "x_t")  # whole, and one step
 
     @property
     def output_width(self) -> int:
@@ -58,6 +59,7 @@ class Embedding(Stage):
     name: ClassVar[str] = "embedding"
     keras_class: ClassVar[str] = "Embedding"
     output_axis: ClassVar[str] = "embedding"
+    read_as: ClassVar[tuple[str, str]] = ("the embedding", "the embedding")
     trainable: ClassVar[bool] = True
 
     @property

@@ -40,6 +40,8 @@ class Stage:
     name: ClassVar[str]
     built_last: ClassVar[bool] = False  # constructed after the others (Keras draws its seeds)
     fixed_time: ClassVar[bool] = False  # a traced graph must know the word length
+    # What a recurrent layer reading this stage reads, in words: whole, and at one step.
+    read_as: ClassVar[tuple[str, str] | None] = None
 
     def weights(self) -> tuple[Weight, ...]:
         return ()

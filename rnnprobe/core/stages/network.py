@@ -41,6 +41,13 @@ class Network:
         return self.recurrent.layers
 
     @property
+    def read_as(self) -> tuple[str, str]:
+        """What the first recurrent layer reads, in words: whole, and at one step."""
+        found = self.stages[self.stages.index(self.recurrent) - 1].read_as
+        assert found is not None, "a recurrent stack reads an input or an Embedding"
+        return found
+
+    @property
     def construction_order(self) -> tuple[Stage, ...]:
         """The stages in the order their Keras layers are made (and their weights listed):
         the order of the data, but attention's layers last, as the lab makes them."""
