@@ -26,14 +26,14 @@ def read_file(path: str) -> str:
 
 
 def split_line(line: str) -> tuple[str, list[str]]:
-    """The command a batch line runs (`run`, or `seq2seq` when it starts with the word)
-    and its arguments."""
+    """The command a batch line runs (`run`, or `seq2seq` or `train` when it starts with
+    that word) and its arguments."""
     try:
         args = shlex.split(line)
     except ValueError as error:  # unbalanced quotes
         raise LineError(f"bad quoting: {error}") from None
-    if args and args[0] == "seq2seq":
-        return "seq2seq", args[1:]
+    if args and args[0] in ("seq2seq", "train"):
+        return args[0], args[1:]
     return "run", args
 
 

@@ -1,4 +1,4 @@
-"""The `rnnprobe` command: a served client for run, compare, batch and seq2seq, else the CLI.
+"""The `rnnprobe` command: a served client for the commands a warm server runs, else the CLI.
 
 Only `os`, `sys` and the list of served commands are imported before the decision:
 `rnnprobe --help` and `vocab` go straight to the CLI, and a served command imports only the

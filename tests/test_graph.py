@@ -62,13 +62,13 @@ def test_an_unrolled_call_gives_the_bits_of_the_loop(spec, style, monkeypatch):
     words = ("hello", "hi", "elo")  # padded, and short
     batch = build_batch(words, vocabulary(words))
     flags = []
-    real = runner._unroll_forward
+    real = runner.unroll_forward
 
     def unroll(built):
         real(built)
         flags.extend(getattr(layer, "unroll", False) for layer in built.recurrent)
 
-    monkeypatch.setattr(runner, "_unroll_forward", unroll)
+    monkeypatch.setattr(runner, "unroll_forward", unroll)
     loop = probe.run_probe(batch, spec, seed=5, strategy=runner.EAGER)
     assert flags == []
     unrolled = probe.run_probe(batch, spec, seed=5, strategy=runner.UNROLLED)
@@ -80,7 +80,7 @@ def test_an_unrolled_call_gives_the_bits_of_the_loop(spec, style, monkeypatch):
 
 def test_short_words_are_called_unrolled_by_default(no_runners, monkeypatch):
     called = []
-    monkeypatch.setattr(runner, "_unroll_forward", lambda built: called.append(built))
+    monkeypatch.setattr(runner, "unroll_forward", lambda built: called.append(built))
     batch = build_batch(("hello", "hi"), vocabulary(("hello", "hi")))
     probe.run_probe(batch, ProbeSpec(cell=Cell.gru), seed=1)
     assert len(called) == 1

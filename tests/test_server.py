@@ -154,6 +154,7 @@ def assert_same_as_in_process(cli, done, args, input: str | None = None) -> None
             "--check",
             "--weights",
         ],
+        ["train", "hello", "hi", "--seed", "3", "--epochs", "5", "--json"],
         [
             "run",
             "i feel",

@@ -29,6 +29,7 @@ COMMANDS = {
     "batch": "rnnprobe.cli.batch",
     "serve": "rnnprobe.cli.serve",
     "seq2seq": "rnnprobe.cli.seq2seq",
+    "train": "rnnprobe.cli.train",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.kinds import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Tokens
+from rnnprobe.core.kinds import MAX_SEED, SHOWN_WORDS, Cell, MergeMode, Style, Tokens
 
 # How the CLI spells the parameters that core errors name.
 CLI_NAMES = {
@@ -32,6 +32,12 @@ CLI_NAMES = {
     "torch": "--torch",
     "diagram": "--diagram",
     "no_return_sequences": "--no-return-sequences",
+    "labels": "--labels",
+    "tagged": "--tagged",
+    "epochs": "--epochs",
+    "lr": "--lr",
+    "batch_size": "--batch-size",
+    "every": "--every",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -169,6 +175,14 @@ ExportOpt = Annotated[
         metavar="FILE",
         help="Also write the tables to FILE: .svg, .html or .txt.",
         rich_help_panel=OUTPUT,
+    ),
+]
+StyleOpt = Annotated[
+    Style,
+    typer.Option(
+        metavar="STYLE",
+        help="layer: layers.SimpleRNN (LSTM, GRU); cell: layers.RNN(layers.SimpleRNNCell).",
+        rich_help_panel=NETWORK,
     ),
 ]
 BidirectionalOpt = Annotated[

@@ -32,6 +32,7 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
+    StyleOpt,
     TokensOpt,
     VocabOpt,
     WordsArg,
@@ -192,14 +193,7 @@ def run(
     vocab_: VocabOpt = None,
     tokens: TokensOpt = Tokens.char,
     hidden: HiddenOpt = "2",
-    style: Annotated[
-        Style,
-        typer.Option(
-            metavar="STYLE",
-            help="layer: layers.SimpleRNN (LSTM, GRU); cell: layers.RNN(layers.SimpleRNNCell).",
-            rich_help_panel=NETWORK,
-        ),
-    ] = Style.layer,
+    style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
     seed: SeedOpt = None,
     return_sequences: Annotated[

@@ -30,6 +30,7 @@ from rnnprobe.core.stages import (
     Head,
     Layer,
     Network,
+    OneHotInput,
     ProbeSpec,
     Recurrent,
     Stage,
@@ -192,6 +193,11 @@ def recompute(
 # -- the numpy face of each stage kind -------------------------------------------------------
 @singledispatch
 def forward(stage: Stage, flow: NumpyFlow) -> NumpyFlow:
+    return flow  # a stage that makes nothing here (a loss: see `backprop.py`)
+
+
+@forward.register
+def _(stage: OneHotInput, flow: NumpyFlow) -> NumpyFlow:
     """One-hot or given x_data: read as float64."""
     flow.value = np.asarray(flow.value, dtype=np.float64)
     return flow

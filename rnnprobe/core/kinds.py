@@ -103,6 +103,17 @@ class MergeMode(str, Enum):
             return forward * backward
         return (forward + backward) / 2
 
+    def split_gradient(self, d: Any, forward: Any, backward: Any) -> tuple[Any, Any]:
+        """The gradient of the joined output, back to each direction's (numpy)."""
+        if self is MergeMode.concat:
+            units = forward.shape[-1]
+            return d[..., :units], d[..., units:]
+        if self is MergeMode.sum:
+            return d, d
+        if self is MergeMode.mul:
+            return d * backward, d * forward
+        return d / 2, d / 2
+
     def torch_code(self, forward: str, backward: str) -> str:
         """The merge as PyTorch code on two expressions."""
         return {
@@ -127,6 +138,14 @@ class MergeMode(str, Enum):
     def widens(self) -> bool:
         """Whether the joined width is both directions' (concat) rather than one's."""
         return self is MergeMode.concat
+
+
+class Task(str, Enum):
+    """What `train` teaches: the next token, a label per word, or a tag per token."""
+
+    next = "next"
+    labels = "labels"
+    tags = "tags"
 
 
 class Tokens(str, Enum):

@@ -1,9 +1,10 @@
 """The client side of `rnnprobe serve`.
 
-`run`, `compare`, `batch` and `seq2seq` (`served.SERVED_COMMANDS`) first ask a warm server
-(one that keeps TensorFlow loaded) to run the command (see `entry.py`); only when none
-answers does rnnprobe import its own machinery. This module therefore imports nothing but
-the standard library: a client that is served never loads numpy or TensorFlow.
+The served commands (`served.SERVED_COMMANDS`: run, compare, batch, seq2seq, train) first
+ask a warm server (one that keeps TensorFlow loaded) to run the command (see `entry.py`);
+only when none answers does rnnprobe import its own machinery. This module therefore
+imports nothing but the standard library: a client that is served never loads numpy or
+TensorFlow.
 
 Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH,

@@ -30,7 +30,7 @@ from rnnprobe.core.keras import env
 from rnnprobe.serve import client
 from rnnprobe.serve.served import SERVED_COMMANDS
 
-# What the server answers a command it does not run: "... run, compare, batch and seq2seq".
+# What the server answers a command it does not run: "... run, compare, ... and train".
 REFUSED = (
     "rnnprobe: error: the server runs only "
     f"{', '.join(SERVED_COMMANDS[:-1])} and {SERVED_COMMANDS[-1]}\n"

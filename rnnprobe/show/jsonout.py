@@ -17,8 +17,9 @@ from rnnprobe import __version__
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, TorchTwin
 from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
 
-if TYPE_CHECKING:  # only `seq2seq` loads it
+if TYPE_CHECKING:  # only `seq2seq` and `train` load these
     from rnnprobe.core.encdec import Seq2SeqResult
+    from rnnprobe.core.trained import Snapshot, TrainResult
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
@@ -259,4 +260,87 @@ def seq2seq_object(
         body["weights"] = [tensor_object(w, named=True, values=values) for w in result.weights]
     if result.check is not None:
         body["check"] = {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+    return body
+
+
+def _snapshot(result: TrainResult, found: Snapshot, values: bool) -> dict[str, Any]:
+    data = result.data
+    return {
+        "weights": [tensor_object(w, named=True, values=values) for w in found.weights],
+        "loss": found.loss,
+        "accuracy": found.accuracy,
+        "predictions": [
+            list(names) if isinstance(names, tuple) else names
+            for names in (data.names(found.predicted, i) for i in range(data.batch.rows))
+        ],
+        "step_losses": tensor_object(found.step_losses, named=False, values=values),
+    }
+
+
+def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
+    """`train --json`: run's keys that apply, the task and its recipe, the targets, the
+    network before and after, the first gradients and every epoch."""
+    data, spec = result.data, result.spec
+    batch = data.batch
+    body = batch_object(batch)
+    body["words"] = list(data.words)
+    body["style"] = spec.style.value
+    body.update(
+        cell=spec.cell.value,
+        hidden=spec.hidden[0] if len(spec.hidden) == 1 else list(spec.hidden),
+        seed=result.seed,
+        bidirectional=spec.bidirectional,
+        merge_mode=spec.merge_mode.value if spec.bidirectional else None,
+        return_sequences=spec.return_sequences,
+        return_state=spec.return_state,
+        task=data.task.value,
+        classes=list(data.classes),
+        epochs=result.epochs,
+        lr=result.lr,
+        batch_size=result.batch_size,
+        every=result.every,
+        optimizer="adam",
+        loss=result.network.loss.text,
+        params=result.params,
+        trainable_params=result.trainable,
+        x_data=None
+        if batch.x_data is None
+        else tensor_object(batch.x_data, named=False, values=values),
+        tokenizer=batch.tokenizer.value,
+        embed=spec.embed,
+        head=spec.head,
+        each_step=spec.each_step,
+        layers=[
+            {
+                "name": row.name,
+                "class": row.keras_class,
+                "shape": list(row.shape),
+                "mask": row.mask,
+                "params": row.params,
+            }
+            for row in result.network.keras_rows(batch.rows, batch.time, batch.padded)
+        ],
+    )
+    if batch.ids is not None:
+        body["tokens"] = tensor_object(batch.ids, named=True, values=values)
+    body["mask"] = tensor_object(result.mask, named=True, values=values)
+    if result.embedding is not None:
+        body["embedding"] = tensor_object(result.embedding, named=False, values=values)
+    body["targets"] = tensor_object(data.targets, named=False, values=values)
+    body["initial"] = _snapshot(result, result.initial, values)
+    body["gradients"] = [tensor_object(g, named=True, values=values) for g in result.gradients]
+    body["frozen"] = list(result.frozen)
+    body["history"] = [
+        {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
+    ]
+    body["final"] = _snapshot(result, result.final, values)
+    body["stopped"] = result.stopped
+    if result.check is not None:
+        found = result.check
+        body["check"] = {
+            "max_abs_diff": found.max_abs_diff,
+            "ok": found.ok,
+            "loss_diff": found.loss_diff,
+            "gradient_diff": found.gradient_diff,
+        }
     return body

@@ -15,11 +15,13 @@ from rnnprobe.core.result import Batch
 from rnnprobe.core.stages import (
     Embedding,
     Head,
+    Loss,
     Network,
     OneHotInput,
     ProbeSpec,
     Recurrent,
     Stage,
+    StepLoss,
     TokenIds,
 )
 
@@ -59,6 +61,8 @@ class Calls:
     source: str
     masked: bool
     lines: list[str] = field(default_factory=list)
+    make_mask: bool = True  # an Embedding computes the mask (else it is given)
+    softmax: bool = True  # the probabilities after the logits
 
     @property
     def mask(self) -> str:
@@ -72,9 +76,11 @@ def call_code(stage: Stage, calls: Calls) -> None:
 
 @call_code.register
 def _(stage: Embedding, calls: Calls) -> None:
-    calls.lines.append("embedding = embed(ids)")
-    if calls.masked:
-        calls.lines.append("mask = embed.compute_mask(ids)  # ids != 0: <pad> steps are masked")
+    calls.lines.append(f"embedding = embed({calls.source})")
+    if calls.masked and calls.make_mask:
+        calls.lines.append(
+            f"mask = embed.compute_mask({calls.source})  # ids != 0: <pad> steps are masked"
+        )
     calls.source = "embedding"
 
 
@@ -99,7 +105,9 @@ def _(stage: Recurrent, calls: Calls) -> None:
 
 @call_code.register
 def _(stage: Head, calls: Calls) -> None:
-    calls.lines += ["logits = head(outputs)", "probabilities = keras.ops.softmax(logits)"]
+    calls.lines.append("logits = head(outputs)")
+    if calls.softmax:
+        calls.lines.append("probabilities = keras.ops.softmax(logits)")
 
 
 def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
@@ -273,3 +281,27 @@ def _sequential(batch: Batch, network: Network) -> list[str]:
     names = model.names
     lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = model.layers")
     return [*lines, *model.calls, "", *printed(model.shown)]
+
+
+# -- the loss (a trained network's last stage) -----------------------------------------------
+@singledispatch
+def loss_lines(stage: Stage) -> list[str]:
+    """The loss as code, from `logits`, the targets `y` and the `mask` of the real steps."""
+    return []
+
+
+@loss_lines.register
+def _(stage: Loss) -> list[str]:
+    return [
+        "losses = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)",
+        "loss = keras.ops.mean(losses)  # the mean over the words",
+    ]
+
+
+@loss_lines.register
+def _(stage: StepLoss) -> list[str]:
+    return [
+        "losses = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)",
+        "real = keras.ops.cast(mask, losses.dtype)  # padded steps: 0",
+        "loss = keras.ops.sum(losses * real) / keras.ops.sum(real)  # masked: over the real steps",
+    ]

@@ -21,6 +21,7 @@ from rnnprobe.core.stages import (
     Embedding,
     GivenInput,
     Head,
+    OneHotEmbedding,
     OneHotInput,
     Recurrent,
     Stage,
@@ -29,6 +30,7 @@ from rnnprobe.core.stages import (
 )
 from rnnprobe.show.cells import keys as key_columns
 from rnnprobe.show.cells import (
+    one_hot,
     one_hot_cells,
     one_hot_columns,
     probability,
@@ -164,6 +166,20 @@ def _(stage: TokenIds, batch: Batch, result: ProbeResult | None, index: int, ste
     real = step < batch.lengths[index]
     mask = Text("on", style="green") if real else Text("off", style="dim red")
     return [Text(str(int(batch.ids.array[index, step]))), mask]
+
+
+@columns.register
+def _(stage: OneHotEmbedding, batch: Batch, result: ProbeResult | None) -> list[Column]:
+    """A one-hot embedding's columns are the vocabulary: named by its tokens, as x_data's."""
+    return one_hot_columns(batch)
+
+
+@cells.register
+def _(
+    stage: OneHotEmbedding, batch: Batch, result: ProbeResult | None, index: int, step: int
+) -> Cells:
+    assert result is not None and result.embedding is not None
+    return [one_hot(v) for v in result.embedding.array[index, step]]
 
 
 @columns.register

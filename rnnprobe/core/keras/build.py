@@ -18,16 +18,19 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Style
 from rnnprobe.core.stages import (
     Attention,
     Embedding,
     Head,
+    Loss,
     Network,
     OneHotEmbedding,
     Recurrent,
     Stage,
     StepHead,
+    StepLoss,
 )
 
 Named = list[tuple[str, Any, Any]]  # (weight name, Keras variable, axis names)
@@ -212,8 +215,6 @@ def keras_cells(layers: Any, built: list[Any]) -> list[Any]:
 
 @variables.register
 def _(stage: Recurrent, made: Any) -> list[Any]:
-    from rnnprobe.core.keras import env
-
     cells = keras_cells(env.keras().layers, made)
     if len(cells) != len(stage.places):
         raise AssertionError(f"Keras built {len(cells)} cells, expected {len(stage.places)}")
@@ -275,8 +276,6 @@ def _(stage: Recurrent, made: Any, flow: Flow) -> Flow:
 def _attended(stage: Recurrent, made: Any, flow: Flow) -> Flow:
     """A decoder with attention, step by step: each step reads [embedding_t, context_t],
     and a padded step keeps the state (as Keras's masked loop does)."""
-    from rnnprobe.core.keras import env
-
     ops = env.keras().ops
     cell = made[0].cell
     assert flow.initial is not None
@@ -303,8 +302,6 @@ def _attended(stage: Recurrent, made: Any, flow: Flow) -> Flow:
 
 @call_stage.register
 def _(stage: Head, made: Any, flow: Flow) -> Flow:
-    from rnnprobe.core.keras import env
-
     logits = flow.found["logits"] = made(flow.value)
     flow.found["probabilities"] = env.keras().ops.softmax(logits, axis=-1)
     flow.value = logits
@@ -312,11 +309,42 @@ def _(stage: Head, made: Any, flow: Flow) -> Flow:
 
 
 @call_stage.register
+def _(stage: Loss, made: Any, flow: Flow) -> Flow:
+    """The mean over the words of -log p(class), from the logits."""
+    ops = env.keras().ops
+    losses = _cross_entropy(flow)
+    flow.found["step_losses"] = losses
+    counted = flow.found.get("loss_weights")
+    flow.found["loss"] = ops.mean(losses) if counted is None else ops.sum(losses * counted)
+    return flow
+
+
+@call_stage.register
+def _(stage: StepLoss, made: Any, flow: Flow) -> Flow:
+    """The masked mean over the real steps: padded steps add nothing and do not count."""
+    ops = env.keras().ops
+    losses = _cross_entropy(flow)
+    real = ops.cast(flow.mask, losses.dtype)
+    flow.found["step_losses"] = losses * real
+    counted = flow.found.get("loss_weights")
+    if counted is None:
+        flow.found["loss"] = ops.sum(losses * real) / ops.sum(real)
+    else:
+        flow.found["loss"] = ops.sum(losses * counted)
+    return flow
+
+
+def _cross_entropy(flow: Flow) -> Any:
+    keras = env.keras()
+    return keras.losses.sparse_categorical_crossentropy(
+        flow.found["targets"], flow.value, from_logits=True
+    )
+
+
+@call_stage.register
 def _(stage: Attention, made: Any, flow: Flow) -> Flow:
     """Attention reads the encoder's outputs (`flow.found["memory"]`, handed over) at every
     step of the recurrent stage that follows: it leaves that stage a function of the state."""
-    from rnnprobe.core.keras import env
-
     ops = env.keras().ops
     memory, source_mask = flow.found["memory"]
     keys = made["W1"](memory)  # the same at every step

@@ -128,7 +128,7 @@ def _run_graph(runner: _Runner, values: list[Any], batch: Batch) -> dict[str, An
     return dict(runner.graph(batch.input.array, batch.mask, *values))
 
 
-def _unroll_forward(built: build.Model) -> None:
+def unroll_forward(built: build.Model) -> None:
     """Unroll the eager loop of forward layers over a short word: the same bits, faster.
 
     Only forward layers: inside `Bidirectional`, an unrolled backward direction with a
@@ -154,7 +154,7 @@ def call(
     if strategy == GRAPH:
         return _run_graph(_new_runner(built, named, spec, batch), values, batch)
     if strategy == UNROLLED:
-        _unroll_forward(built)
+        unroll_forward(built)
     mask = batch.mask if batch.padded else None
     with private.with_values(env.keras(), named, values):
         return build.call(built, build.Flow(batch.input.array, mask)).found

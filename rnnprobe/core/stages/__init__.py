@@ -24,11 +24,12 @@ from rnnprobe.core.stages.around import (
     TokenIds,
 )
 from rnnprobe.core.stages.base import KerasLayer, Stage, Weight
+from rnnprobe.core.stages.loss import Loss, StepLoss
 from rnnprobe.core.stages.network import Network, ProbeSpec
 from rnnprobe.core.stages.recurrent import Layer, Recurrent
 
 __all__ = [
-    "Attention", "Embedding", "GivenInput", "Head", "KerasLayer", "Layer", "Network",
+    "Attention", "Embedding", "GivenInput", "Head", "KerasLayer", "Layer", "Loss", "Network",
     "OneHotEmbedding", "OneHotInput", "ProbeSpec", "Recurrent", "Stage", "StepHead",
-    "TokenIds", "Weight",
+    "StepLoss", "TokenIds", "Weight",
 ]  # fmt: skip

@@ -17,6 +17,7 @@ from rnnprobe.core.stages.around import (
     TokenIds,
 )
 from rnnprobe.core.stages.base import KerasLayer, Stage, Weight
+from rnnprobe.core.stages.loss import Loss, StepLoss
 from rnnprobe.core.stages.recurrent import Layer, Recurrent
 
 
@@ -35,6 +36,16 @@ class Network:
     @property
     def recurrent(self) -> Recurrent:
         return next(s for s in self.stages if isinstance(s, Recurrent))
+
+    @property
+    def loss(self) -> Loss:
+        """The loss a trained network ends with."""
+        return next(s for s in self.stages if isinstance(s, Loss))
+
+    @property
+    def model(self) -> Network:
+        """The stages that make the model's output (all but a loss)."""
+        return Network(tuple(s for s in self.stages if not isinstance(s, Loss)))
 
     @property
     def layers(self) -> tuple[Layer, ...]:
@@ -91,6 +102,7 @@ class ProbeSpec:
     each_step: bool = False  # the head on every step (TimeDistributed), not the last
     context: int = 0  # attention: a context of this width joins each step's embedding
     scope: str = ""  # a prefix of the weight names: `encoder/`, `decoder/`
+    loss: bool = False  # a loss after the head: the network as it is trained
 
     def network(self, vocab_size: int, *, given: bool = False) -> Network:
         """The stages this spec stands for, over a vocabulary of `vocab_size` (with <pad>
@@ -177,4 +189,6 @@ def _network(spec: ProbeSpec, vocab_size: int, given: bool) -> Network:
     if spec.head is not None:
         kind = StepHead if spec.each_step else Head
         stages.append(kind(units=spec.head, input_width=width, input_axis=recurrent.output_axis))
+        if spec.loss:
+            stages.append(StepLoss() if spec.each_step else Loss())
     return Network(tuple(stages))

@@ -1,52 +1,19 @@
-"""The Python API: `rnnprobe.run`, `compare`, `vocab`, `probe`, `seq2seq` and `to_torch`, for
-scripts and notebooks.
-
-Each function does what the command of the same name does (through the same core
-functions) and returns a result that holds the numbers as numpy arrays, converts to the
-command's JSON (`to_dict`, `to_json`) and shows itself as the command's tables: through
-rich in a terminal (`rich.print(result)` or `result.show()`), as HTML in Jupyter,
-JupyterLab and Colab (rich's Jupyter support, with text/plain beside it).
-
-Bad input raises ValueError with the message the command prints (parameters named as
-keywords: `hidden`, not `--hidden`). Nothing here prints or exits by itself, and
-TensorFlow loads with the first call that runs a model.
-"""
+"""`rnnprobe.run`, `compare`, `vocab`, `probe` and `to_torch`: a probe's results."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from rich.console import Console, RenderableType
-from rich.jupyter import JupyterMixin
+from rich.console import RenderableType
 
+from rnnprobe.api.shown import Picture, Shown, array_of, words_of
 from rnnprobe.core import commands
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import MergeMode, Tokens
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
-from rnnprobe.show import jsonout, views, vocab_view, widgets
-
-__all__ = [
-    "Comparison", "Picture", "Run", "Seq2Seq", "Vocabulary",
-    "compare", "probe", "run", "seq2seq", "to_torch", "vocab",
-]  # fmt: skip
-
-if TYPE_CHECKING:
-    from rnnprobe.core.encdec import Seq2SeqResult
-
-
-def _words(words: str | Sequence[str], tokens: str = "char") -> list[str]:
-    """A string is split on whitespace (with word tokens: one sentence per line); a list
-    (or tuple) of strings is taken as it is."""
-    if isinstance(words, str):
-        if tokens == "word":
-            return [line for line in words.splitlines() if line.strip()]
-        return words.split()
-    if isinstance(words, Sequence) and all(isinstance(w, str) for w in words):
-        return list(words)
-    raise InputError(Param("words"), f" {words!r}: give a string of words or a list of strings")
+from rnnprobe.show import jsonout, views, vocab_view
 
 
 def _merge_mode(merge_mode: str | MergeMode | None, bidirectional: bool) -> Any:
@@ -72,63 +39,14 @@ def _torch(result: ProbeResult) -> dict[str, Any]:
         "output": twin.output.array,
         "h_n": states(twin.h_n),
         "c_n": states(twin.c_n) if twin.c_n else None,
-        "logits": _array(twin.logits),
+        "logits": array_of(twin.logits),
         "slices": list(twin.slices),
         "max_abs_diff": twin.max_abs_diff,
         "ok": twin.ok,
     }
 
 
-def _array(tensor: Tensor | None) -> np.ndarray | None:
-    return None if tensor is None else tensor.array
-
-
-class _Shown(JupyterMixin):
-    """A result that shows itself as the command's tables (rich, Jupyter)."""
-
-    def _keep(self, batch: Batch) -> None:
-        """The words, the vocabulary, the lengths and x_data, as lists and an array."""
-        self.words: list[str] = list(batch.words or ())
-        self.vocab: list[str] = list(batch.vocab or ())
-        self.lengths: list[int] = list(batch.lengths)
-        self.x_data: np.ndarray | None = None if batch.x_data is None else batch.x_data.array
-
-    def _view(self) -> RenderableType:
-        raise NotImplementedError
-
-    def __rich__(self) -> RenderableType:
-        return self._view()
-
-    def show(self, *, width: int | None = None) -> None:
-        """Print the tables on the terminal (or where stdout goes)."""
-        widgets.show(Console(width=width, markup=False, emoji=False), self._view())
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the command prints with --json, read back: same keys, same values."""
-        return dict(json.loads(self.to_json()))
-
-    def to_json(self) -> str:
-        """What the command prints with --json (without its final newline)."""
-        return jsonout.dumps(self._json()).decode("utf-8").rstrip("\n")
-
-    def _json(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-
-class Picture(JupyterMixin):
-    """A view on its own (a diagram), shown as rich text or, in Jupyter, as HTML."""
-
-    def __init__(self, view: RenderableType) -> None:
-        self.view = view
-
-    def __rich__(self) -> RenderableType:
-        return self.view
-
-    def show(self, *, width: int | None = None) -> None:
-        widgets.show(Console(width=width, markup=False, emoji=False), self.view)
-
-
-class Vocabulary(_Shown):
+class Vocabulary(Shown):
     """What `rnnprobe vocab` shows: the vocabulary and the one-hot x_data."""
 
     def __init__(self, batch: Batch) -> None:
@@ -146,7 +64,7 @@ class Vocabulary(_Shown):
         return f"<rnnprobe.Vocabulary vocab={''.join(self.vocab)!r} x_data {shape}>"
 
 
-class Run(_Shown):
+class Run(Shown):
     """What `rnnprobe run` shows (or `rnnprobe.probe` found): arrays by name, and tables.
 
     `outputs` and `x_data` are numpy arrays; `states` and `weights` map each name (`h`,
@@ -167,9 +85,9 @@ class Run(_Shown):
         self.dims: dict[str, tuple[str, ...]] = {t.name: t.dims for t in shown if t is not None}
         self.tokens: np.ndarray | None = None if batch.ids is None else batch.ids.array
         self.mask: np.ndarray | None = None if result.mask is None else result.mask.array
-        self.embedding: np.ndarray | None = _array(result.embedding)
-        self.logits: np.ndarray | None = _array(result.logits)
-        self.probabilities: np.ndarray | None = _array(result.probabilities)
+        self.embedding: np.ndarray | None = array_of(result.embedding)
+        self.logits: np.ndarray | None = array_of(result.logits)
+        self.probabilities: np.ndarray | None = array_of(result.probabilities)
         self.layers: list[dict[str, Any]] = jsonout.layers_list(result)
         self.torch: dict[str, Any] | None = None if result.torch is None else _torch(result)
         self.check: dict[str, Any] | None = (
@@ -209,7 +127,7 @@ class Run(_Shown):
         return f"<rnnprobe.Run {self.result.spec.cell.keras_layer}: {shapes}>"
 
 
-class Comparison(_Shown):
+class Comparison(Shown):
     """What `rnnprobe compare` shows: both styles with the same weights, tensor by tensor."""
 
     def __init__(self, result: CompareResult) -> None:
@@ -276,7 +194,7 @@ def run(
         each_step=each_step,
     )
     result = commands.run(
-        _words(words, spec.tokens.value),
+        words_of(words, spec.tokens.value),
         spec,
         vocab=vocab,
         seed=seed,
@@ -313,7 +231,7 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    found = commands.compare(_words(words, spec.tokens.value), spec, vocab=vocab, seed=seed)
+    found = commands.compare(words_of(words, spec.tokens.value), spec, vocab=vocab, seed=seed)
     return Comparison(found)
 
 
@@ -326,7 +244,7 @@ def vocab(
     one sentence per line), and `vocab` gives the words separated by commas.
     """
     kind = commands.choice(Tokens, "tokens", tokens)
-    return Vocabulary(commands.vocab(_words(words, kind.value), vocab, kind))
+    return Vocabulary(commands.vocab(words_of(words, kind.value), vocab, kind))
 
 
 def probe(layer: Any, x_data: Any, mask: Any = None) -> Run:
@@ -338,96 +256,6 @@ def probe(layer: Any, x_data: Any, mask: Any = None) -> Run:
     those of calling the layer directly, named as `rnnprobe run` names them.
     """
     return Run(commands.probe_layer(layer, x_data, mask))
-
-
-class Seq2Seq(_Shown):
-    """What `rnnprobe seq2seq` shows: an encoder, the state handed over, a decoder.
-
-    The arrays carry the JSON's names: `source_ids`, `decoder_input`, `decoder_target`,
-    `encoder_outputs`, `encoder_states`, `initial_state` and `decoder_states` (dicts by
-    state name), `decoder_outputs`, `logits`, and with attention `attention_weights`
-    (batch, target_time, source_time) and `context`.
-    """
-
-    def __init__(self, result: Seq2SeqResult) -> None:
-        self.result = result
-        source, target = result.source, result.target
-        assert source.ids is not None and target.ids is not None
-        self.sources: list[str] = list(source.words or ())
-        self.targets: list[str] = list(target.words or ())
-        self.source_vocab: list[str] = list(source.vocab or ())
-        self.target_vocab: list[str] = list(target.vocab or ())
-        self.seed: int = result.seed
-        self.source_ids: np.ndarray = source.ids.array
-        self.decoder_input: np.ndarray = target.ids.array
-        self.decoder_target: np.ndarray = result.decoder_target.array
-        self.encoder_outputs: np.ndarray = result.encoder_outputs.array
-        self.encoder_states = {s.name: s.array for s in result.encoder_states}
-        self.initial_state = {s.name: s.array for s in result.initial_state}
-        self.decoder_outputs: np.ndarray = result.decoder_outputs.array
-        self.decoder_states = {s.name: s.array for s in result.decoder_states}
-        self.logits: np.ndarray = result.logits.array
-        self.attention_weights: np.ndarray | None = _array(result.attention_weights)
-        self.context: np.ndarray | None = _array(result.context)
-        self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
-        self.params: int = result.params
-        self.check: dict[str, Any] | None = (
-            None
-            if result.check is None
-            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
-        )
-
-    def _view(self) -> RenderableType:
-        from rnnprobe.show import seq2seq_view
-
-        return seq2seq_view.seq2seq_view(self.result)
-
-    def _json(self) -> dict[str, Any]:
-        return jsonout.seq2seq_object(self.result)
-
-    def diagram(self, pair: int = 1) -> Picture:
-        """The encoder and the decoder unrolled over pair `pair` (from 1)."""
-        from rnnprobe.show import seq2seq_view
-
-        count = len(self.sources)
-        if not 1 <= pair <= count:
-            raise InputError(Param("pair"), f" {pair}: give a pair from 1 to {count}")
-        return Picture(seq2seq_view.seq2seq_diagram(self.result, pair - 1))
-
-    def __repr__(self) -> str:
-        shapes = f"logits {self.logits.shape}"
-        if self.attention_weights is not None:
-            shapes += f", attention {self.attention_weights.shape}"
-        return f"<rnnprobe.Seq2Seq {self.result.spec.cell.keras_layer}: {shapes}>"
-
-
-def seq2seq(
-    pairs: Sequence[tuple[str, str]],
-    *,
-    cell: str = "gru",
-    hidden: int = 4,
-    embed: int = 4,
-    attention: bool = False,
-    seed: int | None = None,
-    tokens: str = "word",
-    check: bool = False,
-) -> Seq2Seq:
-    """An encoder and a decoder on (source, target) pairs: `rnnprobe seq2seq`.
-
-    The encoder's final state is the decoder's initial state; the decoder reads `<bos>` +
-    the target and predicts the target + `<eos>`. With `attention`, each decoder step also
-    reads a context of the encoder's outputs.
-    """
-    if isinstance(pairs, str) or not all(
-        isinstance(p, tuple | list) and len(p) == 2 and all(isinstance(s, str) for s in p)
-        for p in pairs
-    ):
-        raise InputError(Param("pairs"), " takes a list of (source, target) strings")
-    spec = commands.make_seq2seq_spec(
-        cell=cell, hidden=hidden, embed=embed, attention=attention, tokens=tokens
-    )
-    found = commands.seq2seq([(s, t) for s, t in pairs], spec, seed=seed, check=check)
-    return Seq2Seq(found)
 
 
 def to_torch(layer: Any) -> Any:

@@ -1,0 +1,326 @@
+"""`rnnprobe train`: parse the words, the task and the recipe, train, print a view.
+
+`TrainArgs` is what a training was asked, from a command line or a batch line alike.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rnnprobe.cli.group import ProbeCommand
+from rnnprobe.cli.options import (
+    SHOW,
+    WORDS,
+    AllOpt,
+    BidirectionalOpt,
+    CellOpt,
+    CodeOpt,
+    EmbedOpt,
+    ExportOpt,
+    HiddenOpt,
+    JsonOpt,
+    MergeModeOpt,
+    NoServerOpt,
+    SeedOpt,
+    StyleOpt,
+    TokensOpt,
+    VocabOpt,
+    WordsArg,
+    output_format,
+    read_words,
+    whole_numbers,
+)
+from rnnprobe.core.errors import InputError
+from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
+
+if TYPE_CHECKING:
+    from rnnprobe.core.stages import ProbeSpec
+    from rnnprobe.core.trained import TrainResult
+    from rnnprobe.core.training import TrainData
+
+EXAMPLES = """Examples: the chapter's labs, trained on your own words
+  rnnprobe train hihello                          # next token: hihell -> ihello
+  rnnprobe train good bad worse "so good" --labels 1,0,0,1 --embed onehot --hidden 10 \\
+      --epochs 30 --lr 0.01 --batch-size 2
+  rnnprobe train "i/pronoun feel/verb hungry/adjective" --tokens word --tagged
+  rnnprobe train hihello --json | jq '.history[-1]'"""
+TRAINING = "Training"
+
+
+@dataclass(frozen=True)
+class TrainArgs:
+    """What `rnnprobe train` was asked, as parsed (a command line or a batch line)."""
+
+    words: list[str]
+    vocab: str | None
+    tokens: Tokens
+    hidden: str
+    style: Style
+    cell: Cell
+    seed: int | None
+    bidirectional: bool
+    merge_mode: MergeMode | None
+    embed: str | None
+    labels: str | None
+    tagged: bool
+    epochs: str
+    lr: str
+    batch_size: str | None
+    every: str | None
+    weights: bool
+    check: bool
+    shapes: bool
+    diagram: bool
+    word: int | None
+    code: bool
+    all: bool
+    export: Path | None
+    json: bool
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> TrainArgs:
+        fields = {key.rstrip("_"): value for key, value in params.items()}
+        fields.pop("no_server", None)
+        fields["words"] = list(fields["words"] or [])
+        return cls(**whole_numbers(fields, "seed", "word"))
+
+    def spec(self) -> ProbeSpec:
+        from rnnprobe.core import commands
+
+        return commands.make_spec(
+            hidden=self.hidden,
+            merge_mode=self.merge_mode,
+            bidirectional=self.bidirectional,
+            style=self.style,
+            cell=self.cell,
+            tokens=self.tokens,
+            embed=self.embed,
+        )
+
+    def recipe(self) -> dict[str, Any]:
+        """Epochs, learning rate, batch size and how often the loss is printed, checked."""
+        from rnnprobe.core import training
+
+        return {
+            "epochs": training.positive_int("epochs", self.epochs),
+            "lr": training.learning_rate(self.lr),
+            "batch_size": None
+            if self.batch_size is None
+            else training.positive_int("batch_size", self.batch_size),
+            "every": None if self.every is None else training.positive_int("every", self.every),
+        }
+
+    def data(self, spec: ProbeSpec, stdin: bool = True) -> TrainData:
+        from rnnprobe.core import training
+
+        given = read_words(self.words, self.tokens) if stdin else self.words
+        if not stdin and given == ["-"]:
+            raise InputError("a batch line cannot read words from stdin")
+        return training.task_data(
+            given,
+            kind=spec.tokens,
+            embedded=spec.embed is not None,
+            labels=training.parse_labels(self.labels),
+            tagged=self.tagged,
+            vocab=self.vocab,
+        )
+
+    def export_format(self) -> str | None:
+        if self.word is not None and not self.diagram:
+            raise InputError("--word needs --diagram")
+        return output_format(
+            self.export,
+            diagram=self.diagram,
+            code=self.code,
+            flags={
+                "--json": self.json,
+                "--check": self.check,
+                "--shapes": self.shapes,
+                "--weights": self.weights,
+            },
+        )
+
+
+def view(args: TrainArgs, result: TrainResult) -> Any:
+    from rnnprobe.show import train_view
+
+    if args.shapes:
+        return train_view.train_shapes_view(result)
+    drawn = (args.word or 1) - 1 if args.diagram else None
+    return train_view.train_view(result, weights=args.weights, all_words=args.all, diagram=drawn)
+
+
+def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, *, shown: bool) -> TrainResult:
+    from rnnprobe.core import progress, trainer
+
+    recipe = args.recipe()
+    message = f"Training on {data.batch.rows:,} words"
+    with progress.bar(recipe["epochs"], message) if shown else _quiet() as done:
+        return trainer.train(
+            data.words, spec, seed=args.seed, check=args.check, probe=args.diagram, data=data,
+            on_epoch=done, **recipe,
+        )  # fmt: skip
+
+
+def _quiet() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext(None)
+
+
+def _passed(result: TrainResult) -> bool:
+    """False when --check found Keras's numbers off, or the loss became NaN (exit 1)."""
+    return (result.check is None or result.check.ok) and result.stopped is None
+
+
+def train_json(args: TrainArgs) -> tuple[bytes, bool]:
+    """A batch line: what `train ... --json` prints for these arguments, and whether it
+    passed."""
+    from rnnprobe.show import export, jsonout, widgets
+
+    spec = args.spec()
+    kind = args.export_format()
+    args.recipe()
+    data = args.data(spec, stdin=False)
+    result = _train(args, data, spec, shown=False)
+    if args.export is not None and kind is not None:
+        export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
+    return jsonout.dumps(jsonout.train_object(result, values=not args.shapes)), _passed(result)
+
+
+command = typer.Typer(add_completion=False)  # `train` alone, as the app loads it
+
+
+@command.command(cls=ProbeCommand, epilog=EXAMPLES)
+def train(
+    words: WordsArg = None,
+    vocab_: VocabOpt = None,
+    tokens: TokensOpt = Tokens.char,
+    hidden: HiddenOpt = "2",
+    style: StyleOpt = Style.layer,
+    cell: CellOpt = Cell.simple,
+    seed: SeedOpt = None,
+    bidirectional: BidirectionalOpt = False,
+    merge_mode: MergeModeOpt = None,
+    embed: EmbedOpt = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            metavar="L,L,...",
+            help="One label per word (any strings): many-to-one, Dense(classes) on the last "
+            "step. Without labels or --tagged: predict each next token.",
+            show_default=False,
+            rich_help_panel=WORDS,
+        ),
+    ] = None,
+    tagged: Annotated[
+        bool,
+        typer.Option(
+            "--tagged",
+            help="With --tokens word: each token is word/TAG; a tag per word (many-to-many).",
+            rich_help_panel=WORDS,
+        ),
+    ] = False,
+    epochs: Annotated[
+        str,
+        typer.Option("--epochs", metavar="N", help="Epochs to train.", rich_help_panel=TRAINING),
+    ] = "50",
+    lr: Annotated[
+        str,
+        typer.Option("--lr", metavar="X", help="Adam's learning rate.", rich_help_panel=TRAINING),
+    ] = "0.1",
+    batch_size: Annotated[
+        str | None,
+        typer.Option(
+            "--batch-size",
+            metavar="N",
+            help="Words per batch, in their order (default: all in one batch).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="N",
+            help="Print the loss every N epochs (default: about ten lines).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    weights: Annotated[
+        bool,
+        typer.Option("--weights", help="Also show the trained weights.", rich_help_panel=SHOW),
+    ] = False,
+    check_: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Re-compute the initial loss and gradients in numpy; exit 1 if they differ.",
+            rich_help_panel=SHOW,
+        ),
+    ] = False,
+    shapes: Annotated[
+        bool,
+        typer.Option("--shapes", help="Only shapes; no values.", rich_help_panel=SHOW),
+    ] = False,
+    diagram: Annotated[
+        bool,
+        typer.Option(
+            "--diagram", help="Draw the trained network unrolled over a word.", rich_help_panel=SHOW
+        ),
+    ] = False,
+    word: Annotated[
+        str | None,
+        typer.Option(
+            "--word",
+            metavar="N",
+            help="With --diagram: the word drawn (default: 1).",
+            rich_help_panel=SHOW,
+        ),
+    ] = None,
+    code: CodeOpt = False,
+    all_: AllOpt = False,
+    json_: JsonOpt = False,
+    export: ExportOpt = None,
+    no_server: NoServerOpt = False,
+) -> None:
+    """Train the RNN on your words with Adam: the loss, the gradients, before and after."""
+    args = TrainArgs.from_params(dict(locals()))  # every parameter above, by name
+    from rnnprobe.core import commands
+    from rnnprobe.show import export as exports
+    from rnnprobe.show import jsonout, widgets
+
+    spec = args.spec()
+    kind = args.export_format()
+    recipe = args.recipe()
+    data = args.data(spec)
+    if args.diagram and not 1 <= (args.word or 1) <= data.batch.rows:
+        raise InputError(f"--word {args.word}: give a word from 1 to {data.batch.rows}")
+    if args.code:
+        from rnnprobe.show import train_code
+
+        drawn = commands.resolve_seed(commands.check_seed(args.seed))
+        sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
+        return
+    result = _train(args, data, spec, shown=True)
+    console = widgets.stdout_console()
+    shown = None
+    if args.json:
+        jsonout.write(jsonout.train_object(result, values=not args.shapes))
+    else:
+        shown = view(args, result)
+        widgets.show(console, shown)
+    if args.export is not None and kind is not None:
+        exports.export(shown or view(args, result), args.export, kind, console.width)
+    if result.stopped:
+        typer.echo(f"rnnprobe: {result.stopped}", err=True)
+    if not _passed(result):
+        raise typer.Exit(1)

@@ -1,0 +1,154 @@
+"""Training in Keras: the network's stages built with real variables, the loss stage after
+the head, `GradientTape` and Adam, batch after batch in the words' order.
+
+One training step is one TensorFlow graph, traced once (`tf.function`), the loop the
+`--code` script runs too; the whole set is measured eagerly before and after training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rnnprobe.core.keras import build, env, runner
+from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.core.training import TrainData
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The whole set at some weights, as Keras computes it."""
+
+    weights: list[np.ndarray]
+    loss: float
+    step_losses: np.ndarray
+    logits: np.ndarray
+    gradients: list[np.ndarray]  # of every trainable weight
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What training gave: the weights' names and axes, the whole set before and after, and
+    every epoch's loss and accuracy."""
+
+    named: list[tuple[str, Any, Any]]
+    trainable: list[str]
+    initial: Measured
+    final: Measured
+    history: list[tuple[int, float, float]]
+    stopped: str | None
+
+
+def correct(data: TrainData, logits: np.ndarray, rows: slice) -> tuple[int, int]:
+    """How many of these rows' real steps (or words) the logits get right, and of how many."""
+    predicted = np.argmax(logits, axis=-1)
+    targets = data.targets.array[rows]
+    if not data.per_step:
+        return int(np.sum(predicted == targets)), len(targets)
+    real = data.batch.mask[rows]
+    return int(np.sum((predicted == targets) & real)), int(real.sum())
+
+
+def fit(
+    data: TrainData,
+    spec: ProbeSpec,
+    seed: int,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    on_epoch: Callable[[int], None] | None = None,
+) -> Fitted:
+    """Seed Keras, build the layers as `run` builds them (the same initial weights), and
+    train them with Adam on batches of `batch_size` words, in order, for `epochs` epochs."""
+    keras = env.load_keras()
+    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    batch = data.batch
+    network = spec.network(batch.width)
+    with env.build_lock, env.tensorflow_logs_quiet():
+        env.seed_keras(seed)
+        built = build.model(keras, network)
+        build.build_weights(built, batch.rows, batch.time)
+        if batch.time <= runner.UNROLL_UP_TO:
+            runner.unroll_forward(built)  # short words: a faster step (to float precision)
+        named = build.named_variables(built)
+        trainable = [variable for _, variable, _ in named if variable.trainable]
+        x, mask, targets = batch.input.array, batch.mask, data.targets.array
+
+        def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
+            return build.call(built, build.Flow(x, mask, found={"targets": targets})).found
+
+        def measure(*, gradients: bool = True) -> Measured:
+            """The whole set at the weights as they are, eagerly."""
+            with tf.GradientTape() as tape:
+                found = forward(x, mask, targets)
+            grads = tape.gradient(found["loss"], trainable) if gradients else []
+            grads = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
+            values = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
+            return _measured(values, found["loss"], found["step_losses"], found["logits"], grads)
+
+        optimizer = keras.optimizers.Adam(learning_rate=lr)
+        optimizer.build(trainable)
+        signature = [
+            tf.TensorSpec((None, *x.shape[1:]), tf.as_dtype(x.dtype)),
+            tf.TensorSpec((None, *mask.shape[1:]), tf.bool),
+            tf.TensorSpec((None, *targets.shape[1:]), tf.int32),
+        ]
+
+        def step(x: Any, mask: Any, targets: Any) -> tuple[Any, ...]:
+            with tf.GradientTape() as tape:
+                found = forward(x, mask, targets)
+            grads = tape.gradient(found["loss"], trainable)
+            optimizer.apply_gradients(zip(grads, trainable, strict=True))
+            dense = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
+            return found["loss"], found["logits"], found["step_losses"], dense
+
+        # No autograph: the step has no Python control flow on tensors, and converting
+        # Keras's code would take longer than fifty steps of training.
+        traced = tf.function(step, input_signature=signature, autograph=False)
+        weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
+        # With every word in one batch, the first step measures the whole set before its
+        # update; else the whole set is measured on its own.
+        initial = measure() if batch_size < batch.rows else None
+        history: list[tuple[int, float, float]] = []
+        stopped = None
+        for epoch in range(1, epochs + 1):
+            total, rights, counted = 0.0, 0, 0
+            for start in range(0, batch.rows, batch_size):
+                rows = slice(start, start + batch_size)
+                loss, logits, step_losses, grads = traced(x[rows], mask[rows], targets[rows])
+                value = float(loss)
+                if initial is None:
+                    initial = _measured(weights, loss, step_losses, logits, grads)
+                if not np.isfinite(value):
+                    stopped = (
+                        f"the loss became {value} at epoch {epoch}: training stopped there "
+                        "(a smaller --lr may help)"
+                    )
+                    break
+                total += value * len(x[rows])  # weighted by the batch's words, as fit does
+                right, count = correct(data, np.asarray(logits), rows)
+                rights, counted = rights + right, counted + count
+            if stopped:
+                break
+            history.append((epoch, total / batch.rows, rights / max(counted, 1)))
+            if on_epoch is not None:
+                on_epoch(epoch)
+        final = measure(gradients=False)
+    assert initial is not None
+    return Fitted(named, [n for n, v, _ in named if v.trainable], initial, final, history, stopped)
+
+
+def _measured(weights: list[np.ndarray], loss: Any, step_losses: Any, logits: Any,
+              grads: Any) -> Measured:  # fmt: skip
+    return Measured(
+        weights=weights,
+        loss=float(loss),
+        step_losses=np.asarray(step_losses, dtype=np.float32),
+        logits=np.asarray(logits, dtype=np.float32),
+        gradients=[np.asarray(g, dtype=np.float32) for g in grads],
+    )

@@ -1,0 +1,106 @@
+"""What `rnnprobe train` produced: the recipe, the data, the network before and after, its
+first gradients and the history of every epoch.
+
+Kept apart from `result.py`, which `vocab` and `--help` import: only `train` pays for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnprobe.core.batch import Tensor
+from rnnprobe.core.kinds import TOLERANCE
+from rnnprobe.core.result import ProbeResult
+from rnnprobe.core.stages import Network, ProbeSpec
+from rnnprobe.core.training import TrainData
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole set at some weights: the loss, and what the network predicts."""
+
+    weights: tuple[Tensor, ...]
+    loss: float
+    accuracy: float
+    step_losses: Tensor  # -log p(target): (batch, time), 0 at padded steps; (batch,)
+    probabilities: Tensor  # softmax of the logits: (batch, time, class) or (batch, class)
+    predicted: np.ndarray  # class ids, as the targets
+    plain_loss: float  # the mean over every step, padding counted (its targets are class 0)
+    sentence_loss: float  # the lecture's: each word's mean over its real steps, then their mean
+
+    def weight(self, name: str) -> Tensor:
+        return next(w for w in self.weights if w.name == name)
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One epoch: its batches' losses and accuracy, each taken before that batch's update."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class TrainCheck:
+    """`train --check`: the initial loss and gradients again, in numpy, against Keras."""
+
+    loss_diff: float
+    gradient_diff: float  # the largest |Keras - numpy| over every gradient's entries
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max(self.loss_diff, self.gradient_diff)
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff < TOLERANCE
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A network trained with Adam on the learner's own words."""
+
+    data: TrainData
+    spec: ProbeSpec  # the network, its head and its loss
+    seed: int
+    epochs: int
+    lr: float
+    batch_size: int  # words per batch (all of them by default)
+    every: int  # the loss is printed every this many epochs
+    initial: Snapshot
+    final: Snapshot
+    gradients: tuple[Tensor, ...]  # of the initial whole-set loss, every trainable weight
+    frozen: tuple[str, ...]  # weights that are not trained (a one-hot Embedding)
+    history: tuple[Epoch, ...]
+    stopped: str | None = None  # why training stopped before its last epoch
+    check: TrainCheck | None = None
+    probe: ProbeResult | None = None  # the trained network run on the words (--diagram)
+
+    @property
+    def network(self) -> Network:
+        return self.spec.network(self.data.batch.width)
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.array.size) for w in self.initial.weights)
+
+    @property
+    def trainable(self) -> int:
+        return sum(int(g.array.size) for g in self.gradients)
+
+    @property
+    def mask(self) -> Tensor:
+        return Tensor("mask", ("batch", "time"), self.data.batch.mask)
+
+    @property
+    def embedding(self) -> Tensor | None:
+        """What an Embedding gives the words at the initial weights (row ids[b, t])."""
+        ids = self.data.batch.ids
+        names = [w.name for w in self.network.weights() if w.dims[0] == "vocab"]
+        if ids is None or not names:
+            return None
+        table = self.initial.weight(names[0]).array
+        return Tensor("embedding", ("batch", "time", "embedding"), table[ids.array])

@@ -1,0 +1,203 @@
+"""What `train` learns from: the task, the model's input and the targets, from the words.
+
+Pure numpy, checked before TensorFlow loads:
+- next-token (no targets given): each word reads all its tokens but the last and predicts
+  all but the first (`hihello`: `hihell` -> `ihello`); the classes are the vocabulary;
+- `labels` (one per word): the word's class, from its last real step;
+- `tagged` (word tokens written `word/TAG`): a tag per word of each sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rnnprobe.core.batch import Batch, Tensor
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.kinds import Task, Tokens
+from rnnprobe.core.vocab import build_batch, vocabulary
+
+DEFAULT_EPOCHS = 50
+DEFAULT_LR = 0.1  # the char-RNN lab's
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """The words as given, what the model reads, the classes and each word's targets."""
+
+    task: Task
+    words: tuple[str, ...]  # as given (`hihello`, `i/pronoun feel/verb`)
+    batch: Batch  # the model's input: one-hot x_data, or ids for an Embedding
+    classes: tuple[str, ...]  # the class names in id order
+    targets: Tensor  # class ids: (batch,) for labels, (batch, time) with 0 at padded steps
+
+    @property
+    def per_step(self) -> bool:
+        return self.targets.array.ndim == 2
+
+    def word(self, index: int) -> str:
+        """Word `index` as a table names it: as typed, or without its tags."""
+        return (self.batch.words or ())[index] if self.task is Task.tags else self.words[index]
+
+    def names(self, ids: np.ndarray, index: int) -> tuple[str, ...] | str:
+        """Word `index`'s classes by name: one per real step, or its one class."""
+        if not self.per_step:
+            return self.classes[int(ids[index])]
+        return tuple(self.classes[int(c)] for c in ids[index, : self.batch.lengths[index]])
+
+    def shown(self, names: tuple[str, ...] | str) -> str:
+        """Classes as a person reads them: `ihello`, `pronoun verb adjective`, `1`."""
+        if isinstance(names, str):
+            return names
+        joined = "" if self.task is Task.next and self.batch.tokenizer is Tokens.char else " "
+        return joined.join(names)
+
+
+def _split(word: str, kind: Tokens) -> list[str]:
+    return word.split() if kind is Tokens.word else list(word)
+
+
+def _joined(tokens: Sequence[str], kind: Tokens) -> str:
+    return " ".join(tokens) if kind is Tokens.word else "".join(tokens)
+
+
+def parse_labels(labels: str | Sequence[Any] | None) -> list[str] | None:
+    """`1,0,0,1` (or a sequence) as one label per word; any strings."""
+    if labels is None:
+        return None
+    found = labels.split(",") if isinstance(labels, str) else [str(v) for v in labels]
+    found = [label.strip() for label in found]
+    if not found or not all(found):
+        raise InputError(
+            Param("labels"), f" {labels!r}: give one label per word, separated by commas"
+        )
+    return found
+
+
+def task_of(labels: Sequence[str] | None, tagged: bool, kind: Tokens) -> Task:
+    """The task the options ask for, checked."""
+    if labels is not None and tagged:
+        raise InputError(Param("labels"), " and ", Param("tagged"), " do not combine")
+    if tagged and kind is not Tokens.word:
+        raise InputError(Param("tagged"), " needs ", Param("tokens"), " word")
+    if tagged:
+        return Task.tags
+    return Task.next if labels is None else Task.labels
+
+
+def task_data(
+    words: Sequence[str],
+    *,
+    kind: Tokens,
+    embedded: bool,
+    labels: Sequence[str] | None = None,
+    tagged: bool = False,
+    vocab: str | None = None,
+) -> TrainData:
+    """The task's input batch, classes and targets, checked (a usage error names what is
+    wrong before any model is built)."""
+    task = task_of(labels, tagged, kind)
+    if task is Task.labels:
+        assert labels is not None
+        if len(labels) != len(words):
+            raise InputError(
+                Param("labels"), f" gives {len(labels)} labels for {len(words)} words: give one"
+                " label per word"
+            )  # fmt: skip
+        batch = build_batch(words, vocabulary(words, vocab, kind), tokens=kind, ids=embedded)
+        classes = tuple(dict.fromkeys(labels))
+        ids = np.array([classes.index(label) for label in labels], dtype=np.int32)
+        return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch",), ids))
+    if task is Task.tags:
+        pairs = [_tagged(number, sentence) for number, sentence in enumerate(words, start=1)]
+        inputs = [" ".join(word for word, _ in sentence) for sentence in pairs]
+        tags = [[tag for _, tag in sentence] for sentence in pairs]
+    else:
+        tokens = [_split(word, kind) for word in words]
+        for number, (word, found) in enumerate(zip(words, tokens, strict=True), start=1):
+            if len(found) < 2:
+                what = "sentence" if kind is Tokens.word else "word"
+                raise InputError(
+                    f"{what} {number} {word!r} has one token: next-token prediction needs at "
+                    "least two (or give ", Param("labels"), ")",
+                )  # fmt: skip
+        inputs = [_joined(found[:-1], kind) for found in tokens]
+        tags = [found[1:] for found in tokens]
+    tokens_vocab = vocabulary(inputs if task is Task.tags else words, vocab, kind)
+    batch = build_batch(inputs, tokens_vocab, tokens=kind, ids=embedded)
+    classes = (
+        tokens_vocab if task is Task.next else tuple(dict.fromkeys(t for s in tags for t in s))
+    )
+    targets = np.zeros((batch.rows, batch.time), dtype=np.int32)
+    for row, sequence in enumerate(tags):
+        targets[row, : len(sequence)] = [classes.index(tag) for tag in sequence]
+    return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch", "time"),
+                                                                 targets))  # fmt: skip
+
+
+def _tagged(number: int, sentence: str) -> list[tuple[str, str]]:
+    found = []
+    for token in sentence.split():
+        word, slash, tag = token.rpartition("/")
+        if not (slash and word and tag):
+            raise InputError(
+                f"sentence {number}: {token!r} has no tag: with ", Param("tagged"),
+                " write each word as word/TAG",
+            )  # fmt: skip
+        found.append((word, tag))
+    if not found:
+        raise InputError(f"sentence {number} {sentence!r} has no words: give at least one")
+    return found
+
+
+def positive_int(name: str, value: Any) -> int:
+    """A whole number of at least 1 (epochs, batch size, every)."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (
+        isinstance(value, numbers.Integral) or (text.isascii() and text.isdecimal())
+    ):
+        raise InputError(Param(name), f" {value!r}: give a whole number such as 10")
+    if int(text) < 1:
+        raise InputError(Param(name), f" {value!r}: give at least 1")
+    return int(text)
+
+
+def learning_rate(value: Any) -> float:
+    """A learning rate: a finite number above 0."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise InputError(Param("lr"), f" {value!r}: give a number such as 0.1") from None
+    if isinstance(value, bool) or not math.isfinite(rate) or rate <= 0:
+        raise InputError(Param("lr"), f" {value!r}: give a finite number above 0, such as 0.1")
+    return rate
+
+
+def default_every(epochs: int) -> int:
+    """Print the loss every this many epochs: about ten lines."""
+    return max(1, math.ceil(epochs / 10))
+
+
+def shown_epochs(epochs: int, every: int) -> list[int]:
+    """The epochs whose loss is printed: the first, every `every`-th, and the last."""
+    return sorted({1, epochs, *range(every, epochs + 1, every)})
+
+
+def train_spec(spec: Any, data: TrainData) -> Any:
+    """The network `train` builds: the options' layers, a head with a logit per class (on
+    every step, or on the last real one) and the loss after it; no states returned."""
+    from dataclasses import replace
+
+    return replace(
+        spec,
+        head=len(data.classes),
+        each_step=data.per_step,
+        return_sequences=data.per_step,
+        return_state=False,
+        loss=True,
+    )

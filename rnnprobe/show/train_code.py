@@ -1,0 +1,129 @@
+"""`train --code`: a runnable script in the lecture's style that rebuilds the same data and
+weights, trains them the same way (the masked loss, a `GradientTape` loop with Adam) and
+prints `epoch E loss L` for every epoch, then what the trained network predicts.
+
+Written from the network's stages, as `--code` of `run` is: each stage's constructor and
+call, then the loss stage's code.
+"""
+
+from __future__ import annotations
+
+from rnnprobe import __version__
+from rnnprobe.core.kinds import Task
+from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.core.training import TrainData, train_spec
+from rnnprobe.show.keras_code import Calls, call_code, input_lines, layer_lines, loss_lines
+
+TASK_LINES = {
+    Task.next: "# next token: each word reads its tokens but the last, predicts all but the first",
+    Task.labels: "# labels: one class per word, from its last real step (many-to-one)",
+    Task.tags: "# tags: one tag per word of each sentence (many-to-many)",
+}
+
+
+def _targets(data: TrainData) -> list[str]:
+    """Lines that rebuild the targets `y_data` (class ids) from what each word is taught."""
+    lines = [f"classes = {list(data.classes)!r}"]
+    if not data.per_step:
+        labels = [data.classes[int(c)] for c in data.targets.array]
+        return [
+            *lines,
+            f"labels = {labels!r}",
+            "y_data = np.array([classes.index(label) for label in labels], dtype=np.int32)",
+        ]
+    taught = [list(data.names(data.targets.array, row)) for row in range(data.batch.rows)]
+    return [
+        *lines,
+        f"taught = {taught!r}  # what each word is taught, step by step",
+        "y_data = np.zeros((len(taught), max(lengths)), dtype=np.int32)  # padded steps: 0",
+        "for b, sequence in enumerate(taught):",
+        "    for t, token in enumerate(sequence):",
+        "        y_data[b, t] = classes.index(token)",
+    ]
+
+
+def script(
+    data: TrainData,
+    spec: ProbeSpec,
+    seed: int,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int | None,
+    every: int | None = None,
+) -> str:
+    """A self-contained script (numpy and tensorflow.keras) that trains as `train` does."""
+    full = train_spec(spec, data)
+    batch = data.batch
+    network = full.network(batch.width)
+    size = batch.rows if batch_size is None else min(batch_size, batch.rows)
+    inputs = input_lines(network.input, batch)
+    mask = "mask = np.arange(max(lengths))[None, :] < np.array(lengths)[:, None]"
+    calls = Calls(source="x", masked=True, make_mask=False, softmax=False)
+    for stage in network.model.stages:
+        call_code(stage, calls)
+    source = "x_data" if batch.ids is None else "ids"
+    layers = layer_lines(full, batch.width)
+    names = [line.split(" = ")[0] for line in layers]
+    lines = [
+        f"# Written by rnnprobe {__version__}: this training, in the lecture's style: the same "
+        "data, seed, layers, loss and optimizer.",
+        "import numpy as np",
+        "import tensorflow as tf",
+        "from tensorflow import keras",
+        "from tensorflow.keras import layers",
+        "",
+        TASK_LINES[data.task],
+        f"given = {list(data.words)!r}",
+        *inputs,
+        *([] if any(line.startswith("mask = ") for line in inputs) else [mask]),
+        *_targets(data),
+        "",
+        f"keras.utils.set_random_seed({seed})  # before the layers are built",
+        *layers,
+        "",
+        "",
+        "def model(x, mask):",
+        *(f"    {line}" for line in calls.lines),
+        "    return logits",
+        "",
+        "",
+        "def loss_fn(logits, y, mask):",
+        *(f"    {line}" for line in loss_lines(network.loss)),
+        "    return loss",
+        "",
+        "",
+        f"optimizer = keras.optimizers.Adam(learning_rate={lr!r})",
+        f"model({source}, mask)  # builds the layers: their weights are the seed's",
+        f"variables = [v for layer in ({', '.join(names)}{',' if len(names) == 1 else ''}) "
+        "for v in layer.trainable_variables]",
+        "",
+        "",
+        "@tf.function",
+        "def train_step(x, mask, y):",
+        "    with tf.GradientTape() as tape:",
+        "        loss = loss_fn(model(x, mask), y, mask)",
+        "    grads = tape.gradient(loss, variables)",
+        "    optimizer.apply_gradients(zip(grads, variables))",
+        "    return loss",
+        "",
+        "",
+        f"batch_size = {size}  # words per batch, in their order",
+        f"for epoch in range(1, {epochs} + 1):",
+        "    total = 0.0",
+        "    for start in range(0, len(y_data), batch_size):",
+        "        rows = slice(start, start + batch_size)",
+        f"        loss = train_step({source}[rows], mask[rows], y_data[rows])",
+        "        total += float(loss) * len(y_data[rows])  # each loss before its update",
+        "    print(f'epoch {epoch} loss {total / len(y_data):.6f}')",
+        "",
+        f"predicted = np.argmax(model({source}, mask), axis=-1)",
+        "for b, word in enumerate(given):",
+    ]
+    if data.per_step:
+        joined = "''" if data.task is Task.next and batch.tokenizer.value == "char" else "' '"
+        lines.append(f"    print(word, '->', {joined}.join(classes[c] for c in "
+                     "predicted[b, : lengths[b]]))")  # fmt: skip
+    else:
+        lines.append("    print(word, '->', classes[predicted[b]])")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,281 @@
+"""`rnnprobe train` as rich views: the recipe, one word's loss laid out, the first gradients,
+the loss every few epochs and its curve, and the predictions before and after.
+
+Nothing is computed here: every number comes from the result.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from rnnprobe.core.kinds import TOLERANCE, Task
+from rnnprobe.core.stages import Loss, StepLoss
+from rnnprobe.core.trained import TrainResult
+from rnnprobe.show import keras_code
+from rnnprobe.show.cells import (
+    check_line,
+    code,
+    label,
+    probability,
+    shape_text,
+    shown_words,
+    vocab_line,
+    weight_table,
+)
+from rnnprobe.show.curve import curve
+from rnnprobe.show.widgets import BLANK, BlockTable, Column, number
+
+TASKS = {
+    Task.next: "next token (reads all but the last token, predicts all but the first)",
+    Task.labels: "labels (one class per word, from its last real step: many-to-one)",
+    Task.tags: "tags (one tag per word of each sentence: many-to-many)",
+}
+
+
+def recipe(result: TrainResult) -> list[Any]:
+    """The model, the loss and the optimizer as the lecture writes them, and the plan."""
+    network = result.network
+    batch = result.data.batch
+    model = keras_code.layer_lines(result.spec, batch.width)
+    loss = keras_code.loss_lines(network.loss)
+    optimizer = f"optimizer = keras.optimizers.Adam(learning_rate={result.lr:g})  # epsilon 1e-07"
+    size = result.batch_size
+    groups = -(-batch.rows // size)
+    plan = Text(
+        f"epochs {result.epochs}, batch size {size} "
+        + (
+            ("(the one word)" if batch.rows == 1 else f"(all {batch.rows} words in one batch)")
+            if groups == 1
+            else f"({groups} batches an epoch, in the words' order)"
+        )
+        + f", {result.trainable:,} trainable parameters"
+        + (f" of {result.params:,} ({', '.join(result.frozen)} frozen)" if result.frozen else ""),
+        style="dim",
+    )  # fmt: skip
+    return [
+        Text(f"task: {TASKS[result.data.task]}", style="bold"),
+        *code([*model, *loss, optimizer]),
+        plan,
+        Text(f"seed {result.seed}", style="dim"),
+        vocab_line(batch),
+        Text(f"classes ({len(result.data.classes)}): ", style="bold").append(
+            " ".join(label(c) for c in result.data.classes), style=""
+        ),
+    ]
+
+
+def _words_table(result: TrainResult, all_words: bool) -> Table:
+    """What each word reads and what it is taught."""
+    data = result.data
+    table = Table(show_edge=False)
+    for heading in ("word", "reads", "target"):
+        table.add_column(heading)
+    for index in shown_words(data.batch, all_words):
+        reads = (data.batch.words or ())[index]
+        table.add_row(data.words[index], reads, data.shown(data.names(data.targets.array, index)))
+    return table
+
+
+# -- one word's loss, laid out ---------------------------------------------------------------
+@singledispatch
+def loss_layout(stage: Loss, result: TrainResult) -> list[RenderableType]:
+    """Many-to-one: each word's class, the probability given to it, -log p, their mean."""
+    data, initial = result.data, result.initial
+    table = Table(show_edge=False)
+    for heading in ("word", "target", "p(target)", "-log p"):
+        table.add_column(heading, justify="left" if heading in ("word", "target") else "right")
+    targets = data.targets.array
+    for index in shown_words(data.batch, False):
+        p = float(initial.probabilities.array[index, targets[index]])
+        table.add_row(data.word(index), data.classes[targets[index]], probability(p),
+                      number(float(initial.step_losses.array[index])))  # fmt: skip
+    total = float(initial.step_losses.array.sum())
+    return [
+        Text("the loss before training, word by word:", style="bold"),
+        table,
+        Text(
+            f"loss = mean of -log p over the {len(targets)} words = {total:.4f} / "
+            f"{len(targets)} = {initial.loss:.4f}",
+            style="bold",
+        ),
+    ]
+
+
+@loss_layout.register
+def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
+    """Word 1 step by step (input, target, p(target), -log p, mask), then the loss."""
+    data, initial = result.data, result.initial
+    batch = data.batch
+    tokens = batch.tokens[0] if batch.tokens else ()
+    table = BlockTable(
+        [Column("t", justify="right", style="dim"), Column("input")],
+        [Column("target"), Column("p(target)", justify="right"),
+         Column("-log p", justify="right"), Column("mask", justify="center")],
+    )  # fmt: skip
+    targets = data.targets.array
+    for step in range(batch.time):
+        real = step < batch.lengths[0]
+        p = float(initial.probabilities.array[0, step, targets[0, step]])
+        table.add_row(
+            [
+                Text(str(step)),
+                Text(label(tokens[step]) if real else "pad", style="" if real else "dim italic"),
+                Text(data.classes[targets[0, step]] if real else "-"),
+                probability(p) if real else Text("-", style="dim"),
+                number(float(initial.step_losses.array[0, step])) if real else Text("0", "dim"),
+                Text("1", style="green") if real else Text("0", style="dim red"),
+            ],
+            style=None if real else "dim",
+        )
+    mask = batch.mask
+    total, count = float(initial.step_losses.array.sum()), int(mask.sum())
+    word = float(initial.step_losses.array[0].sum())
+    cells = mask.size
+    lines: list[RenderableType] = [
+        Text("the loss before training, word 1 step by step:", style="bold"),
+        table,
+        Text(
+            f"word 1: -log p adds up to {word:.4f} over its {batch.lengths[0]} real steps",
+            style="dim",
+        ),
+        Text(
+            f"loss = Σ(-log p · mask) / Σ mask over every word = {total:.4f} / {count} = "
+            f"{initial.loss:.4f}",
+            style="bold",
+        ),
+        Text("masked: padded steps add nothing to the sum and do not count", style="dim"),
+    ]
+    if batch.padded:
+        means = Table(show_edge=False)
+        means.add_column("the mean over")
+        means.add_column("loss", justify="right")
+        means.add_row(f"the {count} real steps (masked: the loss trained)", f"{initial.loss:.4f}")
+        means.add_row(f"all {cells} steps, padding counted (target 0)", f"{initial.plain_loss:.4f}")
+        means.add_row("each word's real steps, then the words (the lecture's)",
+                      f"{initial.sentence_loss:.4f}")  # fmt: skip
+        lines.append(means)
+    else:
+        lines.append(Text("no padding here: the plain mean and the lecture's per-sentence "
+                          "mean are the same", style="dim"))  # fmt: skip
+    return lines
+
+
+def gradients_table(result: TrainResult) -> Group:
+    """Every weight's gradient at the first step: its shape (the weight's) and its norm."""
+    table = Table(show_edge=False)
+    for heading in ("weight", "shape", "gradient", "norm"):
+        table.add_column(heading, justify="right" if heading in ("shape", "norm") else "left")
+    found = {g.name: g for g in result.gradients}
+    for weight in result.initial.weights:
+        gradient = found.get(weight.name)
+        if gradient is None:
+            table.add_row(weight.name, shape_text(weight.shape), "frozen, no gradient", "-",
+                          style="dim")  # fmt: skip
+            continue
+        norm = float(np.linalg.norm(gradient.array))
+        table.add_row(weight.name, shape_text(weight.shape), shape_text(gradient.shape),
+                      f"{norm:.4f}")  # fmt: skip
+    first = "the first step's" if result.batch_size >= result.data.batch.rows else "all words"
+    title = Text(f"gradients of the loss at the initial weights ({first}):", style="bold")
+    return Group(title, table)
+
+
+def history_lines(result: TrainResult) -> list[RenderableType]:
+    """The loss and accuracy every few epochs, and the curve."""
+    from rnnprobe.core.training import shown_epochs
+
+    if not result.history:
+        return [Text("no epoch finished", style="dim")]
+    shown = set(shown_epochs(len(result.history), result.every))
+    lines: list[RenderableType] = [
+        Text(
+            f"epoch {e.epoch:>{len(str(result.epochs))}}  loss {e.loss:.4f}  "
+            f"accuracy {e.accuracy:.2f}"
+        )
+        for e in result.history
+        if e.epoch in shown
+    ]
+    return [*lines, BLANK, curve([e.loss for e in result.history])]
+
+
+def predictions_table(result: TrainResult, all_words: bool) -> Table:
+    data = result.data
+    table = Table(show_edge=False)
+    for heading in ("word", "target", "before", "after"):
+        table.add_column(heading)
+    for index in shown_words(data.batch, all_words):
+        target = data.shown(data.names(data.targets.array, index))
+        after = data.shown(data.names(result.final.predicted, index))
+        table.add_row(
+            data.word(index),
+            target,
+            data.shown(data.names(result.initial.predicted, index)),
+            Text(after, style="bold green" if after == target else "bold"),
+        )
+    return table
+
+
+def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = False,
+               diagram: int | None = None) -> Group:  # fmt: skip
+    """`train`: the recipe, the loss laid out, the gradients, the history, the results."""
+    parts: list[RenderableType] = [*recipe(result), BLANK, _words_table(result, all_words)]
+    parts += [BLANK, *loss_layout(result.network.loss, result)]
+    parts += [BLANK, gradients_table(result), BLANK, *history_lines(result)]
+    if result.stopped:
+        parts += [BLANK, Text(result.stopped, style="bold red")]
+    parts += [BLANK, Text("predictions before and after training:", style="bold")]
+    parts.append(predictions_table(result, all_words))
+    initial, final = result.initial, result.final
+    parts.append(Text(f"accuracy {initial.accuracy:.2f} -> {final.accuracy:.2f}, loss "
+                      f"{initial.loss:.4f} -> {final.loss:.4f}", style="bold"))  # fmt: skip
+    if diagram is not None and result.probe is not None:
+        from rnnprobe.show.diagram import diagram_view
+
+        parts += [BLANK, Text("the trained network:", style="bold"),
+                  diagram_view(result.probe, diagram)]  # fmt: skip
+    if weights:
+        for tensor in final.weights:
+            parts += [BLANK, weight_table(tensor, result.data.batch.vocab)]
+    if result.check is not None:
+        parts += [BLANK, train_check_line(result)]
+    return Group(*parts)
+
+
+def train_check_line(result: TrainResult) -> RenderableType:
+    found = result.check
+    assert found is not None
+    line = check_line(found.ok, found.max_abs_diff, TOLERANCE)
+    line.text.append(
+        f"; the initial loss and every first gradient, by backpropagation in numpy "
+        f"(loss {found.loss_diff:.3g}, gradients {found.gradient_diff:.3g})"
+    )
+    return line
+
+
+def train_shapes_view(result: TrainResult) -> Group:
+    """`train --shapes`: the recipe, the data's and every weight's shape; no values."""
+    data = result.data
+    table = Table(show_edge=False)
+    for heading in ("tensor", "shape", "axes", "role"):
+        table.add_column(heading, justify="right" if heading == "shape" else "left")
+    found = [
+        (data.batch.input, "input"),
+        (result.mask, "mask"),
+        (data.targets, "targets"),
+        (result.initial.probabilities, "softmax"),
+        (result.initial.step_losses, "-log p"),
+    ]
+    found += [(w, "weight") for w in result.initial.weights]
+    found += [(g, "gradient") for g in result.gradients]
+    for tensor, role in found:  # fmt: skip
+        table.add_row(tensor.name, shape_text(tensor.shape), " x ".join(tensor.dims), role)
+    parts: list[RenderableType] = [*recipe(result), table]
+    if result.check is not None:
+        parts.append(train_check_line(result))
+    return Group(*parts)
