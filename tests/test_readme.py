@@ -52,6 +52,7 @@ def _normalise(text: str) -> str:
     text = re.sub(r"-?\d+\.\d{4}\b", "N", text)
     text = re.sub(r"\d+(\.\d+)?e-\d+", "E", text)  # a tiny difference, e.g. 6.02e-08
     text = re.sub(r"━+", "━", text)
+    text = re.sub(r"│[▁▂▃▄▅▆▇█][ ▁▂▃▄▅▆▇█]*$", "│B", text, flags=re.M)  # a loss curve's bars
     return "\n".join(re.sub(r" +", " ", line).strip() for line in text.splitlines()).strip()
 
 

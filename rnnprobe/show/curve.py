@@ -41,6 +41,7 @@ def curve(values: Sequence[float], *, label: str = "loss") -> Group:
         line.append("│", style="dim")
         cells = "".join(BLOCKS[min(8, max(0, e - row * 8))] for e in eighths)
         line.append(cells, style="cyan")
+        line.rstrip()
         lines.append(line)
     axis = Text(" " * left + "└" + "─" * len(columns), style="dim")
     last = f"epoch {len(values)}"
