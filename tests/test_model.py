@@ -7,6 +7,7 @@ Keras itself is asked for parameter counts and masks through models built here.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -425,3 +426,12 @@ def test_vocab_and_compare_take_word_tokens_and_a_head_on_every_step(cli):
                         "--head", "2", "--each-step", "--seed", "1")  # fmt: skip
     assert compared["identical"] is True
     assert compared["shapes"]["logits"] == [2, 2, 2]  # every step: (batch, time, class)
+
+
+def test_a_one_hot_embeddings_columns_are_the_vocabulary_in_whole_numbers(cli):
+    out = cli.ok("run", "good", "bad", "--embed", "onehot", "--head", "2", "--seed", "0").stdout
+    assert re.search(r"┃ id ┃ mask ┃ <pad> ┃ g ┃ o ┃ d ┃ b ┃ a $", out, re.M)
+    assert re.search(r"^ 0 │ g +│ +1 │ +on +│ +0 +│ 1 │ 0 │ 0 │ 0 │ 0 $", out, re.M)
+    assert "emb 0" not in out and "1.0000" not in out
+    random = cli.ok("run", "good", "--embed", "3", "--seed", "0").stdout
+    assert re.search(r"emb 0 ┃ +emb 1 ┃ +emb 2", random)  # a trained one keeps numbered columns
