@@ -7,6 +7,7 @@ Kept apart from `result.py`, which `vocab` and `--help` import: only `train` pay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,22 @@ class TrainResult:
     stopped: str | None = None  # why training stopped before its last epoch
     check: TrainCheck | None = None
     probe: ProbeResult | None = None  # the trained network run on the words (--diagram)
+    torch: Any = None  # `--torch`: the twin trained the same way (core/twin.py TorchTraining)
+
+    @property
+    def torch_diffs(self) -> list[float]:
+        """Per epoch, |Keras's loss - PyTorch's|."""
+        assert self.torch is not None
+        return [abs(e.loss - t) for e, t in zip(self.history, self.torch.history, strict=True)]
+
+    @property
+    def torch_weight_diff(self) -> float:
+        """The largest |Keras - PyTorch| over the final weights, converted back."""
+        assert self.torch is not None
+        return max(
+            float(np.max(np.abs(w.array - self.final.weight(w.name).array), initial=0.0))
+            for w in self.torch.weights
+        )
 
     @property
     def network(self) -> Network:

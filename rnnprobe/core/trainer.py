@@ -41,6 +41,7 @@ def train(
     probe: bool = False,
     data: TrainData | None = None,
     on_epoch: Any = None,
+    torch: bool = False,
 ) -> TrainResult:
     """`rnnprobe train`: the task's data, the network trained with Adam, before and after.
 
@@ -48,6 +49,8 @@ def train(
     network on the words as `run` would (for `--diagram`). Returns a `TrainResult`.
     """
     checked_seed = commands.check_seed(seed)
+    if torch:
+        commands.check_torch()
     if data is None:
         data = task_data(words, kind=spec.tokens, embedded=spec.embed is not None,
                          labels=labels, tagged=tagged, vocab=vocab)  # fmt: skip
@@ -83,6 +86,16 @@ def train(
     )
     if check:
         result = replace(result, check=check_training(result))
+    if torch:
+        from rnnprobe.core import twin
+
+        twinned = twin.train(
+            result.network,
+            {w.name: w.array for w in result.initial.weights},
+            (batch.input.array, batch.mask, data.targets.array),
+            epochs=len(result.history), lr=lr, batch_size=size, frozen=result.frozen,
+        )  # fmt: skip
+        result = replace(result, torch=twinned)
     if probe:
         from rnnprobe.core.keras import probe as keras_probe
 

@@ -7,14 +7,18 @@ kind's PyTorch face (conversion, modules, run, code, comparison) is in `conversi
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import conversion
+from rnnprobe.core import conversion, twin_training
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import ProbeResult, Tensor, TorchTwin
 from rnnprobe.core.stages import Network, ProbeSpec
 
@@ -34,6 +38,14 @@ def require(name: str = "torch") -> None:
 
 def _torch() -> Any:
     # Lazy on purpose: PyTorch is optional and takes seconds to import.
+    import sys
+
+    # torch.optim imports torch._dynamo, which imports Triton when it is installed (the
+    # CUDA builds of PyTorch bring it): Triton's native library loaded beside
+    # TensorFlow's crashes the process (seen with PyTorch 2.14 and TensorFlow 2.21). The
+    # twin runs on the CPU and needs no Triton: unless something imported it already, it
+    # stays out (`import triton` raises ImportError, which PyTorch takes as "no Triton").
+    sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
     import torch
 
     return torch
@@ -204,3 +216,145 @@ def _stacked(spec: ProbeSpec, parts: list[Any]) -> Any:
             return x, states
 
     return KerasStack()
+
+
+@dataclass(frozen=True)
+class TorchGrads:
+    """`grads --torch`: the same loss's gradients in PyTorch, on the twin."""
+
+    state_dict: tuple[Tensor, ...]  # the twin's weights, PyTorch's names
+    gradients: tuple[Tensor, ...]  # each trainable parameter's gradient, PyTorch's names
+    state_gradients: tuple[Tensor, ...]  # dL/dh_t kept with retain_grad(), Keras's names
+    loss: float
+    max_abs_diff: float  # against Keras: the loss, every gradient mapped back, every dL/dh_t
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff < TOLERANCE
+
+
+@dataclass(frozen=True)
+class TorchTraining:
+    """`train --torch`: the twin trained by torch.optim.Adam as Keras trained its network."""
+
+    history: tuple[float, ...]  # each epoch's loss, as Keras's history counts it
+    weights: tuple[Tensor, ...]  # the twin's final weights converted back, Keras's names
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """PyTorch's backward pass on a machine without a GPU warns that CUDA did not start:
+    not the user's concern, and not for stderr."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="CUDA initialization")
+        yield
+
+
+def _parameters(found: dict[str, Any]) -> dict[str, Any]:
+    return {f"{name}.{p}": value for name, module in found.items()
+            for p, value in module.named_parameters()}  # fmt: skip
+
+
+def _twin(network: Network, weights: dict[str, np.ndarray], frozen: Sequence[str]) -> Any:
+    """The twin's modules at these weights, what Keras does not train frozen."""
+    state, _ = convert(network, weights)
+    found = modules(network)
+    load(found, state)
+    parameters = _parameters(found)
+    for name in twin_training.frozen_parameters(network, found, frozen):
+        parameters[name].requires_grad_(False)
+    return found, parameters
+
+
+def _back(network: Network, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    for stage in network.stages:
+        found.update(twin_training.keras_named(stage, arrays))
+    return found
+
+
+def grads(
+    network: Network,
+    weights: dict[str, np.ndarray],
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    loss_weights: np.ndarray | None,
+    keras: tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]],
+    frozen: Sequence[str],
+) -> TorchGrads:
+    """The loss on the twin, `backward()`, every h_t's gradient kept; compared with Keras's
+    (`keras`: its loss, gradients and dL/dh_t by name) through the conversion rules."""
+    torch = _torch()
+    found, parameters = _twin(network, weights, frozen)
+    x, mask, targets = inputs
+    flow = twin_training.run(torch, network, found, x, mask, targets, loss_weights)
+    with _quiet():
+        flow.found["loss"].backward()
+    grads_ = {
+        name: (p.grad if p.grad is not None else torch.zeros_like(p)).detach().numpy()
+        for name, p in parameters.items()
+    }
+    back = _back(network, grads_)
+    real = np.asarray(mask)[..., None]
+    states = {
+        name: np.stack([h.grad.numpy() for h in kept], axis=1) * real
+        for name, kept in flow.states.items()
+    }
+    loss, keras_gradients, keras_states = keras
+    diffs = [abs(loss - flow.found["loss"].item())]
+    diffs += [float(np.max(np.abs(g - back[name]), initial=0.0)) for name, g in
+              keras_gradients.items()]  # fmt: skip
+    diffs += [float(np.max(np.abs(s - states[name]), initial=0.0)) for name, s in
+              keras_states.items()]  # fmt: skip
+    return TorchGrads(
+        state_dict=tuple(Tensor(n, _dims(n), _numpy(p)) for n, p in parameters.items()),
+        gradients=tuple(
+            Tensor(n, _dims(n), grads_[n]) for n, p in parameters.items() if p.requires_grad
+        ),
+        state_gradients=tuple(
+            Tensor(n, ("batch", "time", "hidden"), s.astype(np.float32)) for n, s in states.items()
+        ),
+        loss=flow.found["loss"].item(),
+        max_abs_diff=max(diffs),
+    )
+
+
+def train(
+    network: Network,
+    weights: dict[str, np.ndarray],
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    frozen: Sequence[str],
+) -> TorchTraining:
+    """The twin trained by torch.optim.Adam (Keras's epsilon), batch after batch in the
+    words' order; each epoch's loss is its batches' losses before their updates, weighted
+    by their words, as Keras's history is."""
+    torch = _torch()
+    found, parameters = _twin(network, weights, frozen)
+    trained = [p for p in parameters.values() if p.requires_grad]
+    optimizer = torch.optim.Adam(trained, lr=lr, eps=twin_training.KERAS_EPSILON)
+    x, mask, targets = inputs
+    history = []
+    steps = 0
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, len(targets), batch_size):
+            rows = slice(start, start + batch_size)
+            flow = twin_training.run(torch, network, found, x[rows], mask[rows], targets[rows])
+            steps += 1
+            for group in optimizer.param_groups:  # Keras's epsilon, where PyTorch adds it
+                group["eps"] = twin_training.keras_epsilon(steps)
+            optimizer.zero_grad()
+            with _quiet():
+                flow.found["loss"].backward()
+            optimizer.step()
+            total += flow.found["loss"].item() * len(targets[rows])
+        history.append(total / len(targets))
+    final = _back(network, {n: _numpy(p) for n, p in parameters.items()})
+    named = [w for w in network.weights()]
+    return TorchTraining(
+        history=tuple(history),
+        weights=tuple(Tensor(w.name, w.dims, final[w.name].astype(np.float32)) for w in named),
+    )

@@ -104,6 +104,7 @@ def script(
         "    with tf.GradientTape() as tape:",
         "        loss = loss_fn(model(x, mask), y, mask)",
         "    grads = tape.gradient(loss, variables)",
+        "    grads = [tf.convert_to_tensor(g) for g in grads]  # dense: Adam's own step",
         "    optimizer.apply_gradients(zip(grads, variables))",
         "    return loss",
         "",

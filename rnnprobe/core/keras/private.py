@@ -70,3 +70,12 @@ def borrowed(named: Named, values: Sequence[Any]) -> Iterator[None]:
 def takes_mask(layer: Any) -> bool:
     """Whether a layer's `call` takes a mask (private: `_call_has_mask_arg`)."""
     return bool(getattr(layer, "_call_has_mask_arg", False))
+
+
+def clipped(keras: Any, gradients: list[Any], *, clipnorm: float | None,
+            global_clipnorm: float | None) -> list[Any]:  # fmt: skip
+    """The gradients as Keras's optimizers clip them before an update (private: an
+    optimizer's `_clip_gradients`, which `apply_gradients` calls): each to `clipnorm`, or
+    all together to `global_clipnorm`."""
+    optimizer = keras.optimizers.Adam(clipnorm=clipnorm, global_clipnorm=global_clipnorm)
+    return list(optimizer._clip_gradients(list(gradients)))

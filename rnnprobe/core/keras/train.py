@@ -40,6 +40,7 @@ class Fitted:
     final: Measured
     history: list[tuple[int, float, float]]
     stopped: str | None
+    model: Prepared
 
 
 def correct(data: TrainData, logits: np.ndarray, rows: slice) -> tuple[int, int]:
@@ -52,21 +53,18 @@ def correct(data: TrainData, logits: np.ndarray, rows: slice) -> tuple[int, int]
     return int(np.sum((predicted == targets) & real)), int(real.sum())
 
 
-def fit(
-    data: TrainData,
-    spec: ProbeSpec,
-    seed: int,
-    *,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    on_epoch: Callable[[int], None] | None = None,
-) -> Fitted:
-    """Seed Keras, build the layers as `run` builds them (the same initial weights), and
-    train them with Adam on batches of `batch_size` words, in order, for `epochs` epochs."""
-    keras = env.load_keras()
-    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+@dataclass(frozen=True)
+class Prepared:
+    """A network's Keras layers with real variables, seeded as `run` seeds them."""
 
+    built: build.Model
+    named: list[tuple[str, Any, Any]]
+    trainable: list[Any]
+
+
+def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
+    """Seed Keras and build the layers as `run` builds them: the same initial weights."""
+    keras = env.load_keras()
     batch = data.batch
     network = spec.network(batch.width)
     with env.build_lock, env.tensorflow_logs_quiet():
@@ -76,7 +74,29 @@ def fit(
         if batch.time <= runner.UNROLL_UP_TO:
             runner.unroll_forward(built)  # short words: a faster step (to float precision)
         named = build.named_variables(built)
-        trainable = [variable for _, variable, _ in named if variable.trainable]
+    return Prepared(built, named, [variable for _, variable, _ in named if variable.trainable])
+
+
+def fit(
+    data: TrainData,
+    spec: ProbeSpec,
+    seed: int,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    on_epoch: Callable[[int], None] | None = None,
+    model: Prepared | None = None,
+) -> Fitted:
+    """Train the layers (`model`, else the seed's) with Adam on batches of `batch_size`
+    words, in order, for `epochs` epochs."""
+    keras = env.load_keras()
+    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    batch = data.batch
+    model = model or prepared(data, spec, seed)
+    built, named, trainable = model.built, model.named, model.trainable
+    with env.build_lock, env.tensorflow_logs_quiet():
         x, mask, targets = batch.input.array, batch.mask, data.targets.array
 
         def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
@@ -102,10 +122,12 @@ def fit(
         def step(x: Any, mask: Any, targets: Any) -> tuple[Any, ...]:
             with tf.GradientTape() as tape:
                 found = forward(x, mask, targets)
-            grads = tape.gradient(found["loss"], trainable)
+            # An Embedding's gradient comes as slices, one per token: Keras's Adam would
+            # square each slice of a repeated token, not their sum, and take another step
+            # than Adam's. Made dense, it is Adam's (and PyTorch's) step.
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(found["loss"], trainable)]
             optimizer.apply_gradients(zip(grads, trainable, strict=True))
-            dense = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
-            return found["loss"], found["logits"], found["step_losses"], dense
+            return found["loss"], found["logits"], found["step_losses"], grads
 
         # No autograph: the step has no Python control flow on tensors, and converting
         # Keras's code would take longer than fifty steps of training.
@@ -140,7 +162,8 @@ def fit(
                 on_epoch(epoch)
         final = measure(gradients=False)
     assert initial is not None
-    return Fitted(named, [n for n, v, _ in named if v.trainable], initial, final, history, stopped)
+    trained = [n for n, v, _ in named if v.trainable]
+    return Fitted(named, trained, initial, final, history, stopped, model)
 
 
 def _measured(weights: list[np.ndarray], loss: Any, step_losses: Any, logits: Any,
