@@ -4,26 +4,28 @@
     result = rnnprobe.run("hello eolll lleel", hidden=2)   # tables in Jupyter
     result.outputs.shape, result.states["h"]
 
-`run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch` and `train` are loaded on first use
-(see `rnnprobe.api`), so that `import rnnprobe` imports neither numpy nor TensorFlow.
+`run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch`, `train` and `grads` are loaded on
+first use (see `rnnprobe.api`), so that `import rnnprobe` imports neither numpy nor TensorFlow.
 """
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
 
 __all__ = [
-    "Comparison", "Run", "Seq2Seq", "Train", "Vocabulary", "__version__",
-    "compare", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
+    "Comparison", "Grads", "Run", "Seq2Seq", "Train", "Vocabulary", "__version__",
+    "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 ]  # fmt: skip
 
 TYPE_CHECKING = False  # `typing` would cost every start 2 ms; type checkers read this as True
 if TYPE_CHECKING:
     from rnnprobe.api import (
         Comparison,
+        Grads,
         Run,
         Seq2Seq,
         Train,
         Vocabulary,
         compare,
+        grads,
         probe,
         run,
         seq2seq,
@@ -33,8 +35,8 @@ if TYPE_CHECKING:
     )
 
 _API = {
-    "Comparison", "Run", "Seq2Seq", "Train", "Vocabulary",
-    "compare", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
+    "Comparison", "Grads", "Run", "Seq2Seq", "Train", "Vocabulary",
+    "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 }  # fmt: skip
 
 

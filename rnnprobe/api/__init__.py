@@ -1,5 +1,5 @@
 """The Python API: `rnnprobe.run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch` and
-`train`, for scripts and notebooks.
+`train` and `grads`, for scripts and notebooks.
 
 Each function does what the command of the same name does (through the same core
 functions) and returns a result that holds the numbers as numpy arrays, converts to the
@@ -14,6 +14,7 @@ TensorFlow loads with the first call that runs a model.
 
 from __future__ import annotations
 
+from rnnprobe.api.gradients import Grads, grads
 from rnnprobe.api.pairs import Seq2Seq, seq2seq
 from rnnprobe.api.probes import (
     Comparison,
@@ -29,6 +30,6 @@ from rnnprobe.api.shown import Picture
 from rnnprobe.api.training import Train, train
 
 __all__ = [
-    "Comparison", "Picture", "Run", "Seq2Seq", "Train", "Vocabulary",
-    "compare", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
+    "Comparison", "Grads", "Picture", "Run", "Seq2Seq", "Train", "Vocabulary",
+    "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 ]  # fmt: skip

@@ -30,6 +30,7 @@ COMMANDS = {
     "serve": "rnnprobe.cli.serve",
     "seq2seq": "rnnprobe.cli.seq2seq",
     "train": "rnnprobe.cli.train",
+    "grads": "rnnprobe.cli.grads",
 }
 
 

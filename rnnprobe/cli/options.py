@@ -38,6 +38,10 @@ CLI_NAMES = {
     "lr": "--lr",
     "batch_size": "--batch-size",
     "every": "--every",
+    "after": "--after",
+    "cells": "--cells",
+    "clipnorm": "--clipnorm",
+    "global_clipnorm": "--global-clipnorm",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -50,8 +54,8 @@ EXAMPLES = """Examples: the lecture's three steps, then more
   rnnprobe compare hello eolll lleel --cell gru"""
 
 # The panels of the help pages, in the order they are shown.
-WORDS, NETWORK, MODEL, SHOW, OUTPUT, SERVER = (
-    "Words", "Network", "Model", "Show", "Output", "Server",
+WORDS, NETWORK, MODEL, TRAINING, SHOW, OUTPUT, SERVER = (
+    "Words", "Network", "Model", "Training", "Show", "Output", "Server",
 )  # fmt: skip
 
 WordsArg = Annotated[
@@ -238,3 +242,39 @@ def output_format(
     from rnnprobe.show import export as exports
 
     return exports.export_format(export)
+
+
+# Shared by train and grads.
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        metavar="L,L,...",
+        help="One label per word (any strings): many-to-one, Dense(classes) on the last "
+        "step. Without labels or --tagged: predict each next token.",
+        show_default=False,
+        rich_help_panel=WORDS,
+    ),
+]
+TaggedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tagged",
+        help="With --tokens word: each token is word/TAG; a tag per word (many-to-many).",
+        rich_help_panel=WORDS,
+    ),
+]
+LrOpt = Annotated[
+    str,
+    typer.Option("--lr", metavar="X", help="Adam's learning rate.", rich_help_panel=TRAINING),
+]
+BatchSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--batch-size",
+        metavar="N",
+        help="Words per batch, in their order (default: all in one batch).",
+        show_default=False,
+        rich_help_panel=TRAINING,
+    ),
+]

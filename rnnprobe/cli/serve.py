@@ -38,7 +38,7 @@ def serve(
         bool, typer.Option("--json", help="With --status: one JSON object instead of a line.")
     ] = False,
 ) -> None:
-    """Keep TensorFlow loaded and answer run, compare, batch, seq2seq and train at once.
+    """Keep TensorFlow loaded and answer run, compare, batch, seq2seq, train and grads at once.
 
     Runs in the foreground until idle for --idle-timeout, or SIGTERM/SIGINT, or --stop.
     """

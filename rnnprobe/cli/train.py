@@ -15,8 +15,9 @@ import typer
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
     SHOW,
-    WORDS,
+    TRAINING,
     AllOpt,
+    BatchSizeOpt,
     BidirectionalOpt,
     CellOpt,
     CodeOpt,
@@ -24,10 +25,13 @@ from rnnprobe.cli.options import (
     ExportOpt,
     HiddenOpt,
     JsonOpt,
+    LabelsOpt,
+    LrOpt,
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
     StyleOpt,
+    TaggedOpt,
     TokensOpt,
     VocabOpt,
     WordsArg,
@@ -49,7 +53,6 @@ EXAMPLES = """Examples: the chapter's labs, trained on your own words
       --epochs 30 --lr 0.01 --batch-size 2
   rnnprobe train "i/pronoun feel/verb hungry/adjective" --tokens word --tagged
   rnnprobe train hihello --json | jq '.history[-1]'"""
-TRAINING = "Training"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class TrainArgs:
     all: bool
     export: Path | None
     json: bool
+    torch: bool
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainArgs:
@@ -133,6 +137,13 @@ class TrainArgs:
     def export_format(self) -> str | None:
         if self.word is not None and not self.diagram:
             raise InputError("--word needs --diagram")
+        if self.torch:
+            from rnnprobe.core import commands
+
+            commands.check_torch()
+            if self.code:
+                raise InputError("--torch trains the twin beside Keras; it does not combine "
+                                 "with --code")  # fmt: skip
         return output_format(
             self.export,
             diagram=self.diagram,
@@ -163,7 +174,7 @@ def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, *, shown: bool) ->
     with progress.bar(recipe["epochs"], message) if shown else _quiet() as done:
         return trainer.train(
             data.words, spec, seed=args.seed, check=args.check, probe=args.diagram, data=data,
-            on_epoch=done, **recipe,
+            on_epoch=done, torch=args.torch, **recipe,
         )  # fmt: skip
 
 
@@ -171,6 +182,16 @@ def _quiet() -> Any:
     import contextlib
 
     return contextlib.nullcontext(None)
+
+
+TorchTrainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--torch",
+        help="Train the same network in PyTorch too (torch.optim.Adam): the curves side by side.",
+        rich_help_panel=TRAINING,
+    ),
+]
 
 
 def _passed(result: TrainResult) -> bool:
@@ -208,43 +229,14 @@ def train(
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
     embed: EmbedOpt = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            metavar="L,L,...",
-            help="One label per word (any strings): many-to-one, Dense(classes) on the last "
-            "step. Without labels or --tagged: predict each next token.",
-            show_default=False,
-            rich_help_panel=WORDS,
-        ),
-    ] = None,
-    tagged: Annotated[
-        bool,
-        typer.Option(
-            "--tagged",
-            help="With --tokens word: each token is word/TAG; a tag per word (many-to-many).",
-            rich_help_panel=WORDS,
-        ),
-    ] = False,
+    labels: LabelsOpt = None,
+    tagged: TaggedOpt = False,
     epochs: Annotated[
         str,
         typer.Option("--epochs", metavar="N", help="Epochs to train.", rich_help_panel=TRAINING),
     ] = "50",
-    lr: Annotated[
-        str,
-        typer.Option("--lr", metavar="X", help="Adam's learning rate.", rich_help_panel=TRAINING),
-    ] = "0.1",
-    batch_size: Annotated[
-        str | None,
-        typer.Option(
-            "--batch-size",
-            metavar="N",
-            help="Words per batch, in their order (default: all in one batch).",
-            show_default=False,
-            rich_help_panel=TRAINING,
-        ),
-    ] = None,
+    lr: LrOpt = "0.1",
+    batch_size: BatchSizeOpt = None,
     every: Annotated[
         str | None,
         typer.Option(
@@ -290,6 +282,7 @@ def train(
     all_: AllOpt = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
+    torch: TorchTrainOpt = False,
     no_server: NoServerOpt = False,
 ) -> None:
     """Train the RNN on your words with Adam: the loss, the gradients, before and after."""

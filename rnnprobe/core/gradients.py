@@ -62,6 +62,10 @@ class GradsResult:
     torch: Any = None  # `--torch`: the twin's gradients (core/twin.py TorchGrads)
 
     @property
+    def network(self) -> Any:
+        return self.spec.network(self.data.batch.width)
+
+    @property
     def global_norm(self) -> float:
         return _global(self.gradients)
 

@@ -157,3 +157,37 @@ def weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> RenderableType:
             shown = label(vocab[row_index]) if vocab is not None and by_token else str(row_index)
         table.add_row([Text(shown), *(number(float(v)) for v in row)])
     return Group(title, table)
+
+
+def gradients_table(
+    weights: Sequence[Tensor],
+    gradients: Sequence[Tensor],
+    *,
+    clipped: Sequence[Tensor] | None = None,
+    digits: str = ".4f",
+) -> RenderableType:
+    """Every weight with its gradient's shape (the weight's) and norm; a frozen weight says
+    so; with `clipped`, the norm after clipping too."""
+    import numpy as np
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    headings = ["weight", "shape", "gradient", "norm", *(["clipped"] if clipped else [])]
+    for heading in headings:
+        table.add_column(heading, justify="left" if heading in ("weight", "gradient") else "right")
+    found = {g.name: g for g in gradients}
+    after = {g.name: g for g in clipped or ()}
+    for weight in weights:
+        gradient = found.get(weight.name)
+        if gradient is None:
+            rest = ["-"] * (len(headings) - 3)
+            table.add_row(weight.name, shape_text(weight.shape), "frozen, no gradient", *rest,
+                          style="dim")  # fmt: skip
+            continue
+        norm = float(np.linalg.norm(gradient.array))
+        cells = [weight.name, shape_text(weight.shape), shape_text(gradient.shape),
+                 format(norm, digits)]  # fmt: skip
+        if clipped:
+            cells.append(format(float(np.linalg.norm(after[weight.name].array)), digits))
+        table.add_row(*cells, style=None if np.isfinite(norm) else "bold red")
+    return table

@@ -17,9 +17,11 @@ from rnnprobe import __version__
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, TorchTwin
 from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
 
-if TYPE_CHECKING:  # only `seq2seq` and `train` load these
+if TYPE_CHECKING:  # only `seq2seq`, `train` and `grads` load these
     from rnnprobe.core.encdec import Seq2SeqResult
+    from rnnprobe.core.gradients import GradsResult
     from rnnprobe.core.trained import Snapshot, TrainResult
+    from rnnprobe.core.training import TrainData
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
@@ -335,6 +337,14 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
     ]
     body["final"] = _snapshot(result, result.final, values)
     body["stopped"] = result.stopped
+    if result.torch is not None:
+        body["torch"] = {
+            "history": list(result.torch.history),
+            "epoch_diffs": result.torch_diffs,
+            "max_abs_diff": max(result.torch_diffs, default=0.0),
+            "weights": [tensor_object(w, named=True, values=values) for w in result.torch.weights],
+            "weights_max_abs_diff": result.torch_weight_diff,
+        }
     if result.check is not None:
         found = result.check
         body["check"] = {
@@ -344,3 +354,89 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
             "gradient_diff": found.gradient_diff,
         }
     return body
+
+
+def _data_keys(data: TrainData, spec: Any, seed: int, values: bool) -> dict[str, Any]:
+    """What `train` and `grads` report about the network and the data, as `run` names it."""
+    batch = data.batch
+    body = batch_object(batch)
+    body["words"] = list(data.words)
+    body["style"] = spec.style.value
+    body.update(
+        cell=spec.cell.value,
+        hidden=spec.hidden[0] if len(spec.hidden) == 1 else list(spec.hidden),
+        seed=seed,
+        bidirectional=spec.bidirectional,
+        merge_mode=spec.merge_mode.value if spec.bidirectional else None,
+        task=data.task.value,
+        classes=list(data.classes),
+        x_data=None
+        if batch.x_data is None
+        else tensor_object(batch.x_data, named=False, values=values),
+        tokenizer=batch.tokenizer.value,
+        embed=spec.embed,
+        head=spec.head,
+        each_step=spec.each_step,
+    )
+    if batch.ids is not None:
+        body["tokens"] = tensor_object(batch.ids, named=True, values=values)
+    mask = Tensor("mask", ("batch", "time"), batch.mask)
+    body["mask"] = tensor_object(mask, named=True, values=values)
+    body["targets"] = tensor_object(data.targets, named=False, values=values)
+    return body
+
+
+def grads_object(result: GradsResult, *, values: bool = True) -> dict[str, Any]:
+    """`grads --json`: the data, the weights the gradients are taken at, every weight's
+    gradient, dL/dh_t per layer and direction, and their norms."""
+
+    def named(tensors: Any) -> list[dict[str, Any]]:
+        return [tensor_object(t, named=True, values=values) for t in tensors]
+
+    body = _data_keys(result.data, result.spec, result.seed, values)
+    body.update(
+        after=result.after,
+        at=result.at,
+        loss=result.loss,
+        weights=named(result.weights),
+        gradients=named(result.gradients),
+        frozen=list(result.frozen),
+        state_gradients=named(result.state_gradients),
+        state_gradient_norms=np.ascontiguousarray(result.norms) if values else None,
+        global_norm=result.global_norm,
+        nonfinite=result.nonfinite,
+    )
+    if result.clipped is not None:
+        body["clipped"] = {
+            "clipnorm": result.clipnorm,
+            "global_clipnorm": result.global_clipnorm,
+            "gradients": named(result.clipped),
+            "global_norm": result.clipped_norm,
+        }
+    if result.check is not None:
+        found = result.check
+        body["check"] = {
+            "max_abs_diff": found.max_abs_diff,
+            "ok": found.ok,
+            "loss_diff": found.loss_diff,
+            "gradient_diff": found.gradient_diff,
+            "state_diff": found.state_diff,
+        }
+    if result.torch is not None:
+        twin = result.torch
+        body["torch"] = {
+            "state_dict": named(twin.state_dict),
+            "gradients": named(twin.gradients),
+            "state_gradients": named(twin.state_gradients),
+            "loss": twin.loss,
+            "max_abs_diff": twin.max_abs_diff,
+            "ok": twin.ok,
+        }
+    return body
+
+
+def cells_object(results: Any, *, values: bool = True) -> dict[str, Any]:
+    """`grads --cells --json`: the words once, then each cell's `grads` object."""
+    first = results[0]
+    return {**batch_object(first.data.batch), "words": list(first.data.words),
+            "cells": [grads_object(r, values=values) for r in results]}  # fmt: skip

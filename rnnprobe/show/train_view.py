@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -21,6 +20,7 @@ from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
     check_line,
     code,
+    gradients_table,
     label,
     probability,
     shape_text,
@@ -166,21 +166,9 @@ def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
     return lines
 
 
-def gradients_table(result: TrainResult) -> Group:
+def first_gradients(result: TrainResult) -> Group:
     """Every weight's gradient at the first step: its shape (the weight's) and its norm."""
-    table = Table(show_edge=False)
-    for heading in ("weight", "shape", "gradient", "norm"):
-        table.add_column(heading, justify="right" if heading in ("shape", "norm") else "left")
-    found = {g.name: g for g in result.gradients}
-    for weight in result.initial.weights:
-        gradient = found.get(weight.name)
-        if gradient is None:
-            table.add_row(weight.name, shape_text(weight.shape), "frozen, no gradient", "-",
-                          style="dim")  # fmt: skip
-            continue
-        norm = float(np.linalg.norm(gradient.array))
-        table.add_row(weight.name, shape_text(weight.shape), shape_text(gradient.shape),
-                      f"{norm:.4f}")  # fmt: skip
+    table = gradients_table(result.initial.weights, result.gradients)
     first = "the first step's" if result.batch_size >= result.data.batch.rows else "all words"
     title = Text(f"gradients of the loss at the initial weights ({first}):", style="bold")
     return Group(title, table)
@@ -202,6 +190,42 @@ def history_lines(result: TrainResult) -> list[RenderableType]:
         if e.epoch in shown
     ]
     return [*lines, BLANK, curve([e.loss for e in result.history])]
+
+
+def torch_training(result: TrainResult) -> list[RenderableType]:
+    """`--torch`: the twin's curve beside Keras's, the difference per epoch, the weights."""
+    from rnnprobe.core.training import shown_epochs
+
+    twin = result.torch
+    diffs = result.torch_diffs
+    table = Table(show_edge=False)
+    for heading in ("epoch", "keras", "pytorch", "|diff|"):
+        table.add_column(heading, justify="right")
+    shown = set(shown_epochs(len(result.history), result.every))
+    for entry, loss, diff in zip(result.history, twin.history, diffs, strict=True):
+        if entry.epoch in shown:
+            table.add_row(str(entry.epoch), f"{entry.loss:.6f}", f"{loss:.6f}", f"{diff:.2e}")
+    curves = Table.grid(padding=(0, 4))
+    curves.add_row(curve([e.loss for e in result.history], label="keras: loss"),
+                   curve(list(twin.history), label="pytorch: loss"))  # fmt: skip
+    return [
+        Text(
+            "the same training in PyTorch: the twin, torch.optim.Adam, the same batches",
+            style="bold",
+        ),
+        Text(
+            "epsilon 1e-07 as Keras's (PyTorch's default is 1e-08), put where PyTorch adds "
+            "it (after the bias correction); a single-bias cell's bias_hh stays 0",
+            style="dim",
+        ),
+        table,
+        curves,
+        Text(
+            f"largest |keras - pytorch| over the epochs {max(diffs, default=0.0):.2e}; the "
+            f"final weights, converted back: {result.torch_weight_diff:.2e}",
+            style="bold",
+        ),
+    ]
 
 
 def predictions_table(result: TrainResult, all_words: bool) -> Table:
@@ -226,7 +250,9 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
     """`train`: the recipe, the loss laid out, the gradients, the history, the results."""
     parts: list[RenderableType] = [*recipe(result), BLANK, _words_table(result, all_words)]
     parts += [BLANK, *loss_layout(result.network.loss, result)]
-    parts += [BLANK, gradients_table(result), BLANK, *history_lines(result)]
+    parts += [BLANK, first_gradients(result), BLANK, *history_lines(result)]
+    if result.torch is not None:
+        parts += [BLANK, *torch_training(result)]
     if result.stopped:
         parts += [BLANK, Text(result.stopped, style="bold red")]
     parts += [BLANK, Text("predictions before and after training:", style="bold")]

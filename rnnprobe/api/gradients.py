@@ -1,0 +1,133 @@
+"""`rnnprobe.grads`: the gradient flowing back through time, on your words."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import RenderableType
+
+from rnnprobe.api.shown import Picture, Shown, words_of
+from rnnprobe.core import commands, gradients, training
+from rnnprobe.core.gradients import GradsResult
+from rnnprobe.show import jsonout
+
+
+class Grads(Shown):
+    """What `rnnprobe grads` shows: `.gradients` (name -> array, every trainable weight),
+    `.state_gradients` (state name -> dL/dh_t, (batch, time, hidden)), `.state_gradient_norms`
+    ((batch, time), the last layer's forward direction), `.loss`, `.global_norm`,
+    `.clipped`, `.check`, `.torch`."""
+
+    def __init__(self, result: GradsResult) -> None:
+        self.result = result
+        data = result.data
+        self._keep(data.batch)
+        self.words = list(data.words)
+        self.seed: int = result.seed
+        self.task: str = data.task.value
+        self.classes: list[str] = list(data.classes)
+        self.at: int | None = result.at
+        self.loss: float = result.loss
+        self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
+        self.gradients: dict[str, np.ndarray] = {g.name: g.array for g in result.gradients}
+        self.frozen: list[str] = list(result.frozen)
+        self.state_gradients: dict[str, np.ndarray] = {
+            s.name: s.array for s in result.state_gradients
+        }
+        self.state_gradient_norms: np.ndarray = result.norms
+        self.global_norm: float = result.global_norm
+        self.clipped: dict[str, np.ndarray] | None = (
+            None if result.clipped is None else {g.name: g.array for g in result.clipped}
+        )
+        self.check: dict[str, Any] | None = (
+            None
+            if result.check is None
+            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
+        )
+        self.torch: dict[str, Any] | None = (
+            None
+            if result.torch is None
+            else {
+                "gradients": {g.name: g.array for g in result.torch.gradients},
+                "state_gradients": {s.name: s.array for s in result.torch.state_gradients},
+                "max_abs_diff": result.torch.max_abs_diff,
+                "ok": result.torch.ok,
+            }
+        )
+
+    def _view(self) -> RenderableType:
+        from rnnprobe.show import grads_view
+
+        return grads_view.grads_view(self.result)
+
+    def _json(self) -> dict[str, Any]:
+        return jsonout.grads_object(self.result)
+
+    def diagram(self, word: int = 1) -> Picture:
+        """The backward arrows of word `word` (from 1) with |dL/dh_t| on each step."""
+        from rnnprobe.core.errors import InputError, Param
+        from rnnprobe.show import grads_view
+
+        count = len(self.words)
+        if not 1 <= word <= count:
+            raise InputError(Param("word"), f" {word}: give a word from 1 to {count}")
+        return Picture(grads_view.backward_diagram(self.result, word - 1))
+
+    def __repr__(self) -> str:
+        return f"<rnnprobe.Grads {self.task}: loss {self.loss:.4f}, global norm " \
+               f"{self.global_norm:.4g}>"  # fmt: skip
+
+
+def grads(
+    words: str | Sequence[str],
+    *,
+    labels: str | Sequence[Any] | None = None,
+    tagged: bool = False,
+    at: int | None = None,
+    after: int | None = None,
+    lr: float = training.DEFAULT_LR,
+    batch_size: int | None = None,
+    clipnorm: float | None = None,
+    global_clipnorm: float | None = None,
+    hidden: int | Sequence[int] = 2,
+    style: str = "layer",
+    cell: str = "simple",
+    bidirectional: bool = False,
+    merge_mode: str = "concat",
+    embed: int | str | None = None,
+    tokens: str = "char",
+    vocab: str | None = None,
+    seed: int | None = None,
+    check: bool = False,
+    torch: bool = False,
+) -> Grads:
+    """One backward pass of the whole-set loss (or of step `at`'s loss alone) at the
+    weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`."""
+    spec = commands.make_spec(
+        hidden=hidden,
+        style=style,
+        cell=cell,
+        bidirectional=bidirectional,
+        merge_mode=None if not bidirectional and merge_mode == "concat" else merge_mode,
+        tokens=tokens,
+        embed=embed,
+    )
+    found = gradients.grads(
+        words_of(words, spec.tokens.value),
+        spec,
+        labels=training.parse_labels(labels),
+        tagged=bool(tagged),
+        vocab=vocab,
+        seed=seed,
+        after=None if after is None else training.positive_int("after", after),
+        lr=training.learning_rate(lr),
+        batch_size=None if batch_size is None else training.positive_int("batch_size", batch_size),
+        at=at,
+        clipnorm=gradients.positive_number("clipnorm", clipnorm),
+        global_clipnorm=gradients.positive_number("global_clipnorm", global_clipnorm),
+        check=check,
+        torch=torch,
+    )
+    return Grads(found)
