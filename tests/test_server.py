@@ -155,6 +155,7 @@ def assert_same_as_in_process(cli, done, args, input: str | None = None) -> None
             "--weights",
         ],
         ["train", "hello", "hi", "--seed", "3", "--epochs", "5", "--json"],
+        ["grads", "hello", "hi", "--seed", "3", "--cell", "lstm", "--json"],
         [
             "run",
             "i feel",

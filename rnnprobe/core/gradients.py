@@ -79,7 +79,9 @@ class GradsResult:
         top = self.spec.layers(0)[-1]
         name = top.state_names(top.directions[0])[0]
         found = next(s for s in self.state_gradients if s.name == name)
-        return np.linalg.norm(found.array, axis=-1)
+        with np.errstate(all="ignore"):  # an infinite gradient has an infinite norm
+            norms: np.ndarray = np.linalg.norm(found.array, axis=-1)
+        return norms
 
     @property
     def nonfinite(self) -> dict[str, list[Any]]:
@@ -95,8 +97,9 @@ class GradsResult:
 
 
 def _global(tensors: Sequence[Tensor]) -> float:
-    return float(math.sqrt(sum(float(np.sum(np.square(t.array, dtype=np.float64)))
-                               for t in tensors)))  # fmt: skip
+    with np.errstate(all="ignore"):  # an infinite gradient has an infinite norm
+        return float(math.sqrt(sum(float(np.sum(np.square(t.array, dtype=np.float64)))
+                                   for t in tensors)))  # fmt: skip
 
 
 def positive_number(name: str, value: Any) -> float | None:

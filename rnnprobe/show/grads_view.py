@@ -167,6 +167,11 @@ def clipping_lines(result: GradsResult) -> list[RenderableType]:
 def grads_view(result: GradsResult, *, all_words: bool = False,
                diagram: int | None = None) -> Group:  # fmt: skip
     """`grads`: the network, every weight's gradient, dL/dh_t through time."""
+    with np.errstate(all="ignore"):  # a NaN or infinite gradient is flagged, not warned of
+        return _grads_view(result, all_words=all_words, diagram=diagram)
+
+
+def _grads_view(result: GradsResult, *, all_words: bool, diagram: int | None) -> Group:
     parts: list[RenderableType] = [*header(result), BLANK]
     parts.append(Text("every weight's gradient:", style="bold"))
     parts.append(gradients_table(result.weights, result.gradients, clipped=result.clipped,
