@@ -11,7 +11,7 @@ first use (see `rnnprobe.api`), so that `import rnnprobe` imports neither numpy 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
 
 __all__ = [
-    "Comparison", "Grads", "Run", "Seq2Seq", "Train", "Vocabulary", "__version__",
+    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Train", "Vocabulary", "__version__",
     "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 ]  # fmt: skip
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rnnprobe.api import (
         Comparison,
         Grads,
+        GradsCells,
         Run,
         Seq2Seq,
         Train,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     )
 
 _API = {
-    "Comparison", "Grads", "Run", "Seq2Seq", "Train", "Vocabulary",
+    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Train", "Vocabulary",
     "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 }  # fmt: skip
 

@@ -145,6 +145,26 @@ def test_cells_put_the_strips_one_under_another_even_for_a_long_word(cli):
     assert "how much of the last step's gradient reaches the first" in out
 
 
+def test_cells_without_a_seed_share_one_drawn_seed(cli):
+    obj = cli.json("grads", "hihello", "--cells", "simple,gru")
+    assert obj["cells"][0]["seed"] == obj["cells"][1]["seed"]
+
+
+def test_the_api_compares_cells_as_grads_cells_does(cli):
+    import rnnprobe
+
+    found = rnnprobe.grads("abcdefgh", cells=["simple", "lstm"], at=6, seed=0)
+    assert found.cells == ["simple", "lstm"] and found.results[1].gradients
+    assert found.to_dict() == cli.json("grads", "abcdefgh", "--cells", "simple,lstm",
+                                       "--at", "6", "--seed", "0")  # fmt: skip
+    html = found._repr_mimebundle_(include=[], exclude=[])["text/html"]
+    assert "SimpleRNN" in html and "LSTM" in html
+    drawn = rnnprobe.grads("abc", cells=["simple", "gru"])
+    assert drawn.results[0].seed == drawn.results[1].seed
+    with pytest.raises(ValueError, match="does not combine with torch"):
+        rnnprobe.grads("abc", cells=["simple"], torch=True)
+
+
 def test_clipping_is_keras_formula(cli):
     obj = cli.json(*PADDED, "--clipnorm", "0.05")
     for before, after in zip(obj["gradients"], obj["clipped"]["gradients"], strict=True):

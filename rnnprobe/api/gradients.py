@@ -10,6 +10,7 @@ from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, words_of
 from rnnprobe.core import commands, gradients, training
+from rnnprobe.core.errors import InputError
 from rnnprobe.core.gradients import GradsResult
 from rnnprobe.show import jsonout
 
@@ -80,6 +81,28 @@ class Grads(Shown):
                f"{self.global_norm:.4g}>"  # fmt: skip
 
 
+class GradsCells(Shown):
+    """What `rnnprobe grads --cells` shows: `.cells` (the cell names) and `.results`
+    (one `Grads` per cell, the same words and seed), the strips one under another."""
+
+    def __init__(self, results: list[GradsResult]) -> None:
+        self.found = results
+        self._keep(results[0].data.batch)
+        self.cells: list[str] = [r.spec.cell.value for r in results]
+        self.results: list[Grads] = [Grads(r) for r in results]
+
+    def _view(self) -> RenderableType:
+        from rnnprobe.show import grads_view
+
+        return grads_view.cells_view(self.found)
+
+    def _json(self) -> dict[str, Any]:
+        return jsonout.cells_object(self.found)
+
+    def __repr__(self) -> str:
+        return f"<rnnprobe.GradsCells {', '.join(self.cells)}>"
+
+
 def grads(
     words: str | Sequence[str],
     *,
@@ -94,6 +117,7 @@ def grads(
     hidden: int | Sequence[int] = 2,
     style: str = "layer",
     cell: str = "simple",
+    cells: Sequence[str] | None = None,
     bidirectional: bool = False,
     merge_mode: str = "concat",
     embed: int | str | None = None,
@@ -102,32 +126,50 @@ def grads(
     seed: int | None = None,
     check: bool = False,
     torch: bool = False,
-) -> Grads:
+) -> Grads | GradsCells:
     """One backward pass of the whole-set loss (or of step `at`'s loss alone) at the
-    weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`."""
-    spec = commands.make_spec(
-        hidden=hidden,
-        style=style,
-        cell=cell,
-        bidirectional=bidirectional,
-        merge_mode=None if not bidirectional and merge_mode == "concat" else merge_mode,
-        tokens=tokens,
-        embed=embed,
-    )
-    found = gradients.grads(
-        words_of(words, spec.tokens.value),
-        spec,
+    weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`.
+    With `cells=["simple", "lstm", "gru"]`, the same in each cell (`grads --cells`)."""
+    if cells is not None and torch:
+        raise InputError("cells compares Keras's cells; it does not combine with torch")
+    kinds = [cell] if cells is None else [str(name) for name in cells]
+    if not kinds:
+        raise InputError("cells: give at least one cell")
+    specs = [
+        commands.make_spec(
+            hidden=hidden,
+            style=style,
+            cell=kind,
+            bidirectional=bidirectional,
+            merge_mode=None if not bidirectional and merge_mode == "concat" else merge_mode,
+            tokens=tokens,
+            embed=embed,
+        )
+        for kind in kinds
+    ]
+    options: dict[str, Any] = {
+        "after": None if after is None else training.positive_int("after", after),
+        "lr": training.learning_rate(lr),
+        "batch_size": None
+        if batch_size is None
+        else training.positive_int("batch_size", batch_size),
+        "clipnorm": gradients.positive_number("clipnorm", clipnorm),
+        "global_clipnorm": gradients.positive_number("global_clipnorm", global_clipnorm),
+    }
+    gradients.check_clipping(options["clipnorm"], options["global_clipnorm"])
+    data = training.task_data(
+        words_of(words, specs[0].tokens.value),
+        kind=specs[0].tokens,
+        embedded=specs[0].embed is not None,
         labels=training.parse_labels(labels),
         tagged=bool(tagged),
         vocab=vocab,
-        seed=seed,
-        after=None if after is None else training.positive_int("after", after),
-        lr=training.learning_rate(lr),
-        batch_size=None if batch_size is None else training.positive_int("batch_size", batch_size),
-        at=at,
-        clipnorm=gradients.positive_number("clipnorm", clipnorm),
-        global_clipnorm=gradients.positive_number("global_clipnorm", global_clipnorm),
-        check=check,
-        torch=torch,
     )
-    return Grads(found)
+    gradients.check_at(at, data)
+    drawn = commands.resolve_seed(seed)  # one seed for every cell
+    found = [
+        gradients.grads(data.words, spec, seed=drawn, at=at, check=check, torch=torch,
+                        data=data, **options)
+        for spec in specs
+    ]  # fmt: skip
+    return Grads(found[0]) if cells is None else GradsCells(found)

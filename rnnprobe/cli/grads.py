@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 EXAMPLES = """Examples: why a SimpleRNN forgets, measured on your words
   rnnprobe grads hihello
-  rnnprobe grads abcdefghijklmnopqrstuvwxyz --cells simple,lstm,gru --at 25
+  rnnprobe grads abcdefghijklmnopqrstuvwxyz --cells simple,lstm,gru --at 24
   rnnprobe grads hello hi --cell lstm --check --torch
   rnnprobe grads hihello --after 50 --clipnorm 0.1"""
 
@@ -280,7 +280,7 @@ def grads(
 ) -> None:
     """The gradient flowing back through time: every weight's, and dL/dh_t at each step."""
     args = GradsArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.core import gradients, progress
+    from rnnprobe.core import commands, gradients, progress
     from rnnprobe.show import export as exports
     from rnnprobe.show import jsonout, widgets
 
@@ -290,11 +290,12 @@ def grads(
     data = args.data(specs[0])
     if args.diagram and not 1 <= (args.word or 1) <= data.batch.rows:
         raise InputError(f"--word {args.word}: give a word from 1 to {data.batch.rows}")
+    drawn = commands.resolve_seed(args.seed)  # one seed for every cell of --cells
     results = []
     with progress.spinner("Taking the gradients…"):
         for spec in specs:
             results.append(gradients.grads(
-                data.words, spec, seed=args.seed, at=args.at, check=args.check,
+                data.words, spec, seed=drawn, at=args.at, check=args.check,
                 torch=args.torch, data=data, **options,
             ))  # fmt: skip
     console = widgets.stdout_console()
