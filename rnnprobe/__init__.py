@@ -11,7 +11,8 @@ first use (see `rnnprobe.api`), so that `import rnnprobe` imports neither numpy 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
 
 __all__ = [
-    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Train", "Vocabulary", "__version__",
+    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Seq2SeqTraining", "Train",
+    "Vocabulary", "__version__",
     "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 ]  # fmt: skip
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         GradsCells,
         Run,
         Seq2Seq,
+        Seq2SeqTraining,
         Train,
         Vocabulary,
         compare,
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     )
 
 _API = {
-    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Train", "Vocabulary",
+    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Seq2SeqTraining", "Train", "Vocabulary",
     "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 }  # fmt: skip
 

@@ -15,7 +15,7 @@ TensorFlow loads with the first call that runs a model.
 from __future__ import annotations
 
 from rnnprobe.api.gradients import Grads, GradsCells, grads
-from rnnprobe.api.pairs import Seq2Seq, seq2seq
+from rnnprobe.api.pairs import Seq2Seq, Seq2SeqTraining, seq2seq
 from rnnprobe.api.probes import (
     Comparison,
     Run,
@@ -30,6 +30,7 @@ from rnnprobe.api.shown import Picture
 from rnnprobe.api.training import Train, train
 
 __all__ = [
-    "Comparison", "Grads", "GradsCells", "Picture", "Run", "Seq2Seq", "Train", "Vocabulary",
+    "Comparison", "Grads", "GradsCells", "Picture", "Run", "Seq2Seq", "Seq2SeqTraining",
+    "Train", "Vocabulary",
     "compare", "grads", "probe", "run", "seq2seq", "to_torch", "train", "vocab",
 ]  # fmt: skip

@@ -12,7 +12,7 @@ from rnnprobe.api.shown import Picture, Shown, words_of
 from rnnprobe.core import commands, gradients, training
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.gradients import GradsResult
-from rnnprobe.show import jsonout
+from rnnprobe.show import jsontrain
 
 
 class Grads(Shown):
@@ -64,7 +64,7 @@ class Grads(Shown):
         return grads_view.grads_view(self.result)
 
     def _json(self) -> dict[str, Any]:
-        return jsonout.grads_object(self.result)
+        return jsontrain.grads_object(self.result)
 
     def diagram(self, word: int = 1) -> Picture:
         """The backward arrows of word `word` (from 1) with |dL/dh_t| on each step."""
@@ -97,7 +97,7 @@ class GradsCells(Shown):
         return grads_view.cells_view(self.found)
 
     def _json(self) -> dict[str, Any]:
-        return jsonout.cells_object(self.found)
+        return jsontrain.cells_object(self.found)
 
     def __repr__(self) -> str:
         return f"<rnnprobe.GradsCells {', '.join(self.cells)}>"

@@ -9,10 +9,11 @@ import numpy as np
 from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, array_of
-from rnnprobe.core import commands
+from rnnprobe.core import commands, pairs_training, training
 from rnnprobe.core.encdec import Seq2SeqResult
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.show import jsonout
+from rnnprobe.core.pairs_training import PairsTraining
+from rnnprobe.show import jsonout, jsontrain
 
 
 class Seq2Seq(Shown):
@@ -76,6 +77,55 @@ class Seq2Seq(Shown):
         return f"<rnnprobe.Seq2Seq {self.result.spec.cell.keras_layer}: {shapes}>"
 
 
+class Seq2SeqTraining(Shown):
+    """What `rnnprobe seq2seq --train` shows: `.history`, `.initial` and `.final` (as
+    `rnnprobe.train` has them: the teacher-forced loss, accuracy and predictions),
+    `.gradients`, `.decoded` (each source decoded greedily, as the JSON's `"decoded"`),
+    `.trained` (the trained network's teacher-forced pass, a `Seq2Seq`), `.check`."""
+
+    def __init__(self, result: PairsTraining) -> None:
+        from rnnprobe.api.training import _state
+
+        self.result = result
+        self.sources: list[str] = list(result.data.words)
+        self.seed: int = result.seed
+        self.history: list[dict[str, Any]] = [
+            {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
+        ]
+        self.initial = _state(result, result.initial)
+        self.final = _state(result, result.final)
+        self.gradients: dict[str, np.ndarray] = {g.name: g.array for g in result.gradients}
+        self.decoded: list[dict[str, Any]] = [jsontrain.decoded_object(d) for d in result.decoded]
+        self.trained = Seq2Seq(result.probe)
+        found = result.check
+        self.check: dict[str, Any] | None = (
+            None
+            if found is None
+            else {"max_abs_diff": found.max_abs_diff, "ok": found.ok,
+                  "same_tokens": found.same_tokens}
+        )  # fmt: skip
+
+    def _view(self) -> RenderableType:
+        from rnnprobe.show import pairs_view
+
+        return pairs_view.pairs_view(self.result)
+
+    def _json(self) -> dict[str, Any]:
+        return jsontrain.pairs_object(self.result)
+
+    def curve(self) -> Picture:
+        """The loss per epoch, drawn as `train` draws it."""
+        from rnnprobe.show.curve import curve
+
+        return Picture(curve([entry["loss"] for entry in self.history]))
+
+    def __repr__(self) -> str:
+        return (
+            f"<rnnprobe.Seq2SeqTraining: loss {self.initial.loss:.4f} -> "
+            f"{self.final.loss:.4f} in {len(self.history)} epochs>"
+        )
+
+
 def seq2seq(
     pairs: Sequence[tuple[str, str]],
     *,
@@ -86,12 +136,20 @@ def seq2seq(
     seed: int | None = None,
     tokens: str = "word",
     check: bool = False,
-) -> Seq2Seq:
+    train: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    every: int | None = None,
+    max_steps: int | None = None,
+    translate: Sequence[str] = (),
+) -> Seq2Seq | Seq2SeqTraining:
     """An encoder and a decoder on (source, target) pairs: `rnnprobe seq2seq`.
 
     The encoder's final state is the decoder's initial state; the decoder reads `<bos>` +
     the target and predicts the target + `<eos>`. With `attention`, each decoder step also
-    reads a context of the encoder's outputs.
+    reads a context of the encoder's outputs. With `train=N`, trained N epochs with Adam
+    (`lr` 0.001 by default), then every source (and each of `translate`) decoded greedily:
+    a `Seq2SeqTraining`.
     """
     if isinstance(pairs, str) or not all(
         isinstance(p, tuple | list) and len(p) == 2 and all(isinstance(s, str) for s in p)
@@ -101,5 +159,22 @@ def seq2seq(
     spec = commands.make_seq2seq_spec(
         cell=cell, hidden=hidden, embed=embed, attention=attention, tokens=tokens
     )
-    found = commands.seq2seq([(s, t) for s, t in pairs], spec, seed=seed, check=check)
-    return Seq2Seq(found)
+    given = [(s, t) for s, t in pairs]
+    if train is None:
+        training_only = {"lr": lr, "batch_size": batch_size, "every": every,
+                         "max_steps": max_steps, "translate": translate or None}  # fmt: skip
+        for name, value in training_only.items():
+            if value is not None:
+                raise InputError(Param(name), " needs ", Param("train"), ": it is about training")
+        return Seq2Seq(commands.seq2seq(given, spec, seed=seed, check=check))
+    if isinstance(translate, str):
+        translate = [translate]
+    planned = pairs_training.plan(
+        given, spec, seed=seed,
+        epochs=training.positive_int("train", train),
+        lr=pairs_training.DEFAULT_LR if lr is None else training.learning_rate(lr),
+        batch_size=None if batch_size is None else training.positive_int("batch_size", batch_size),
+        every=None if every is None else training.positive_int("every", every),
+        max_steps=max_steps, translate=list(translate),
+    )  # fmt: skip
+    return Seq2SeqTraining(pairs_training.train_pairs(planned, check=check))

@@ -12,8 +12,8 @@ from rich.console import RenderableType
 from rnnprobe.api.shown import Picture, Shown, words_of
 from rnnprobe.core import commands, trainer, training
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.trained import Snapshot, TrainResult
-from rnnprobe.show import jsonout
+from rnnprobe.core.trained import Snapshot, Trained, TrainResult
+from rnnprobe.show import jsontrain
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class State:
     step_losses: np.ndarray
 
 
-def _state(result: TrainResult, found: Snapshot) -> State:
+def _state(result: Trained, found: Snapshot) -> State:
     data = result.data
     names = [data.names(found.predicted, i) for i in range(data.batch.rows)]
     return State(
@@ -74,7 +74,7 @@ class Train(Shown):
         return train_view.train_view(self.result)
 
     def _json(self) -> dict[str, Any]:
-        return jsonout.train_object(self.result)
+        return jsontrain.train_object(self.result)
 
     def curve(self) -> Picture:
         """The loss per epoch, drawn as `train` draws it."""

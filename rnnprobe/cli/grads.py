@@ -282,7 +282,7 @@ def grads(
     args = GradsArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import commands, gradients, progress
     from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, widgets
+    from rnnprobe.show import jsonout, jsontrain, widgets
 
     specs = args.specs()
     kind = args.export_format()
@@ -301,8 +301,8 @@ def grads(
     console = widgets.stdout_console()
     shown = None
     if args.json:
-        found = (jsonout.cells_object(results) if args.cells is not None
-                 else jsonout.grads_object(results[0]))  # fmt: skip
+        found = (jsontrain.cells_object(results) if args.cells is not None
+                 else jsontrain.grads_object(results[0]))  # fmt: skip
         jsonout.write(found)
     else:
         shown = view(args, results)

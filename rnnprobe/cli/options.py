@@ -42,6 +42,9 @@ CLI_NAMES = {
     "cells": "--cells",
     "clipnorm": "--clipnorm",
     "global_clipnorm": "--global-clipnorm",
+    "train": "--train",
+    "max_steps": "--max-steps",
+    "translate": "--translate",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -274,6 +277,16 @@ BatchSizeOpt = Annotated[
         "--batch-size",
         metavar="N",
         help="Words per batch, in their order (default: all in one batch).",
+        show_default=False,
+        rich_help_panel=TRAINING,
+    ),
+]
+EveryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--every",
+        metavar="N",
+        help="Print the loss every N epochs (default: about ten lines).",
         show_default=False,
         rich_help_panel=TRAINING,
     ),

@@ -14,9 +14,11 @@ from rnnprobe.cli.options import (
     MODEL,
     NETWORK,
     SHOW,
+    TRAINING,
     WORDS,
     CheckOpt,
     CodeOpt,
+    EveryOpt,
     ExportOpt,
     JsonOpt,
     NoServerOpt,
@@ -29,11 +31,14 @@ from rnnprobe.core.kinds import Cell, Tokens
 
 if TYPE_CHECKING:
     from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
+    from rnnprobe.core.pairs_training import PairsTraining, Plan
 
 EXAMPLES = """Examples: pairs of sentences, a source then its target
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are" "너는"
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" --attention --diagram
-  printf 'i feel hungry\\t나는 배가 고프다\\n' | rnnprobe seq2seq - --json"""
+  printf 'i feel hungry\\t나는 배가 고프다\\n' | rnnprobe seq2seq - --json
+  rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are hungry" "너는 배가 고프다" \\
+      --hidden 32 --embed 32 --train 200 --translate "you feel hungry" --attention"""
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,46 @@ class Seq2SeqArgs:
     all: bool
     export: Path | None
     json: bool
+    train: str | None = None
+    lr: str | None = None
+    batch_size: str | None = None
+    every: str | None = None
+    max_steps: str | None = None
+    translate: list[str] | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Seq2SeqArgs:
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
         fields["sentences"] = list(fields["sentences"] or [])
+        fields["translate"] = list(fields.get("translate") or []) or None
         return cls(**whole_numbers(fields, "seed", "pair"))
+
+    def training(self) -> dict[str, Any] | None:
+        """`--train` and the options that go with it, checked; None without `--train`."""
+        from rnnprobe.core import training
+        from rnnprobe.core.pairs_training import DEFAULT_LR
+
+        if self.train is None:
+            given = {"--lr": self.lr, "--batch-size": self.batch_size, "--every": self.every,
+                     "--max-steps": self.max_steps, "--translate": self.translate}  # fmt: skip
+            for flag, value in given.items():
+                if value is not None:
+                    raise InputError(f"{flag} needs --train N: it is about training")
+            return None
+        found = {
+            "epochs": training.positive_int("train", self.train),
+            "lr": DEFAULT_LR if self.lr is None else training.learning_rate(self.lr),
+            "batch_size": None
+            if self.batch_size is None
+            else training.positive_int("batch_size", self.batch_size),
+            "every": None if self.every is None else training.positive_int("every", self.every),
+            "max_steps": None
+            if self.max_steps is None
+            else training.positive_int("max_steps", self.max_steps),
+            "translate": list(self.translate or ()),
+        }
+        return found
 
     def spec(self) -> Seq2SeqSpec:
         from rnnprobe.core import commands
@@ -100,30 +138,79 @@ class Seq2SeqArgs:
         )
 
 
-def view(args: Seq2SeqArgs, result: Seq2SeqResult) -> Any:
-    from rnnprobe.show import seq2seq_view
+def view(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> Any:
+    from rnnprobe.core.pairs_training import PairsTraining
+    from rnnprobe.show import pairs_view, seq2seq_view
 
+    drawn = (args.pair or 1) - 1 if args.diagram else None
+    if isinstance(result, PairsTraining):
+        if args.shapes:
+            return pairs_view.pairs_shapes_view(result)
+        return pairs_view.pairs_view(result, weights=args.weights, all_pairs=args.all,
+                                     diagram=drawn)  # fmt: skip
     if args.shapes:
         return seq2seq_view.seq2seq_shapes_view(result)
-    drawn = (args.pair or 1) - 1 if args.diagram else None
     return seq2seq_view.seq2seq_view(
         result, weights=args.weights, all_pairs=args.all, diagram=drawn
     )
 
 
+def json_body(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> dict[str, Any]:
+    from rnnprobe.core.pairs_training import PairsTraining
+    from rnnprobe.show import jsonout, jsontrain
+
+    if isinstance(result, PairsTraining):
+        return jsontrain.pairs_object(result, weights=args.weights, values=not args.shapes)
+    return jsonout.seq2seq_object(result, weights=args.weights, values=not args.shapes)
+
+
+def planned(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec,
+            batches: Any) -> Plan | None:  # fmt: skip
+    """With `--train`: the training, checked (before TensorFlow loads); else None."""
+    from rnnprobe.core import pairs_training
+
+    recipe = args.training()
+    if recipe is None:
+        return None
+    return pairs_training.plan(pairs, spec, seed=args.seed, batches=batches, **recipe)
+
+
+def produce(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec, batches: Any,
+            plan: Plan | None, *, shown: bool) -> Seq2SeqResult | PairsTraining:  # fmt: skip
+    """The untrained probe, or the training (with a progress bar on a terminal)."""
+    import contextlib
+
+    from rnnprobe.core import commands, pairs_training, progress
+
+    if plan is None:
+        message = f"Running the encoder and the decoder on {len(pairs):,} pairs…"
+        with progress.spinner(message) if shown else contextlib.nullcontext():
+            return commands.seq2seq(pairs, spec, seed=args.seed, check=args.check,
+                                    batches=batches)  # fmt: skip
+    message = f"Training on {len(pairs):,} pairs"
+    with progress.bar(plan.epochs, message) if shown else contextlib.nullcontext(None) as done:
+        return pairs_training.train_pairs(plan, check=args.check, on_epoch=done)
+
+
+def _passed(result: Seq2SeqResult | PairsTraining) -> bool:
+    return result.check is None or result.check.ok
+
+
 def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     """A batch line: what `seq2seq ... --json` prints for these arguments, and whether it
     passed its check."""
-    from rnnprobe.core import commands
+    from rnnprobe.core import seq2seq as encoder_decoder
     from rnnprobe.show import export, jsonout, widgets
 
     spec = args.spec()
     kind = args.export_format()
-    result = commands.seq2seq(args.pairs(), spec, seed=args.seed, check=args.check)
+    pairs = args.pairs()
+    batches = encoder_decoder.make_batches(pairs, spec)
+    result = produce(args, pairs, spec, batches, planned(args, pairs, spec, batches),
+                     shown=False)  # fmt: skip
     if args.export is not None and kind is not None:
         export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
-    body = jsonout.seq2seq_object(result, weights=args.weights, values=not args.shapes)
-    return jsonout.dumps(body), result.check is None or result.check.ok
+    return jsonout.dumps(json_body(args, result)), _passed(result)
 
 
 command = typer.Typer(add_completion=False)  # `seq2seq` alone, as the app loads it
@@ -209,6 +296,59 @@ def seq2seq(
         ),
     ] = None,
     code: CodeOpt = False,
+    train: Annotated[
+        str | None,
+        typer.Option(
+            "--train",
+            metavar="N",
+            help="Train N epochs (teacher forcing, the masked loss, Adam), then decode every "
+            "source greedily.",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    lr: Annotated[
+        str | None,
+        typer.Option(
+            "--lr",
+            metavar="X",
+            help="Adam's learning rate (default: 0.001, Keras's, as the labs run it).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    batch_size: Annotated[
+        str | None,
+        typer.Option(
+            "--batch-size",
+            metavar="N",
+            help="Pairs per batch, in their order (default: all in one batch).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    every: EveryOpt = None,
+    max_steps: Annotated[
+        str | None,
+        typer.Option(
+            "--max-steps",
+            metavar="N",
+            help="The greedy loop stops after N tokens without <eos> (default: the longest "
+            "target + 1).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    translate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--translate",
+            metavar="SOURCE",
+            help="Decode this new source with the trained model (repeatable).",
+            show_default=False,
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
     all_: Annotated[
         bool,
         typer.Option(
@@ -219,12 +359,12 @@ def seq2seq(
     export: ExportOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
-    """An encoder and a decoder: the state handed over, teacher forcing, and attention."""
+    """An encoder and a decoder: the state handed over, teacher forcing, and attention;
+    with --train, trained, then decoded greedily."""
     args = Seq2SeqArgs.from_params(dict(locals()))
-    from rnnprobe.core import commands, progress
     from rnnprobe.core import seq2seq as encoder_decoder
     from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, seq2seq_code, widgets
+    from rnnprobe.show import jsonout, pairs_code, seq2seq_code, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -232,19 +372,25 @@ def seq2seq(
     batches = encoder_decoder.make_batches(pairs, spec)
     if args.diagram and not 1 <= (args.pair or 1) <= len(pairs):
         raise InputError(f"--pair {args.pair}: give a pair from 1 to {len(pairs)}")
-    with progress.spinner(f"Running the encoder and the decoder on {len(pairs):,} pairs…"):
-        result = commands.seq2seq(pairs, spec, seed=args.seed, check=args.check, batches=batches)
-    if args.code:
+    plan = planned(args, pairs, spec, batches)
+    if args.code and plan is not None:
+        sys.stdout.write(pairs_code.script(plan))
+        return
+    result = produce(args, pairs, spec, batches, plan, shown=True)
+    if args.code and isinstance(result, encoder_decoder.Seq2SeqResult):
         sys.stdout.write(seq2seq_code.seq2seq_script(result))
         return
     console = widgets.stdout_console()
     shown = None
     if args.json:
-        jsonout.write(jsonout.seq2seq_object(result, weights=args.weights, values=not args.shapes))
+        jsonout.write(json_body(args, result))
     else:
         shown = view(args, result)
         widgets.show(console, shown)
     if args.export is not None and kind is not None:
         exports.export(shown or view(args, result), args.export, kind, console.width)
-    if result.check is not None and not result.check.ok:
+    stopped = getattr(result, "stopped", None)
+    if stopped:
+        typer.echo(f"rnnprobe: {stopped}", err=True)
+    if not _passed(result):
         raise typer.Exit(1)

@@ -22,6 +22,7 @@ from rnnprobe.cli.options import (
     CellOpt,
     CodeOpt,
     EmbedOpt,
+    EveryOpt,
     ExportOpt,
     HiddenOpt,
     JsonOpt,
@@ -202,7 +203,7 @@ def _passed(result: TrainResult) -> bool:
 def train_json(args: TrainArgs) -> tuple[bytes, bool]:
     """A batch line: what `train ... --json` prints for these arguments, and whether it
     passed."""
-    from rnnprobe.show import export, jsonout, widgets
+    from rnnprobe.show import export, jsonout, jsontrain, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -211,7 +212,7 @@ def train_json(args: TrainArgs) -> tuple[bytes, bool]:
     result = _train(args, data, spec, shown=False)
     if args.export is not None and kind is not None:
         export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
-    return jsonout.dumps(jsonout.train_object(result, values=not args.shapes)), _passed(result)
+    return jsonout.dumps(jsontrain.train_object(result, values=not args.shapes)), _passed(result)
 
 
 command = typer.Typer(add_completion=False)  # `train` alone, as the app loads it
@@ -237,16 +238,7 @@ def train(
     ] = "50",
     lr: LrOpt = "0.1",
     batch_size: BatchSizeOpt = None,
-    every: Annotated[
-        str | None,
-        typer.Option(
-            "--every",
-            metavar="N",
-            help="Print the loss every N epochs (default: about ten lines).",
-            show_default=False,
-            rich_help_panel=TRAINING,
-        ),
-    ] = None,
+    every: EveryOpt = None,
     weights: Annotated[
         bool,
         typer.Option("--weights", help="Also show the trained weights.", rich_help_panel=SHOW),
@@ -289,7 +281,7 @@ def train(
     args = TrainArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import commands
     from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, widgets
+    from rnnprobe.show import jsonout, jsontrain, widgets
 
     spec = args.spec()
     kind = args.export_format()
@@ -307,7 +299,7 @@ def train(
     console = widgets.stdout_console()
     shown = None
     if args.json:
-        jsonout.write(jsonout.train_object(result, values=not args.shapes))
+        jsonout.write(jsontrain.train_object(result, values=not args.shapes))
     else:
         shown = view(args, result)
         widgets.show(console, shown)

@@ -62,6 +62,7 @@ class Seq2SeqSpec:
     embed: int = 4
     attention: bool = False
     tokens: Tokens = Tokens.word
+    loss: bool = False  # the decoder ends with the masked loss: the network as it is trained
 
     @property
     def encoder(self) -> ProbeSpec:
@@ -84,6 +85,7 @@ class Seq2SeqSpec:
             each_step=True,
             context=self.hidden if self.attention else 0,
             scope="decoder/",
+            loss=self.loss,
         )
 
     def network(self, source_vocab: int, target_vocab: int) -> EncoderDecoder:

@@ -190,7 +190,7 @@ def grads(
     model = keras_train.prepared(data, full, drawn)
     if after:
         size = batch.rows if batch_size is None else min(batch_size, batch.rows)
-        keras_train.fit(data, full, drawn, epochs=after, lr=lr, batch_size=size, model=model)
+        keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size)
     keras = env.load_keras()
     with env.tensorflow_logs_quiet():
         found = keras_grads.through_time(

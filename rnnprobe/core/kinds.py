@@ -141,11 +141,13 @@ class MergeMode(str, Enum):
 
 
 class Task(str, Enum):
-    """What `train` teaches: the next token, a label per word, or a tag per token."""
+    """What `train` teaches: the next token, a label per word, or a tag per token; and what
+    `seq2seq --train` teaches: each pair's target, one token per decoder step."""
 
     next = "next"
     labels = "labels"
     tags = "tags"
+    seq2seq = "seq2seq"
 
 
 class Tokens(str, Enum):

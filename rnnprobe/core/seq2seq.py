@@ -16,9 +16,10 @@ import numpy as np
 
 from rnnprobe.core import engine
 from rnnprobe.core.check import largest_difference
-from rnnprobe.core.encdec import HandOver, Seq2SeqResult, Seq2SeqSpec
+from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.keras import build, env
+from rnnprobe.core.keras import env
+from rnnprobe.core.keras import pairs as keras_pairs
 from rnnprobe.core.keras.probe import collect_weights
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import Batch, CheckResult, Tensor
@@ -50,23 +51,35 @@ def run(
 ) -> Seq2SeqResult:
     """Build the encoder and the decoder under one seed, run them, collect every tensor."""
     source, target, decoder_target = batches or make_batches(pairs, spec)
-    keras = env.load_keras()
     network = spec.network(source.width, target.width)
+    env.load_keras()
     with env.build_lock:
         env.seed_keras(seed)
-        # Constructed in the order the data flows, as the --code script constructs them.
-        encoder = build.model(keras, network.encoder)
-        decoder = build.model(keras, network.decoder)
-        build.build_weights(encoder, source.rows, source.time)
-        build.build_weights(decoder, target.rows, target.time)
-        named = build.named_variables(encoder) + build.named_variables(decoder)
+        pair = keras_pairs.built(network, source, target)
         with env.tensorflow_logs_quiet():
-            found = _call(network.handover, encoder, decoder, source, target)
-        weights = collect_weights(named, [variable.numpy() for _, variable, _ in named])
-    names = network.handover.state_names
+            found = keras_pairs.call(pair, source.input.array, source.mask, target.input.array,
+                               target.mask)  # fmt: skip
+        weights = collect_weights(pair.named, [v.numpy() for _, v, _ in pair.named])
+    result = result_of(spec, seed, (source, target, decoder_target), found, weights)
+    if check:
+        diff = largest_difference(reported(result), recompute(result))
+        result = replace(result, check=CheckResult(max_abs_diff=diff, ok=diff < TOLERANCE))
+    return result
+
+
+def result_of(
+    spec: Seq2SeqSpec,
+    seed: int,
+    batches: tuple[Batch, Batch, Tensor],
+    found: tuple[dict[str, Any], dict[str, Any]],
+    weights: tuple[Tensor, ...],
+) -> Seq2SeqResult:
+    """The result, from what the encoder's and the decoder's stages found."""
+    source, target, decoder_target = batches
+    names = spec.cell.state_names
     enc, dec = found
     logits = _array(dec["logits"])
-    result = Seq2SeqResult(
+    return Seq2SeqResult(
         spec=spec,
         seed=seed,
         source=source,
@@ -104,10 +117,6 @@ def run(
             else None
         ),
     )
-    if check:
-        diff = largest_difference(reported(result), recompute(result))
-        result = replace(result, check=CheckResult(max_abs_diff=diff, ok=diff < TOLERANCE))
-    return result
 
 
 def _array(value: Any) -> np.ndarray:
@@ -118,29 +127,6 @@ def _states(names: tuple[str, ...], values: Sequence[Any]) -> tuple[Tensor, ...]
     return tuple(
         Tensor(n, ("batch", "hidden"), _array(v)) for n, v in zip(names, values, strict=True)
     )
-
-
-def _call(
-    handover: HandOver,
-    encoder: build.Model,
-    decoder: build.Model,
-    source: Batch,
-    target: Batch,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Call the encoder's stages, hand its state (and outputs) over, call the decoder's."""
-    enc = build.call(encoder, build.Flow(source.input.array, source.mask)).found
-    given = handed(handover, enc, source.mask)
-    dec = build.call(decoder, build.Flow(target.input.array, target.mask, **given)).found
-    return enc, dec
-
-
-def handed(handover: HandOver, encoder: dict[str, Any], source_mask: Any) -> dict[str, Any]:
-    """What the hand-over passes to the decoder's stages: the initial state of its recurrent
-    layer, and (for attention) the encoder's outputs with the source mask."""
-    return {
-        "initial": [list(encoder["states"])],
-        "found": {"memory": (encoder["outputs"], source_mask)},
-    }
 
 
 def recompute(result: Seq2SeqResult) -> dict[str, np.ndarray]:

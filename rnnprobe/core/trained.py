@@ -7,7 +7,7 @@ Kept apart from `result.py`, which `vocab` and `--help` import: only `train` pay
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +58,36 @@ class TrainCheck:
     @property
     def ok(self) -> bool:
         return self.max_abs_diff < TOLERANCE
+
+
+class Trained(Protocol):
+    """What any training reports (`train`'s, `seq2seq --train`'s): the data, the weights
+    before and after, the first gradients and the epochs, as the shared views read them."""
+
+    @property
+    def data(self) -> TrainData: ...
+    @property
+    def initial(self) -> Snapshot: ...
+    @property
+    def final(self) -> Snapshot: ...
+    @property
+    def gradients(self) -> tuple[Tensor, ...]: ...
+    @property
+    def history(self) -> tuple[Epoch, ...]: ...
+    @property
+    def frozen(self) -> tuple[str, ...]: ...
+    @property
+    def epochs(self) -> int: ...
+    @property
+    def every(self) -> int: ...
+    @property
+    def lr(self) -> float: ...
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def params(self) -> int: ...
+    @property
+    def trainable(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,18 @@ class TrainData:
     batch: Batch  # the model's input: one-hot x_data, or ids for an Embedding
     classes: tuple[str, ...]  # the class names in id order
     targets: Tensor  # class ids: (batch,) for labels, (batch, time) with 0 at padded steps
+    reads: tuple[tuple[str, ...], ...] | None = None  # the tokens read, when not the batch's
+
+    def read(self, index: int) -> tuple[str, ...]:
+        """The tokens word `index` reads, step by step (a decoder's: `<bos>` + its target)."""
+        if self.reads is not None:
+            return self.reads[index]
+        return (self.batch.tokens or ())[index] if self.batch.tokens else ()
+
+    @property
+    def unit(self) -> str:
+        """What a row is: a `word` (or sentence), or a `pair` of an encoder-decoder."""
+        return "pair" if self.task is Task.seq2seq else "word"
 
     @property
     def per_step(self) -> bool:

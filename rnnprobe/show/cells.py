@@ -159,6 +159,15 @@ def weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> RenderableType:
     return Group(title, table)
 
 
+def _norm(value: float, digits: str) -> str:
+    """A norm in `digits`; one too small to show there (a gradient just starting to flow,
+    not a zero one) in three significant digits."""
+    shown = format(value, digits)
+    if value != 0 and float(shown) == 0:
+        return f"{value:.3g}"
+    return shown
+
+
 def gradients_table(
     weights: Sequence[Tensor],
     gradients: Sequence[Tensor],
@@ -186,8 +195,8 @@ def gradients_table(
             continue
         norm = float(np.linalg.norm(gradient.array))
         cells = [weight.name, shape_text(weight.shape), shape_text(gradient.shape),
-                 format(norm, digits)]  # fmt: skip
+                 _norm(norm, digits)]  # fmt: skip
         if clipped:
-            cells.append(format(float(np.linalg.norm(after[weight.name].array)), digits))
+            cells.append(_norm(float(np.linalg.norm(after[weight.name].array)), digits))
         table.add_row(*cells, style=None if np.isfinite(norm) else "bold red")
     return table

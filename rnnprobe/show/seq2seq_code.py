@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from functools import singledispatch
 
 from rnnprobe import __version__
+from rnnprobe.core.batch import Batch
 from rnnprobe.core.encdec import EncoderDecoder, HandOver, Seq2SeqResult
+from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.stages import Attention, Embedding, Head, Network, Recurrent, Stage, TokenIds
 from rnnprobe.show.keras_code import printed
 
@@ -169,6 +171,16 @@ def _calls(network: EncoderDecoder) -> tuple[list[str], list[str]]:
     return lines, shown
 
 
+def side_lines(network: EncoderDecoder) -> dict[str, list[str]]:
+    """The calls of each side, by its name (`encoder`, `decoder`)."""
+    found = {}
+    for half, side in _sides(network):
+        for stage in half.stages:
+            call(stage, side)
+        found[side.name] = side.lines
+    return found
+
+
 def seq2seq_call_lines(network: EncoderDecoder) -> list[str]:
     """The calls, with the unpacking that works and the state handed over."""
     return _calls(network)[0]
@@ -176,9 +188,7 @@ def seq2seq_call_lines(network: EncoderDecoder) -> list[str]:
 
 def seq2seq_script(result: Seq2SeqResult) -> str:
     """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
-    spec, network = result.spec, result.network
-    source, target = result.source, result.target
-    split = "sentence.split()" if spec.tokens.value == "word" else "list(sentence)"
+    network = result.network
     calls, shown = _calls(network)
     lines = [
         f"# Written by rnnprobe {__version__}: the same ids, seed and layers as this probe.",
@@ -186,6 +196,23 @@ def seq2seq_script(result: Seq2SeqResult) -> str:
         "from tensorflow import keras",
         "from tensorflow.keras import layers, ops",
         "",
+        *data_lines(result.source, result.target, result.spec.tokens),
+        "",
+        f"keras.utils.set_random_seed({result.seed})  # before the layers are built",
+        *seq2seq_layer_lines(network),
+        "",
+        *calls,
+        "",
+    ]
+    ids = ["source_ids", "decoder_input", "decoder_target"]
+    shown = ids + [name for name in shown if name not in ids]
+    return "\n".join([*lines, *printed(shown)]) + "\n"
+
+
+def data_lines(source: Batch, target: Batch, tokens: Tokens) -> list[str]:
+    """Lines that rebuild the vocabularies and the ids from the sentences."""
+    split = "sentence.split()" if tokens is Tokens.word else "list(sentence)"
+    return [
         f"sources = {list(source.words or ())!r}",
         f"targets = {list(target.words or ())!r}",
         f"source_vocab = {list(source.vocab or ())!r}",
@@ -202,13 +229,4 @@ def seq2seq_script(result: Seq2SeqResult) -> str:
         "    ids = [target_vocab.index(token) for token in tokens]",
         "    decoder_input[b, : len(ids) + 1] = [target_vocab.index('<bos>'), *ids]",
         "    decoder_target[b, : len(ids) + 1] = [*ids, target_vocab.index('<eos>')]",
-        "",
-        f"keras.utils.set_random_seed({result.seed})  # before the layers are built",
-        *seq2seq_layer_lines(network),
-        "",
-        *calls,
-        "",
     ]
-    ids = ["source_ids", "decoder_input", "decoder_target"]
-    shown = ids + [name for name in shown if name not in ids]
-    return "\n".join([*lines, *printed(shown)]) + "\n"

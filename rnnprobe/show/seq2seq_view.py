@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -22,7 +23,7 @@ from rnnprobe.show.widgets import BLANK, BlockTable, Column, number
 SHADES = " ░▒▓█"  # attention weight 0 to 1, as a picture
 
 
-def _vocab_line(name: str, batch: Batch) -> Text:
+def vocab_line(name: str, batch: Batch) -> Text:
     vocab = batch.vocab or ()
     line = Text(f"{name} vocab ({len(vocab)}): ", style="bold")
     line.append(" ".join(vocab))
@@ -35,8 +36,8 @@ def _header(result: Seq2SeqResult) -> list[RenderableType]:
     return [
         *code(lines),
         Text(f"seed {result.seed}", style="dim"),
-        _vocab_line("source", result.source),
-        _vocab_line("target", result.target),
+        vocab_line("source", result.source),
+        vocab_line("target", result.target),
     ]
 
 
@@ -67,7 +68,7 @@ def _roles(result: Seq2SeqResult) -> list[tuple[str, Tensor, str]]:
     return found
 
 
-def _shapes_table(result: Seq2SeqResult, *, params: bool = False) -> Table:
+def shapes_table(result: Seq2SeqResult, *, params: bool = False) -> Table:
     table = Table(show_edge=False)
     for heading in ("tensor", "shape", "axes", "role", *(("params",) if params else ())):
         table.add_column(heading, justify="right" if heading in ("shape", "params") else "left")
@@ -152,18 +153,23 @@ def _attention_table(result: Seq2SeqResult, index: int) -> BlockTable:
     assert result.attention_weights is not None
     source, target = result.source, result.target
     words = _tokens(source, index)
-    data = [
-        Column(words[s] if s < source.lengths[index] else "<pad>", justify="right")
-        for s in range(source.time)
-    ]
+    shown = [words[s] if s < source.lengths[index] else "<pad>" for s in range(source.time)]
+    inputs = ["<bos>", *_tokens(target, index)][: target.lengths[index]]
+    weights = result.attention_weights.array[index, : target.lengths[index]]
+    return attention_table(shown, source.lengths[index], inputs, weights)
+
+
+def attention_table(source: Sequence[str], real: int, inputs: Sequence[str],
+                    weights: np.ndarray) -> BlockTable:  # fmt: skip
+    """A row per decoder step (its input), a column per source token (the first `real` ones
+    real, the rest padding): the step's attention weight on each."""
+    data = [Column(token, justify="right") for token in source]
     table = BlockTable([Column("t", justify="right", style="dim"), Column("input")], data)
-    inputs = ["<bos>", *_tokens(target, index)]
-    for step in range(target.lengths[index]):
-        cells: list[RenderableType] = [Text(str(step)), Text(inputs[step])]
-        for s, weight in enumerate(result.attention_weights.array[index, step]):
+    for step, fed in enumerate(inputs):
+        cells: list[RenderableType] = [Text(str(step)), Text(fed)]
+        for s, weight in enumerate(weights[step]):
             shade = "bold yellow" if weight >= 0.5 else "yellow" if weight >= 0.2 else "dim"
-            padded = s >= source.lengths[index]
-            cells.append(Text(f"{float(weight):.4f}", style="dim" if padded else shade))
+            cells.append(Text(f"{float(weight):.4f}", style="dim" if s >= real else shade))
         table.add_row(cells)
     return table
 
@@ -202,7 +208,7 @@ def seq2seq_view(
     diagram: int | None = None,
 ) -> Group:
     """The code, the two vocabularies, the shapes, the hand-over, then each pair."""
-    parts: list[RenderableType] = [*_header(result), _shapes_table(result)]
+    parts: list[RenderableType] = [*_header(result), shapes_table(result)]
     parts += code(seq2seq_code.seq2seq_call_lines(result.network))
     parts.append(handover_line(result))
     if result.spec.attention:
@@ -225,21 +231,24 @@ def seq2seq_view(
             note = f"... {more:,} more pair{'s' if more != 1 else ''} (use --all, or --json)"
             parts += [BLANK, Text(note, style="dim")]
     if weights:
-        for tensor in result.weights:
-            vocab = None
-            if tensor.name == "encoder/embeddings":
-                vocab = result.source.vocab
-            elif tensor.name == "decoder/embeddings":
-                vocab = result.target.vocab
-            parts += [BLANK, weight_table(tensor, vocab)]
+        parts += weight_tables(result)
     if result.check is not None:
         parts += [BLANK, check_line(result.check.ok, result.check.max_abs_diff, TOLERANCE)]
     return Group(*parts)
 
 
+def weight_tables(result: Seq2SeqResult) -> list[RenderableType]:
+    """Every weight as a table; an Embedding's rows named by its vocabulary."""
+    vocabs = {"encoder/embeddings": result.source.vocab, "decoder/embeddings": result.target.vocab}
+    parts: list[RenderableType] = []
+    for tensor in result.weights:
+        parts += [BLANK, weight_table(tensor, vocabs.get(tensor.name))]
+    return parts
+
+
 def seq2seq_shapes_view(result: Seq2SeqResult) -> Group:
     """`seq2seq --shapes`: every tensor and weight with its shape; no values."""
-    parts: list[RenderableType] = [*_header(result), _shapes_table(result, params=True)]
+    parts: list[RenderableType] = [*_header(result), shapes_table(result, params=True)]
     groups = {"encoder": 0, "decoder": 0, "head": 0, "attention": 0}
     for weight in result.weights:
         groups[weight.name.split("/")[0]] += int(weight.array.size)
@@ -356,4 +365,7 @@ def seq2seq_diagram(result: Seq2SeqResult, pair: int = 0) -> Group:
     return Group(*lines, *(Text(n, style="dim") for n in notes))
 
 
-__all__ = ["handover_line", "seq2seq_diagram", "seq2seq_shapes_view", "seq2seq_view"]
+__all__ = [
+    "attention_table", "handover_line", "seq2seq_diagram", "seq2seq_shapes_view", "seq2seq_view",
+    "weight_tables",
+]  # fmt: skip

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from rnnprobe.core.kinds import TOLERANCE, Task
 from rnnprobe.core.stages import Loss, StepLoss
-from rnnprobe.core.trained import TrainResult
+from rnnprobe.core.trained import Trained, TrainResult
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
     check_line,
@@ -35,6 +35,8 @@ TASKS = {
     Task.next: "next token (reads all but the last token, predicts all but the first)",
     Task.labels: "labels (one class per word, from its last real step: many-to-one)",
     Task.tags: "tags (one tag per word of each sentence: many-to-many)",
+    Task.seq2seq: "seq2seq (the decoder reads <bos> + the target, predicts the target + "
+    "<eos>: teacher forcing)",
 }
 
 
@@ -44,30 +46,37 @@ def recipe(result: TrainResult) -> list[Any]:
     batch = result.data.batch
     model = keras_code.layer_lines(result.spec, batch.width)
     loss = keras_code.loss_lines(network.loss)
-    optimizer = f"optimizer = keras.optimizers.Adam(learning_rate={result.lr:g})  # epsilon 1e-07"
-    size = result.batch_size
-    groups = -(-batch.rows // size)
-    plan = Text(
-        f"epochs {result.epochs}, batch size {size} "
-        + (
-            ("(the one word)" if batch.rows == 1 else f"(all {batch.rows} words in one batch)")
-            if groups == 1
-            else f"({groups} batches an epoch, in the words' order)"
-        )
-        + f", {result.trainable:,} trainable parameters"
-        + (f" of {result.params:,} ({', '.join(result.frozen)} frozen)" if result.frozen else ""),
-        style="dim",
-    )  # fmt: skip
     return [
         Text(f"task: {TASKS[result.data.task]}", style="bold"),
-        *code([*model, *loss, optimizer]),
-        plan,
+        *code([*model, *loss, optimizer_line(result)]),
+        plan(result),
         Text(f"seed {result.seed}", style="dim"),
         vocab_line(batch),
         Text(f"classes ({len(result.data.classes)}): ", style="bold").append(
             " ".join(label(c) for c in result.data.classes), style=""
         ),
     ]
+
+
+def optimizer_line(result: Trained) -> str:
+    return f"optimizer = keras.optimizers.Adam(learning_rate={result.lr:g})  # epsilon 1e-07"
+
+
+def plan(result: Trained) -> Text:
+    """Epochs, batches and what is trained."""
+    rows, unit, size = result.data.batch.rows, result.data.unit, result.batch_size
+    groups = -(-rows // size)
+    return Text(
+        f"epochs {result.epochs}, batch size {size} "
+        + (
+            (f"(the one {unit})" if rows == 1 else f"(all {rows} {unit}s in one batch)")
+            if groups == 1
+            else f"({groups} batches an epoch, in the {unit}s' order)"
+        )
+        + f", {result.trainable:,} trainable parameters"
+        + (f" of {result.params:,} ({', '.join(result.frozen)} frozen)" if result.frozen else ""),
+        style="dim",
+    )  # fmt: skip
 
 
 def _words_table(result: TrainResult, all_words: bool) -> Table:
@@ -84,7 +93,7 @@ def _words_table(result: TrainResult, all_words: bool) -> Table:
 
 # -- one word's loss, laid out ---------------------------------------------------------------
 @singledispatch
-def loss_layout(stage: Loss, result: TrainResult) -> list[RenderableType]:
+def loss_layout(stage: Loss, result: Trained) -> list[RenderableType]:
     """Many-to-one: each word's class, the probability given to it, -log p, their mean."""
     data, initial = result.data, result.initial
     table = Table(show_edge=False)
@@ -108,11 +117,11 @@ def loss_layout(stage: Loss, result: TrainResult) -> list[RenderableType]:
 
 
 @loss_layout.register
-def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
+def _(stage: StepLoss, result: Trained) -> list[RenderableType]:
     """Word 1 step by step (input, target, p(target), -log p, mask), then the loss."""
     data, initial = result.data, result.initial
-    batch = data.batch
-    tokens = batch.tokens[0] if batch.tokens else ()
+    batch, unit = data.batch, data.unit
+    tokens = data.read(0)
     table = BlockTable(
         [Column("t", justify="right", style="dim"), Column("input")],
         [Column("target"), Column("p(target)", justify="right"),
@@ -138,14 +147,14 @@ def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
     word = float(initial.step_losses.array[0].sum())
     cells = mask.size
     lines: list[RenderableType] = [
-        Text("the loss before training, word 1 step by step:", style="bold"),
+        Text(f"the loss before training, {unit} 1 step by step:", style="bold"),
         table,
         Text(
-            f"word 1: -log p adds up to {word:.4f} over its {batch.lengths[0]} real steps",
+            f"{unit} 1: -log p adds up to {word:.4f} over its {batch.lengths[0]} real steps",
             style="dim",
         ),
         Text(
-            f"loss = Σ(-log p · mask) / Σ mask over every word = {total:.4f} / {count} = "
+            f"loss = Σ(-log p · mask) / Σ mask over every {unit} = {total:.4f} / {count} = "
             f"{initial.loss:.4f}",
             style="bold",
         ),
@@ -157,7 +166,8 @@ def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
         means.add_column("loss", justify="right")
         means.add_row(f"the {count} real steps (masked: the loss trained)", f"{initial.loss:.4f}")
         means.add_row(f"all {cells} steps, padding counted (target 0)", f"{initial.plain_loss:.4f}")
-        means.add_row("each word's real steps, then the words (the lecture's)",
+        lecture = " (the lecture's)" if unit == "word" else ""
+        means.add_row(f"each {unit}'s real steps, then the {unit}s{lecture}",
                       f"{initial.sentence_loss:.4f}")  # fmt: skip
         lines.append(means)
     else:
@@ -166,15 +176,16 @@ def _(stage: StepLoss, result: TrainResult) -> list[RenderableType]:
     return lines
 
 
-def first_gradients(result: TrainResult) -> Group:
+def first_gradients(result: Trained) -> Group:
     """Every weight's gradient at the first step: its shape (the weight's) and its norm."""
     table = gradients_table(result.initial.weights, result.gradients)
-    first = "the first step's" if result.batch_size >= result.data.batch.rows else "all words"
+    data = result.data
+    first = "the first step's" if result.batch_size >= data.batch.rows else f"all {data.unit}s"
     title = Text(f"gradients of the loss at the initial weights ({first}):", style="bold")
     return Group(title, table)
 
 
-def history_lines(result: TrainResult) -> list[RenderableType]:
+def history_lines(result: Trained) -> list[RenderableType]:
     """The loss and accuracy every few epochs, and the curve."""
     from rnnprobe.core.training import shown_epochs
 
@@ -228,10 +239,10 @@ def torch_training(result: TrainResult) -> list[RenderableType]:
     ]
 
 
-def predictions_table(result: TrainResult, all_words: bool) -> Table:
+def predictions_table(result: Trained, all_words: bool) -> Table:
     data = result.data
     table = Table(show_edge=False)
-    for heading in ("word", "target", "before", "after"):
+    for heading in ("source" if data.unit == "pair" else "word", "target", "before", "after"):
         table.add_column(heading)
     for index in shown_words(data.batch, all_words):
         target = data.shown(data.names(data.targets.array, index))

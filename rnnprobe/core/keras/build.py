@@ -282,12 +282,12 @@ def _attended(stage: Recurrent, made: Any, flow: Flow) -> Flow:
     states = list(flow.initial[0])
     previous = ops.zeros_like(states[0])
     outputs, weights, contexts = [], [], []
-    mask = np.asarray(flow.mask)
+    mask = ops.convert_to_tensor(flow.mask)  # an array, or a traced step's tensor
     for t in range(mask.shape[1]):
         weight, context = flow.attend(states[0])
         x_t = ops.concatenate([flow.value[:, t], context], axis=-1)
         output, new_states = cell(x_t, states)
-        real = ops.convert_to_tensor(mask[:, t, None])
+        real = mask[:, t, None]
         states = [ops.where(real, new, old) for new, old in zip(new_states, states, strict=True)]
         previous = ops.where(real, output, previous)
         outputs.append(previous)
@@ -348,7 +348,7 @@ def _(stage: Attention, made: Any, flow: Flow) -> Flow:
     ops = env.keras().ops
     memory, source_mask = flow.found["memory"]
     keys = made["W1"](memory)  # the same at every step
-    real_source = ops.convert_to_tensor(np.asarray(source_mask)[:, :, None])
+    real_source = ops.convert_to_tensor(source_mask)[:, :, None]
 
     def attend(h: Any) -> tuple[Any, Any]:
         query = made["W2"](ops.expand_dims(h, 1))

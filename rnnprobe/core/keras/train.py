@@ -55,11 +55,19 @@ def correct(data: TrainData, logits: np.ndarray, rows: slice) -> tuple[int, int]
 
 @dataclass(frozen=True)
 class Prepared:
-    """A network's Keras layers with real variables, seeded as `run` seeds them."""
+    """A network's Keras layers with real variables, seeded as `run` seeds them, and how to
+    call them: `forward(*arrays)` gives the named tensors (`loss`, `step_losses`, `logits`),
+    `arrays` the whole set (each with a row per word or pair, the targets last)."""
 
-    built: build.Model
+    models: tuple[build.Model, ...]
     named: list[tuple[str, Any, Any]]
     trainable: list[Any]
+    forward: Callable[..., dict[str, Any]]
+    arrays: tuple[np.ndarray, ...]
+
+    @property
+    def built(self) -> build.Model:
+        return self.models[0]
 
 
 def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
@@ -74,38 +82,38 @@ def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
         if batch.time <= runner.UNROLL_UP_TO:
             runner.unroll_forward(built)  # short words: a faster step (to float precision)
         named = build.named_variables(built)
-    return Prepared(built, named, [variable for _, variable, _ in named if variable.trainable])
+
+    def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
+        return build.call(built, build.Flow(x, mask, found={"targets": targets})).found
+
+    return Prepared(
+        (built,), named, [variable for _, variable, _ in named if variable.trainable], forward,
+        (batch.input.array, batch.mask, data.targets.array),
+    )  # fmt: skip
 
 
 def fit(
     data: TrainData,
-    spec: ProbeSpec,
-    seed: int,
+    model: Prepared,
     *,
     epochs: int,
     lr: float,
     batch_size: int,
     on_epoch: Callable[[int], None] | None = None,
-    model: Prepared | None = None,
 ) -> Fitted:
-    """Train the layers (`model`, else the seed's) with Adam on batches of `batch_size`
-    words, in order, for `epochs` epochs."""
+    """Train the layers of `model` with Adam on batches of `batch_size` rows of its arrays
+    (words, or pairs), in order, for `epochs` epochs; `data` names the targets."""
     keras = env.load_keras()
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
-    batch = data.batch
-    model = model or prepared(data, spec, seed)
-    built, named, trainable = model.built, model.named, model.trainable
+    rows_count = data.batch.rows
+    named, trainable, arrays = model.named, model.trainable, model.arrays
     with env.build_lock, env.tensorflow_logs_quiet():
-        x, mask, targets = batch.input.array, batch.mask, data.targets.array
-
-        def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
-            return build.call(built, build.Flow(x, mask, found={"targets": targets})).found
 
         def measure(*, gradients: bool = True) -> Measured:
             """The whole set at the weights as they are, eagerly."""
             with tf.GradientTape() as tape:
-                found = forward(x, mask, targets)
+                found = model.forward(*arrays)
             grads = tape.gradient(found["loss"], trainable) if gradients else []
             grads = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
             values = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
@@ -113,15 +121,11 @@ def fit(
 
         optimizer = keras.optimizers.Adam(learning_rate=lr)
         optimizer.build(trainable)
-        signature = [
-            tf.TensorSpec((None, *x.shape[1:]), tf.as_dtype(x.dtype)),
-            tf.TensorSpec((None, *mask.shape[1:]), tf.bool),
-            tf.TensorSpec((None, *targets.shape[1:]), tf.int32),
-        ]
+        signature = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays]
 
-        def step(x: Any, mask: Any, targets: Any) -> tuple[Any, ...]:
+        def step(*given: Any) -> tuple[Any, ...]:
             with tf.GradientTape() as tape:
-                found = forward(x, mask, targets)
+                found = model.forward(*given)
             # An Embedding's gradient comes as slices, one per token: Keras's Adam would
             # square each slice of a repeated token, not their sum, and take another step
             # than Adam's. Made dense, it is Adam's (and PyTorch's) step.
@@ -133,16 +137,17 @@ def fit(
         # Keras's code would take longer than fifty steps of training.
         traced = tf.function(step, input_signature=signature, autograph=False)
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
-        # With every word in one batch, the first step measures the whole set before its
+        # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
-        initial = measure() if batch_size < batch.rows else None
+        initial = measure() if batch_size < rows_count else None
         history: list[tuple[int, float, float]] = []
         stopped = None
         for epoch in range(1, epochs + 1):
             total, rights, counted = 0.0, 0, 0
-            for start in range(0, batch.rows, batch_size):
+            for start in range(0, rows_count, batch_size):
                 rows = slice(start, start + batch_size)
-                loss, logits, step_losses, grads = traced(x[rows], mask[rows], targets[rows])
+                given = [a[rows] for a in arrays]
+                loss, logits, step_losses, grads = traced(*given)
                 value = float(loss)
                 if initial is None:
                     initial = _measured(weights, loss, step_losses, logits, grads)
@@ -152,12 +157,12 @@ def fit(
                         "(a smaller --lr may help)"
                     )
                     break
-                total += value * len(x[rows])  # weighted by the batch's words, as fit does
+                total += value * len(given[0])  # weighted by the batch's rows, as fit does
                 right, count = correct(data, np.asarray(logits), rows)
                 rights, counted = rights + right, counted + count
             if stopped:
                 break
-            history.append((epoch, total / batch.rows, rights / max(counted, 1)))
+            history.append((epoch, total / rows_count, rights / max(counted, 1)))
             if on_epoch is not None:
                 on_epoch(epoch)
         final = measure(gradients=False)

@@ -1,0 +1,282 @@
+"""`seq2seq --train`: the encoder-decoder trained on the pairs, then decoded greedily.
+
+Training is teacher forcing: the decoder reads `<bos>` + the whole target at once and its
+head predicts the target + `<eos>`; the loss is the decoder network's loss stage (masked
+where the target is `<pad>`), and `train`'s loop (`core/keras/train.py`) trains both
+networks with Adam. Inference is a loop (`core/decoding.py`): one token in, one token out,
+the state carried by hand. `--check` recomputes the final loss and the loop in numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from rnnprobe.core import commands, decoding
+from rnnprobe.core.batch import Batch, Tensor
+from rnnprobe.core.decoding import Decoded
+from rnnprobe.core.encdec import EncoderDecoder, Seq2SeqResult, Seq2SeqSpec
+from rnnprobe.core.kinds import BOS, EOS, TOLERANCE, Task
+from rnnprobe.core.trained import Epoch, Snapshot
+from rnnprobe.core.training import TrainData, default_every
+
+DEFAULT_LR = 0.001  # Keras's Adam default: what labs 12-5 and 12-6 run
+
+
+@dataclass(frozen=True)
+class PairsCheck:
+    """`seq2seq --train --check`: the final teacher-forced loss and the greedy loop again,
+    in numpy from the trained weights, against Keras."""
+
+    loss_diff: float
+    decoding_diff: float  # the largest |Keras - numpy| over the loop's probabilities (and
+    # attention weights)
+    same_tokens: bool  # every decoded sentence, token for token
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max(self.loss_diff, self.decoding_diff)
+
+    @property
+    def ok(self) -> bool:
+        return self.same_tokens and self.max_abs_diff < TOLERANCE
+
+
+@dataclass(frozen=True)
+class PairsTraining:
+    """An encoder-decoder trained with Adam on the learner's pairs, and what it decodes."""
+
+    spec: Seq2SeqSpec  # with the decoder's loss
+    seed: int
+    epochs: int
+    lr: float
+    batch_size: int  # pairs per batch
+    every: int
+    max_steps: int  # the greedy loop's length limit
+    source: Batch  # the encoder's ids
+    data: TrainData  # the decoder's side: <bos> + target in, target + <eos> to predict
+    initial: Snapshot
+    final: Snapshot
+    gradients: tuple[Tensor, ...]  # of the initial whole-set loss, every trainable weight
+    history: tuple[Epoch, ...]
+    decoded: tuple[Decoded, ...]  # the pairs' sources, then each --translate
+    probe: Seq2SeqResult  # the trained teacher-forced pass, as `seq2seq` shows one
+    frozen: tuple[str, ...] = ()
+    stopped: str | None = None
+    check: PairsCheck | None = None
+
+    @property
+    def network(self) -> EncoderDecoder:
+        return self.spec.network(self.source.width, self.data.batch.width)
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.array.size) for w in self.initial.weights)
+
+    @property
+    def trainable(self) -> int:
+        return sum(int(g.array.size) for g in self.gradients)
+
+    @property
+    def pairs(self) -> tuple[Decoded, ...]:
+        return tuple(d for d in self.decoded if d.expected is not None)
+
+    @property
+    def translations(self) -> tuple[Decoded, ...]:
+        return tuple(d for d in self.decoded if d.expected is None)
+
+
+def pair_data(pairs: Sequence[tuple[str, str]], target: Batch, decoder_target: Tensor) -> TrainData:
+    """The decoder's side as `train` names a task: each pair (by its source) reads `<bos>` +
+    its target and is taught its target + `<eos>`."""
+    return TrainData(
+        task=Task.seq2seq,
+        words=tuple(source for source, _ in pairs),
+        batch=target,
+        classes=tuple(target.vocab or ()),
+        targets=decoder_target,
+        reads=tuple((BOS, *tokens) for tokens in target.tokens or ()),
+    )
+
+
+def max_steps_of(value: Any, target: Batch) -> int:
+    """`--max-steps`, checked; by default the longest target + 1 (its `<eos>`)."""
+    from rnnprobe.core.training import positive_int
+
+    return target.time if value is None else positive_int("max_steps", value)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `seq2seq --train` will do, checked before TensorFlow loads: the pairs as ids,
+    the network with its loss, the seed, the recipe and the sources to decode."""
+
+    pairs: tuple[tuple[str, str], ...]
+    spec: Seq2SeqSpec  # with the decoder's loss
+    source: Batch
+    target: Batch
+    decoder_target: Tensor
+    seed: int
+    epochs: int
+    lr: float
+    batch_size: int
+    every: int
+    max_steps: int
+    translate: Batch | None  # the `--translate` sentences as encoder ids
+
+    @property
+    def batches(self) -> tuple[Batch, Batch, Tensor]:
+        return self.source, self.target, self.decoder_target
+
+    @property
+    def network(self) -> EncoderDecoder:
+        return self.spec.network(self.source.width, self.target.width)
+
+
+def plan(
+    pairs: Sequence[tuple[str, str]],
+    spec: Seq2SeqSpec,
+    *,
+    seed: int | None = None,
+    epochs: int,
+    lr: float = DEFAULT_LR,
+    batch_size: int | None = None,
+    every: int | None = None,
+    max_steps: int | None = None,
+    translate: Sequence[str] = (),
+    batches: tuple[Batch, Batch, Tensor] | None = None,
+) -> Plan:
+    """The training asked for, checked: a usage error (a word `--translate` cannot read, a
+    bad `--max-steps`) comes before any model is built."""
+    from rnnprobe.core import seq2seq
+
+    checked = commands.check_seed(seed)
+    source, target, decoder_target = batches or seq2seq.make_batches(pairs, spec)
+    assert source.vocab is not None
+    given = decoding.sources_batch(translate, source.vocab, spec.tokens) if translate else None
+    return Plan(
+        pairs=tuple(pairs),
+        spec=replace(spec, loss=True),
+        source=source,
+        target=target,
+        decoder_target=decoder_target,
+        seed=commands.resolve_seed(checked),
+        epochs=epochs,
+        lr=lr,
+        batch_size=source.rows if batch_size is None else min(batch_size, source.rows),
+        every=every or default_every(epochs),
+        max_steps=max_steps_of(max_steps, target),
+        translate=given,
+    )
+
+
+def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> PairsTraining:
+    """Train the encoder and the decoder on the pairs, then decode every source greedily
+    (and each sentence to translate)."""
+    from rnnprobe.core import seq2seq
+    from rnnprobe.core.keras import env
+    from rnnprobe.core.keras import pairs as keras_pairs
+    from rnnprobe.core.keras import train as keras_train
+    from rnnprobe.core.keras.probe import collect_weights
+    from rnnprobe.core.trainer import snapshot
+
+    source, target, decoder_target = planned.batches
+    assert target.vocab is not None
+    spec, limit, given = planned.spec, planned.max_steps, planned.translate
+    data = pair_data(planned.pairs, target, decoder_target)
+    env.load_keras()
+    with env.build_lock, env.tensorflow_logs_quiet():
+        env.seed_keras(planned.seed)
+        pair = keras_pairs.built(planned.network, source, target, unroll=True)
+    model = keras_pairs.prepared(pair, source, target, decoder_target)
+    fitted = keras_train.fit(data, model, epochs=planned.epochs, lr=planned.lr,
+                             batch_size=planned.batch_size, on_epoch=on_epoch)  # fmt: skip
+    with env.build_lock, env.tensorflow_logs_quiet():
+        found = model.forward(*model.arrays)
+        decoded = _decode(keras_pairs.Stepper(pair, source.input.array, source.mask), source,
+                          target.vocab, [t for _, t in planned.pairs], limit)  # fmt: skip
+        if given is not None:
+            decoded += _decode(keras_pairs.Stepper(pair, given.input.array, given.mask), given,
+                               target.vocab, [None] * given.rows, limit)  # fmt: skip
+    weights = collect_weights(fitted.named, fitted.final.weights)
+    probe = seq2seq.result_of(replace(spec, loss=False), planned.seed, planned.batches,
+                              (found["encoder"], found), weights)  # fmt: skip
+    result = PairsTraining(
+        spec=spec,
+        seed=planned.seed,
+        epochs=planned.epochs,
+        lr=planned.lr,
+        batch_size=planned.batch_size,
+        every=planned.every,
+        max_steps=limit,
+        source=source,
+        data=data,
+        initial=snapshot(data, fitted.named, fitted.initial),
+        final=snapshot(data, fitted.named, fitted.final),
+        gradients=tuple(
+            Tensor(name, tuple(dims), gradient)
+            for (name, _, dims), gradient in zip(
+                [n for n in fitted.named if n[0] in fitted.trainable],
+                fitted.initial.gradients,
+                strict=True,
+            )
+        ),
+        history=tuple(Epoch(*entry) for entry in fitted.history),
+        decoded=decoded,
+        probe=probe,
+        stopped=fitted.stopped,
+    )
+    if check:
+        result = replace(result, check=check_pairs(result, given))
+    return result
+
+
+def _decode(step: Any, sources: Batch, vocab: Sequence[str], expected: Sequence[str | None],
+            limit: int) -> tuple[Decoded, ...]:  # fmt: skip
+    loop = decoding.greedy(step, step.start(), sources.rows, bos=vocab.index(BOS),
+                           eos=vocab.index(EOS), max_steps=limit)  # fmt: skip
+    return decoding.decoded(loop, sources, vocab, expected)
+
+
+def check_pairs(result: PairsTraining, given: Batch | None) -> PairsCheck:
+    """The final teacher-forced loss by the decoder's loss stage, and the greedy loop, in
+    rnnprobe's numpy engine from the trained weights only."""
+    from rnnprobe.core.backprop import loss_weights
+    from rnnprobe.core.equations import softmax
+    from rnnprobe.core.seq2seq import recompute
+
+    data, probe = result.data, result.probe
+    logits = recompute(probe)["logits"]
+    log_p = np.log(softmax(logits.astype(np.float64)))
+    targets = data.targets.array.astype(np.int64)
+    each = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    loss = float(np.sum(each * loss_weights(result.network.decoder.loss, data.batch.mask)))
+    weights = {w.name: w.array for w in result.final.weights}
+    vocab = data.classes
+    width = len(vocab)
+    found: tuple[Decoded, ...] = ()
+    for sources, expected in ((result.source, [d.expected for d in result.pairs]),
+                              (given, [None] * len(result.translations))):  # fmt: skip
+        if sources is None:
+            continue
+        step = decoding.NumpyStep(result.spec, width, weights, sources)
+        loop = decoding.greedy(step, step.states, sources.rows, bos=vocab.index(BOS),
+                               eos=vocab.index(EOS), max_steps=result.max_steps)  # fmt: skip
+        found += decoding.decoded(loop, sources, vocab, expected)
+    same = [d.tokens for d in found] == [d.tokens for d in result.decoded]
+    differences = [0.0]
+    for mine, theirs in zip(found, result.decoded, strict=True):
+        if mine.tokens != theirs.tokens:
+            continue  # told by same_tokens; the steps after a difference do not compare
+        differences += [abs(a.probability - b.probability)
+                        for a, b in zip(mine.steps, theirs.steps, strict=True)]  # fmt: skip
+        if mine.attention is not None and theirs.attention is not None:
+            differences.append(float(np.max(np.abs(mine.attention - theirs.attention))))
+    return PairsCheck(
+        loss_diff=abs(loss - result.final.loss),
+        decoding_diff=max(differences),
+        same_tokens=same,
+    )
