@@ -100,26 +100,57 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["RNNPROBE_HANDSHAKE_TIMEOUT"] = "120"
 
 
-def run_scripts(scripts: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
-    """Run printed scripts in one fresh interpreter; what each printed of its variables.
+# A printed script runs in a Python of its own, not in the test's (where rnnprobe and its
+# state are loaded): one worker interpreter for the whole session, which pays the TensorFlow
+# import once and runs each script, as `python script.py` would, in a namespace of its own.
+WORKER = """
+import contextlib, io, json, sys, traceback
+for line in sys.stdin:
+    out = io.StringIO()
+    error = None
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(json.loads(line), "<printed script>", "exec"), {"__name__": "__main__"})
+    except BaseException:
+        error = traceback.format_exc()
+    sys.__stdout__.write(json.dumps({"stdout": out.getvalue(), "error": error}) + "\\n")
+    sys.__stdout__.flush()
+"""
+_worker: list[Any] = []
 
-    Each script becomes a function of its own (its imports and names stay apart) that ends
-    by printing the named variables as JSON: one process pays the imports for all.
-    """
+
+def run_script(script: str) -> str:
+    """What a printed script prints, run in the session's script interpreter; a script that
+    raises fails the test with its traceback."""
     import subprocess
     import sys
 
-    program = []
-    for number, (script, names) in enumerate(scripts):
+    if not _worker or _worker[0].poll() is not None:  # stderr: TensorFlow's C++ logs
+        _worker[:] = [subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                       text=True)]  # fmt: skip
+    worker = _worker[0]
+    worker.stdin.write(json.dumps(script) + "\n")
+    worker.stdin.flush()
+    answer = json.loads(worker.stdout.readline())
+    assert answer["error"] is None, answer["error"][-2000:]
+    return str(answer["stdout"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_script_worker() -> Any:
+    yield
+    for worker in _worker:
+        worker.stdin.close()
+        worker.wait(timeout=60)
+
+
+def run_scripts(scripts: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+    """Run printed scripts; what each printed of its variables (as JSON, at its end)."""
+    found = []
+    for script, names in scripts:
         fields = ", ".join(f"{n!r}: np.asarray({n}).tolist()" for n in names)
         body = script + f"\nimport json as _j\nprint('RNNPROBE-JSON', _j.dumps({{{fields}}}))\n"
-        program.append(f"def case_{number}():\n" + "".join(f"    {line}\n" for line in
-                       body.splitlines()))  # fmt: skip
-    program += [f"case_{n}()" for n in range(len(scripts))]
-    done = subprocess.run(
-        [sys.executable, "-c", "\n".join(program)], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = [json.loads(part.splitlines()[0]) for part in done.stdout.split("RNNPROBE-JSON ")[1:]]
-    assert len(found) == len(scripts)
+        printed = run_script(body)
+        found.append(json.loads(printed.split("RNNPROBE-JSON ")[1].splitlines()[0]))
     return found

@@ -8,13 +8,13 @@ pasted from an earlier run. Training tests pin seeds and assert with margins.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from rnnprobe.core.keras import env
+
+from .conftest import run_script
 
 LAB = [
     "i feel hungry", "나는 배가 고프다",
@@ -183,27 +183,20 @@ def test_check_recomputes_and_can_fail():
     assert not found.ok and found.max_abs_diff > 1e-3
 
 
-def test_the_code_script_trains_and_decodes_the_same(cli, tmp_path):
-    """Both scripts in one interpreter: the history within 1e-4, the same sentences."""
+def test_the_code_script_trains_and_decodes_the_same(cli):
+    """The history within 1e-4, the same decoded sentences."""
     cases = [
         ["--attention", "--batch-size", "1", "--train", "12", "--seed", "5"],
         ["--cell", "lstm", "--train", "15", "--seed", "6", "--translate", "you feel hungry"],
     ]
-    program, expected = [], []
-    for number, options in enumerate(cases):
+    for options in cases:
         script = cli.ok("seq2seq", *SMALL, *options, "--code").stdout
         assert "tf.GradientTape()" in script and "def greedy(" in script
-        body = "".join(f"    {line}\n" for line in script.splitlines())
-        program.append(f"def case_{number}():\n{body}print('CASE {number}')\ncase_{number}()\n")
-        expected.append(cli.json("seq2seq", *SMALL, *options))
-    done = subprocess.run([sys.executable, "-c", "\n".join(program)], capture_output=True,
-                          text=True, timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    for number, obj in enumerate(expected):
-        part = done.stdout.split(f"CASE {number}\n")[1].split("CASE ")[0].splitlines()
-        losses = [float(line.split()[-1]) for line in part if line.startswith("epoch ")]
+        printed = run_script(script).splitlines()
+        obj = cli.json("seq2seq", *SMALL, *options)
+        losses = [float(line.split()[-1]) for line in printed if line.startswith("epoch ")]
         assert losses == pytest.approx([e["loss"] for e in obj["history"]], abs=1e-4)
-        sentences = [line for line in part if " -> " in line]
+        sentences = [line for line in printed if " -> " in line]
         assert sentences == [f"{d['source']} -> {' '.join(d['tokens'])}" for d in obj["decoded"]]
 
 

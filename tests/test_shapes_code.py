@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from rnnprobe.core.kinds import identifier
+
+from .conftest import run_script
 
 PADDED = ["hello", "hi", "o"]
 
@@ -140,11 +140,7 @@ def test_the_printed_script_reproduces_shapes_and_numbers(cli, extra):
     obj = cli.json("run", *PADDED, *extra, "--seed", "12")
     names = {s["name"]: identifier(s["name"]) for s in obj["states"]}
     dump = DUMP % ", ".join(f"{name!r}: {var}" for name, var in names.items())
-    done = subprocess.run(
-        [sys.executable, "-c", script + dump], capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    printed = done.stdout
+    printed = run_script(script + dump)
     assert "x_data: " in printed
     assert f"shape: {tuple(obj['x_data']['shape'])}" in printed
     assert "outputs: " in printed and f"shape: {tuple(obj['outputs']['shape'])}" in printed

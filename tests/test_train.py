@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,6 +18,8 @@ from rnnprobe.core.backprop import backprop
 from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Cell, MergeMode, Tokens
 from rnnprobe.core.stages import ProbeSpec
+
+from .conftest import run_script
 
 HIHELLO = ["train", "hihello", "--seed", "0"]
 LAB_12_1 = ["train", "good", "bad", "worse", "so good", "--labels", "1,0,0,1", "--embed",
@@ -266,15 +266,13 @@ def test_the_printed_script_trains_to_the_same_history(cli):
     for given in (args, labels):
         script = cli.ok(*given, "--code").stdout
         assert "GradientTape" in script and "sparse_categorical_crossentropy" in script
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              timeout=300)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
-        printed = [float(v) for v in re.findall(r"^epoch \d+ loss (\S+)$", done.stdout, re.M)]
+        stdout = run_script(script)
+        printed = [float(v) for v in re.findall(r"^epoch \d+ loss (\S+)$", stdout, re.M)]
         history = [h["loss"] for h in cli.json(*given)["history"]]
         assert len(printed) == len(history) == 6
         np.testing.assert_allclose(printed, history, atol=1e-4)
         final = cli.json(*given)["final"]["predictions"]
-        shown = re.findall(r"^(.+) -> (.*)$", done.stdout, re.M)
+        shown = re.findall(r"^(.+) -> (.*)$", stdout, re.M)
         assert [after for _, after in shown] == [
             "".join(p) if isinstance(p, list) else p for p in final
         ]

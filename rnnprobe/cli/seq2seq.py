@@ -38,7 +38,7 @@ EXAMPLES = """Examples: pairs of sentences, a source then its target
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" --attention --diagram
   printf 'i feel hungry\\t나는 배가 고프다\\n' | rnnprobe seq2seq - --json
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are hungry" "너는 배가 고프다" \\
-      --hidden 32 --embed 32 --train 200 --translate "you feel hungry" --attention"""
+      --train 60 --lr 0.01 -H 16 --embed 16 --attention --translate "you feel hungry\""""
 
 
 @dataclass(frozen=True)

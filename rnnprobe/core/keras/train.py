@@ -17,6 +17,8 @@ from rnnprobe.core.keras import build, env, runner
 from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.training import TrainData
 
+EAGER_STEPS_UP_TO = 10  # training steps; more are traced into one graph
+
 
 @dataclass(frozen=True)
 class Measured:
@@ -133,9 +135,17 @@ def fit(
             optimizer.apply_gradients(zip(grads, trainable, strict=True))
             return found["loss"], found["logits"], found["step_losses"], grads
 
-        # No autograph: the step has no Python control flow on tensors, and converting
-        # Keras's code would take longer than fifty steps of training.
-        traced = tf.function(step, input_signature=signature, autograph=False)
+        # Tracing the step into one graph costs about as much as ten steps of `train` and
+        # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the
+        # same numbers to float precision; the same bits for the same command). No
+        # autograph: the step has no Python control flow on tensors, and converting Keras's
+        # code would take longer than fifty steps of training.
+        steps = epochs * -(-rows_count // batch_size)
+        traced = (
+            step
+            if steps <= EAGER_STEPS_UP_TO
+            else tf.function(step, input_signature=signature, autograph=False)
+        )
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
         # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
