@@ -12,13 +12,9 @@ the cold run.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from common import FLOOR, alternate, bench_env, report, rnnprobe_command
+from common import FLOOR, alternate, report, rnnprobe_command, warm_against_cold
 
 PAIRS = [
     "i feel hungry", "나는 배가 고프다",
@@ -108,43 +104,6 @@ for s, _ in pairs:
 """
 
 
-def served(rounds: int) -> None:
-    """A warm lab 12-5 training against a cold one."""
-    with tempfile.TemporaryDirectory() as directory:
-        socket_path = Path(directory) / "rnnprobe.sock"
-        env = {**bench_env(), "RNNPROBE_SOCKET": str(socket_path)}
-        env.pop("RNNPROBE_NO_SERVER", None)
-        server = subprocess.Popen(
-            [*rnnprobe_command(), "serve", "--idle-timeout", "600"], env=env,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            while not socket_path.exists():
-                if server.poll() is not None:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.1)
-            warm = [*rnnprobe_command(), "seq2seq", *PAIRS, *RECIPE]
-            cold = [*warm, "--no-server"]
-
-            def timed(command: list[str]) -> float:
-                start = time.perf_counter()
-                done = subprocess.run(command, capture_output=True, env=env, check=False)
-                if done.returncode != 0:
-                    raise SystemExit(done.stderr.decode(errors="replace")[-800:])
-                return time.perf_counter() - start
-
-            timed(warm)
-            colds, warms = [], []
-            for _ in range(rounds):
-                colds.append(timed(cold))
-                warms.append(timed(warm))
-            report("warm (served) lab 12-5 training vs cold", colds, warms, goal=0.5,
-                   labels=("cold", "warm"))  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 if __name__ == "__main__":
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     ours = [*rnnprobe_command(), "seq2seq", *PAIRS, *RECIPE]
@@ -153,4 +112,5 @@ if __name__ == "__main__":
     theirs, mine = alternate([sys.executable, "-c", KERAS], ours, rounds)
     report("seq2seq lab 12-5 --train 200 vs the Keras script", theirs, mine, goal=1.0,
            labels=("keras", "rnnprobe"))  # fmt: skip
-    served(max(3, rounds))
+    warm_against_cold(["seq2seq", *PAIRS, *RECIPE], max(3, rounds),
+                      "warm (served) lab 12-5 training vs cold", goal=0.5)  # fmt: skip

@@ -12,13 +12,9 @@ most 0.3x the cold run.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from common import FLOOR, alternate, bench_env, report, rnnprobe_command
+from common import FLOOR, alternate, report, rnnprobe_command, warm_against_cold
 from words import random_words
 
 LAB_12_1 = ["good", "bad", "worse", "so good", "--labels", "1,0,0,1", "--embed", "onehot",
@@ -59,44 +55,6 @@ print(history.history["loss"][-1])
 """
 
 
-def timed(command: list[str], env: dict[str, str], stdin: bytes | None = None) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(done.stderr.decode(errors="replace")[-800:])
-    return elapsed
-
-
-def served(rounds: int) -> None:
-    """A warm `train hihello --epochs 50` against a cold one."""
-    with tempfile.TemporaryDirectory() as directory:
-        socket_path = Path(directory) / "rnnprobe.sock"
-        env = {**bench_env(), "RNNPROBE_SOCKET": str(socket_path)}
-        env.pop("RNNPROBE_NO_SERVER", None)
-        server = subprocess.Popen(
-            [*rnnprobe_command(), "serve", "--idle-timeout", "600"], env=env,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            while not socket_path.exists():
-                if server.poll() is not None:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.1)
-            warm = [*rnnprobe_command(), "train", "hihello", "--epochs", "50", "--json"]
-            cold = [*warm, "--no-server"]
-            timed(warm, env)
-            colds, warms = [], []
-            for _ in range(rounds):
-                colds.append(timed(cold, env))
-                warms.append(timed(warm, env))
-            report("warm (served) train hihello vs cold", colds, warms, goal=0.3,
-                   labels=("cold", "warm"))  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 if __name__ == "__main__":
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     entry = rnnprobe_command()
@@ -113,4 +71,5 @@ if __name__ == "__main__":
     theirs, mine = alternate(script, ours, max(3, rounds // 2), stdin=words, floor_stdin=words)
     report("1,000 words next-token vs the Keras fit script", theirs, mine, goal=1.0,
            labels=("keras", "rnnprobe"))  # fmt: skip
-    served(max(3, rounds // 2))
+    warm_against_cold(["train", "hihello", "--epochs", "50", "--json"], max(3, rounds // 2),
+                      "warm (served) train hihello vs cold", goal=0.3)  # fmt: skip

@@ -95,3 +95,42 @@ def peak_rss(command: Sequence[str], stdin: bytes = b"") -> tuple[int, int]:
         _, _, usage = os.wait4(child.pid, 0)
         child.returncode = 0  # reaped here, by wait4
     return usage.ru_maxrss * 1024, size
+
+
+def warm_against_cold(args: Sequence[str], rounds: int, name: str, goal: float) -> float:
+    """The command `rnnprobe ARGS` answered by a warm server against the same run cold
+    (`--no-server`), in turns, after one warm-up request."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        socket_path = Path(directory) / "rnnprobe.sock"
+        env = {**bench_env(), "RNNPROBE_SOCKET": str(socket_path)}
+        env.pop("RNNPROBE_NO_SERVER", None)
+        server = subprocess.Popen(
+            [*rnnprobe_command(), "serve", "--idle-timeout", "600"], env=env,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            while not socket_path.exists():
+                if server.poll() is not None:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.1)
+            warm = [*rnnprobe_command(), *args]
+            cold = [*warm, "--no-server"]
+
+            def one(command: list[str]) -> float:
+                start = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, env=env, check=False)
+                if done.returncode != 0:
+                    raise SystemExit(done.stderr.decode(errors="replace")[-800:])
+                return time.perf_counter() - start
+
+            one(warm)
+            colds, warms = [], []
+            for _ in range(rounds):
+                colds.append(one(cold))
+                warms.append(one(warm))
+            return report(name, colds, warms, goal=goal, labels=("cold", "warm"))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

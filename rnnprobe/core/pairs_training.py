@@ -20,7 +20,7 @@ from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.decoding import Decoded
 from rnnprobe.core.encdec import EncoderDecoder, Seq2SeqResult, Seq2SeqSpec
 from rnnprobe.core.kinds import BOS, EOS, TOLERANCE, Task
-from rnnprobe.core.trained import Epoch, Snapshot
+from rnnprobe.core.trained import Counted, Epoch, Snapshot
 from rnnprobe.core.training import TrainData, default_every
 
 DEFAULT_LR = 0.001  # Keras's Adam default: what labs 12-5 and 12-6 run
@@ -46,7 +46,7 @@ class PairsCheck:
 
 
 @dataclass(frozen=True)
-class PairsTraining:
+class PairsTraining(Counted):
     """An encoder-decoder trained with Adam on the learner's pairs, and what it decodes."""
 
     spec: Seq2SeqSpec  # with the decoder's loss
@@ -71,14 +71,6 @@ class PairsTraining:
     @property
     def network(self) -> EncoderDecoder:
         return self.spec.network(self.source.width, self.data.batch.width)
-
-    @property
-    def params(self) -> int:
-        return sum(int(w.array.size) for w in self.initial.weights)
-
-    @property
-    def trainable(self) -> int:
-        return sum(int(g.array.size) for g in self.gradients)
 
     @property
     def pairs(self) -> tuple[Decoded, ...]:
@@ -181,7 +173,7 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> 
     from rnnprobe.core.keras import pairs as keras_pairs
     from rnnprobe.core.keras import train as keras_train
     from rnnprobe.core.keras.probe import collect_weights
-    from rnnprobe.core.trainer import snapshot
+    from rnnprobe.core.trainer import first_gradients, snapshot
 
     source, target, decoder_target = planned.batches
     assert target.vocab is not None
@@ -216,14 +208,7 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> 
         data=data,
         initial=snapshot(data, fitted.named, fitted.initial),
         final=snapshot(data, fitted.named, fitted.final),
-        gradients=tuple(
-            Tensor(name, tuple(dims), gradient)
-            for (name, _, dims), gradient in zip(
-                [n for n in fitted.named if n[0] in fitted.trainable],
-                fitted.initial.gradients,
-                strict=True,
-            )
-        ),
+        gradients=first_gradients(fitted),
         history=tuple(Epoch(*entry) for entry in fitted.history),
         decoded=decoded,
         probe=probe,

@@ -60,6 +60,21 @@ class TrainCheck:
         return self.max_abs_diff < TOLERANCE
 
 
+class Counted:
+    """The parameters of a trained network, and how many of them train."""
+
+    initial: Snapshot
+    gradients: tuple[Tensor, ...]
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.array.size) for w in self.initial.weights)
+
+    @property
+    def trainable(self) -> int:
+        return sum(int(g.array.size) for g in self.gradients)
+
+
 class Trained(Protocol):
     """What any training reports (`train`'s, `seq2seq --train`'s): the data, the weights
     before and after, the first gradients and the epochs, as the shared views read them."""
@@ -77,6 +92,8 @@ class Trained(Protocol):
     @property
     def frozen(self) -> tuple[str, ...]: ...
     @property
+    def stopped(self) -> str | None: ...
+    @property
     def epochs(self) -> int: ...
     @property
     def every(self) -> int: ...
@@ -91,7 +108,7 @@ class Trained(Protocol):
 
 
 @dataclass(frozen=True)
-class TrainResult:
+class TrainResult(Counted):
     """A network trained with Adam on the learner's own words."""
 
     data: TrainData
@@ -129,14 +146,6 @@ class TrainResult:
     @property
     def network(self) -> Network:
         return self.spec.network(self.data.batch.width)
-
-    @property
-    def params(self) -> int:
-        return sum(int(w.array.size) for w in self.initial.weights)
-
-    @property
-    def trainable(self) -> int:
-        return sum(int(g.array.size) for g in self.gradients)
 
     @property
     def mask(self) -> Tensor:

@@ -71,14 +71,7 @@ def train(
         every=every or default_every(epochs),
         initial=snapshot(data, fitted.named, fitted.initial),
         final=snapshot(data, fitted.named, fitted.final),
-        gradients=tuple(
-            Tensor(name, tuple(dims), gradient)
-            for (name, variable, dims), gradient in zip(
-                [n for n in fitted.named if n[0] in fitted.trainable],
-                fitted.initial.gradients,
-                strict=True,
-            )
-        ),
+        gradients=first_gradients(fitted),
         frozen=tuple(name for name, _, _ in fitted.named if name not in fitted.trainable),
         history=tuple(Epoch(*entry) for entry in fitted.history),
         stopped=fitted.stopped,
@@ -102,6 +95,15 @@ def train(
         found = keras_probe.run_probe(batch, model, drawn, weights_from=_as_probe(result))
         result = replace(result, probe=found)
     return result
+
+
+def first_gradients(fitted: Any) -> tuple[Tensor, ...]:
+    """The initial whole-set loss's gradient of every trainable weight, named."""
+    trained = [n for n in fitted.named if n[0] in fitted.trainable]
+    return tuple(
+        Tensor(name, tuple(dims), gradient)
+        for (name, _, dims), gradient in zip(trained, fitted.initial.gradients, strict=True)
+    )
 
 
 def _as_probe(result: Any) -> Any:

@@ -34,6 +34,20 @@ def _snapshot(result: Trained, found: Snapshot, values: bool) -> dict[str, Any]:
     }
 
 
+def _training_keys(result: Trained, values: bool) -> dict[str, Any]:
+    """The network before training, its first gradients, every epoch, and after."""
+    return {
+        "initial": _snapshot(result, result.initial, values),
+        "gradients": [tensor_object(g, named=True, values=values) for g in result.gradients],
+        "frozen": list(result.frozen),
+        "history": [
+            {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
+        ],
+        "final": _snapshot(result, result.final, values),
+        "stopped": result.stopped,
+    }
+
+
 def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
     """`train --json`: run's keys that apply, the task and its recipe, the targets, the
     network before and after, the first gradients and every epoch."""
@@ -84,14 +98,7 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
     if result.embedding is not None:
         body["embedding"] = tensor_object(result.embedding, named=False, values=values)
     body["targets"] = tensor_object(data.targets, named=False, values=values)
-    body["initial"] = _snapshot(result, result.initial, values)
-    body["gradients"] = [tensor_object(g, named=True, values=values) for g in result.gradients]
-    body["frozen"] = list(result.frozen)
-    body["history"] = [
-        {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
-    ]
-    body["final"] = _snapshot(result, result.final, values)
-    body["stopped"] = result.stopped
+    body.update(_training_keys(result, values))
     if result.torch is not None:
         body["torch"] = {
             "history": list(result.torch.history),
@@ -232,14 +239,7 @@ def pairs_object(result: PairsTraining, *, weights: bool = False,
         trainable_params=result.trainable,
         max_steps=result.max_steps,
     )
-    body["initial"] = _snapshot(result, result.initial, values)
-    body["gradients"] = [tensor_object(g, named=True, values=values) for g in result.gradients]
-    body["frozen"] = list(result.frozen)
-    body["history"] = [
-        {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
-    ]
-    body["final"] = _snapshot(result, result.final, values)
-    body["stopped"] = result.stopped
+    body.update(_training_keys(result, values))
     body["decoded"] = [decoded_object(d) for d in result.decoded]
     if result.check is not None:
         found = result.check

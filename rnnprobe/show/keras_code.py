@@ -305,3 +305,9 @@ def _(stage: StepLoss) -> list[str]:
         "real = keras.ops.cast(mask, losses.dtype)  # padded steps: 0",
         "loss = keras.ops.sum(losses * real) / keras.ops.sum(real)  # masked: over the real steps",
     ]
+
+
+def loss_function(stage: Stage) -> list[str]:
+    """The loss as a function of `logits`, the targets `y` and the `mask` of real steps."""
+    return ["def loss_fn(logits, y, mask):", *(f"    {line}" for line in loss_lines(stage)),
+            "    return loss"]  # fmt: skip

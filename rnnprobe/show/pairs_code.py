@@ -12,7 +12,7 @@ from __future__ import annotations
 from rnnprobe import __version__
 from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.pairs_training import Plan
-from rnnprobe.show.keras_code import loss_lines
+from rnnprobe.show.keras_code import loss_function
 from rnnprobe.show.seq2seq_code import data_lines, seq2seq_layer_lines, side_lines
 
 
@@ -65,9 +65,7 @@ def script(plan: Plan) -> str:
         f"    return {returned}",
         "",
         "",
-        "def loss_fn(logits, y, mask):",
-        *_indented(loss_lines(network.decoder.loss)),
-        "    return loss",
+        *loss_function(network.decoder.loss),
         "",
         "",
         f"optimizer = keras.optimizers.Adam(learning_rate={lr!r})",

@@ -12,7 +12,7 @@ from rnnprobe import __version__
 from rnnprobe.core.kinds import Task
 from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.training import TrainData, train_spec
-from rnnprobe.show.keras_code import Calls, call_code, input_lines, layer_lines, loss_lines
+from rnnprobe.show.keras_code import Calls, call_code, input_lines, layer_lines, loss_function
 
 TASK_LINES = {
     Task.next: "# next token: each word reads its tokens but the last, predicts all but the first",
@@ -88,9 +88,7 @@ def script(
         "    return logits",
         "",
         "",
-        "def loss_fn(logits, y, mask):",
-        *(f"    {line}" for line in loss_lines(network.loss)),
-        "    return loss",
+        *loss_function(network.loss),
         "",
         "",
         f"optimizer = keras.optimizers.Adam(learning_rate={lr!r})",
