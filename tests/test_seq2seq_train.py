@@ -130,7 +130,7 @@ def test_attention_decodes_with_its_weights_per_step(cli):
     obj = cli.json("seq2seq", *SMALL, "--attention", "--hidden", "16", "--embed", "8",
                    "--train", "150", "--lr", "0.01", "--seed", "1", "--weights",
                    "--translate", "you feel hungry", "--translate", "i are")  # fmt: skip
-    assert obj["history"][0]["loss"] > 10 * obj["history"][-1]["loss"]
+    assert obj["lr"] == 0.01 and obj["history"][0]["loss"] > 10 * obj["history"][-1]["loss"]
     assert [d["tokens"] for d in obj["decoded"][:2]] == [
         [*SMALL[1].split(), "<eos>"],
         [*SMALL[3].split(), "<eos>"],
@@ -186,8 +186,8 @@ def test_check_recomputes_and_can_fail():
 def test_the_code_script_trains_and_decodes_the_same(cli):
     """The history within 1e-4, the same decoded sentences."""
     cases = [
-        ["--attention", "--batch-size", "1", "--train", "12", "--seed", "5"],
-        ["--cell", "lstm", "--train", "15", "--seed", "6", "--translate", "you feel hungry"],
+        ["--attention", "--batch-size", "1", "--train", "6", "--seed", "5"],  # 12 steps: traced
+        ["--cell", "lstm", "--train", "8", "--seed", "6", "--translate", "you feel hungry"],
     ]
     for options in cases:
         script = cli.ok("seq2seq", *SMALL, *options, "--code").stdout
@@ -200,8 +200,12 @@ def test_the_code_script_trains_and_decodes_the_same(cli):
         assert sentences == [f"{d['source']} -> {' '.join(d['tokens'])}" for d in obj["decoded"]]
 
 
-def test_json_keys_add_trainings_to_seq2seqs(cli):
+def test_json_keys_add_trainings_to_seq2seqs_and_a_batch_line_gives_them(cli):
     obj = cli.json("seq2seq", *SMALL[:2], "--train", "2", "--seed", "0", "--every", "1")
+    line = "seq2seq 'i feel hungry' '나는 배가 고프다' --train 2 --seed 0 --every 1 --json\n"
+    batched = cli("batch", "-", input=line)
+    assert batched.exit_code == 0, batched.stderr
+    assert json.loads(batched.stdout) == obj
     seq2seqs = ["rnnprobe", "tokenizer", "cell", "hidden", "embed", "seed", "params", "source",
                 "target", "encoder", "decoder", "logits"]  # fmt: skip
     assert list(obj)[:12] == seq2seqs
@@ -234,19 +238,11 @@ def test_the_api_is_the_cli_json(cli):
         rnnprobe.seq2seq(pairs, train=2, translate=["i am"])
 
 
-def test_a_batch_line_trains_as_the_command_does(cli):
-    line = "seq2seq 'i feel hungry' '나는 배가 고프다' --train 3 --seed 2 --json\n"
-    out = cli("batch", "-", input=line)
-    assert out.exit_code == 0, out.stderr
-    expected = cli.json("seq2seq", "i feel hungry", "나는 배가 고프다", "--train", "3",
-                        "--seed", "2")  # fmt: skip
-    assert json.loads(out.stdout) == expected
-
-
 def test_the_diagram_draws_the_trained_network(cli):
     out = cli.ok("seq2seq", *SMALL, "--train", "2", "--seed", "0", "--diagram", "--pair",
                  "2").stdout  # fmt: skip
-    assert "the trained network, teacher-forced:" in out and "pair 2: you are hungry" in out
+    assert "the trained network, teacher-forced:" in out
+    assert "pair 2: you are hungry  ->  너는 배가 고프다  unrolled" in out
 
 
 @pytest.mark.parametrize(
