@@ -116,41 +116,79 @@ for line in sys.stdin:
     sys.__stdout__.write(json.dumps({"stdout": out.getvalue(), "error": error}) + "\\n")
     sys.__stdout__.flush()
 """
-_worker: list[Any] = []
+
+
+class _Worker:
+    """The script interpreter: scripts go in in turn; their answers come back in turn, each
+    kept until its test reads it. While a script runs there, the test goes on (two cores)."""
+
+    def __init__(self) -> None:
+        self.process: Any = None
+        self.sent = self.read = 0
+        self.answers: dict[int, dict[str, Any]] = {}
+
+    def submit(self, script: str) -> int:
+        import subprocess
+        import sys
+
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True,  # stderr: TensorFlow's C++ logs
+            )  # fmt: skip
+            self.sent = self.read = 0
+            self.answers.clear()
+        self.process.stdin.write(json.dumps(script) + "\n")
+        self.process.stdin.flush()
+        self.sent += 1
+        return self.sent - 1
+
+    def answer(self, number: int) -> dict[str, Any]:
+        while self.read <= number:
+            line = self.process.stdout.readline()
+            assert line, "the script interpreter ended"
+            self.answers[self.read] = json.loads(line)
+            self.read += 1
+        return self.answers.pop(number)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stdin.close()
+            self.process.wait(timeout=120)
+
+
+_WORKER = _Worker()
+
+
+def start_script(script: str) -> Any:
+    """Send a printed script to the session's script interpreter; call what this returns
+    for what it printed (a script that raises fails the test with its traceback)."""
+    number = _WORKER.submit(script)
+
+    def printed() -> str:
+        answer = _WORKER.answer(number)
+        assert answer["error"] is None, answer["error"][-2000:]
+        return str(answer["stdout"])
+
+    return printed
 
 
 def run_script(script: str) -> str:
-    """What a printed script prints, run in the session's script interpreter; a script that
-    raises fails the test with its traceback."""
-    import subprocess
-    import sys
-
-    if not _worker or _worker[0].poll() is not None:  # stderr: TensorFlow's C++ logs
-        _worker[:] = [subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                       text=True)]  # fmt: skip
-    worker = _worker[0]
-    worker.stdin.write(json.dumps(script) + "\n")
-    worker.stdin.flush()
-    answer = json.loads(worker.stdout.readline())
-    assert answer["error"] is None, answer["error"][-2000:]
-    return str(answer["stdout"])
+    """What a printed script prints, run in the session's script interpreter."""
+    return str(start_script(script)())
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_the_script_worker() -> Any:
     yield
-    for worker in _worker:
-        worker.stdin.close()
-        worker.wait(timeout=60)
+    _WORKER.stop()
 
 
 def run_scripts(scripts: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
     """Run printed scripts; what each printed of its variables (as JSON, at its end)."""
-    found = []
+    pending = []
     for script, names in scripts:
         fields = ", ".join(f"{n!r}: np.asarray({n}).tolist()" for n in names)
         body = script + f"\nimport json as _j\nprint('RNNPROBE-JSON', _j.dumps({{{fields}}}))\n"
-        printed = run_script(body)
-        found.append(json.loads(printed.split("RNNPROBE-JSON ")[1].splitlines()[0]))
-    return found
+        pending.append(start_script(body))
+    return [json.loads(printed().split("RNNPROBE-JSON ")[1].splitlines()[0]) for printed in pending]

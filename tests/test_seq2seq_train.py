@@ -14,7 +14,7 @@ import pytest
 
 from rnnprobe.core.keras import env
 
-from .conftest import run_script
+from .conftest import start_script
 
 LAB = [
     "i feel hungry", "나는 배가 고프다",
@@ -189,11 +189,14 @@ def test_the_code_script_trains_and_decodes_the_same(cli):
         ["--attention", "--batch-size", "1", "--train", "6", "--seed", "5"],  # 12 steps: traced
         ["--cell", "lstm", "--train", "8", "--seed", "6", "--translate", "you feel hungry"],
     ]
-    for options in cases:
+    running = []
+    for options in cases:  # the scripts run while the commands run here
         script = cli.ok("seq2seq", *SMALL, *options, "--code").stdout
         assert "tf.GradientTape()" in script and "def greedy(" in script
-        printed = run_script(script).splitlines()
+        running.append(start_script(script))
+    for options, script_run in zip(cases, running, strict=True):
         obj = cli.json("seq2seq", *SMALL, *options)
+        printed = script_run().splitlines()
         losses = [float(line.split()[-1]) for line in printed if line.startswith("epoch ")]
         assert losses == pytest.approx([e["loss"] for e in obj["history"]], abs=1e-4)
         sentences = [line for line in printed if " -> " in line]

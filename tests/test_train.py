@@ -19,7 +19,7 @@ from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Cell, MergeMode, Tokens
 from rnnprobe.core.stages import ProbeSpec
 
-from .conftest import run_script
+from .conftest import start_script
 
 HIHELLO = ["train", "hihello", "--seed", "0"]
 LAB_12_1 = ["train", "good", "bad", "worse", "so good", "--labels", "1,0,0,1", "--embed",
@@ -263,18 +263,21 @@ def test_the_printed_script_trains_to_the_same_history(cli):
             "--batch-size", "2"]  # fmt: skip
     labels = ["train", "good", "bad", "so good", "--labels", "y,n,y", "--embed", "3", "--seed",
               "2", "--epochs", "6"]  # fmt: skip
-    for given in (args, labels):
+    running = []
+    for given in (args, labels):  # the scripts run while the commands run here
         script = cli.ok(*given, "--code").stdout
         assert "GradientTape" in script and "sparse_categorical_crossentropy" in script
-        stdout = run_script(script)
-        printed = [float(v) for v in re.findall(r"^epoch \d+ loss (\S+)$", stdout, re.M)]
-        history = [h["loss"] for h in cli.json(*given)["history"]]
-        assert len(printed) == len(history) == 6
-        np.testing.assert_allclose(printed, history, atol=1e-4)
-        final = cli.json(*given)["final"]["predictions"]
+        running.append(start_script(script))
+    for given, printed in zip((args, labels), running, strict=True):
+        obj = cli.json(*given)
+        stdout = printed()
+        losses = [float(v) for v in re.findall(r"^epoch \d+ loss (\S+)$", stdout, re.M)]
+        history = [h["loss"] for h in obj["history"]]
+        assert len(losses) == len(history) == 6
+        np.testing.assert_allclose(losses, history, atol=1e-4)
         shown = re.findall(r"^(.+) -> (.*)$", stdout, re.M)
         assert [after for _, after in shown] == [
-            "".join(p) if isinstance(p, list) else p for p in final
+            "".join(p) if isinstance(p, list) else p for p in obj["final"]["predictions"]
         ]
 
 
