@@ -243,8 +243,11 @@ def check_pairs(result: PairsTraining, given: Batch | None) -> PairsCheck:
     vocab = data.classes
     width = len(vocab)
     found: tuple[Decoded, ...] = ()
-    for sources, expected in ((result.source, [d.expected for d in result.pairs]),
-                              (given, [None] * len(result.translations))):  # fmt: skip
+    groups: list[tuple[Batch | None, list[str | None]]] = [
+        (result.source, [d.expected for d in result.pairs]),
+        (given, [None] * len(result.translations)),
+    ]
+    for sources, expected in groups:
         if sources is None:
             continue
         step = decoding.NumpyStep(result.spec, width, weights, sources)

@@ -59,8 +59,8 @@ def train(
     check_probe_memory(full, batch.rows, batch.time, batch.width)
     size = batch.rows if batch_size is None else min(batch_size, batch.rows)
     drawn = commands.resolve_seed(checked_seed)
-    model = keras_train.prepared(data, full, drawn)
-    fitted = keras_train.fit(data, model, epochs=epochs, lr=lr, batch_size=size, on_epoch=on_epoch)
+    layers = keras_train.prepared(data, full, drawn)
+    fitted = keras_train.fit(data, layers, epochs=epochs, lr=lr, batch_size=size, on_epoch=on_epoch)
     result = TrainResult(
         data=data,
         spec=full,
