@@ -100,6 +100,72 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["RNNPROBE_HANDSHAKE_TIMEOUT"] = "120"
 
 
+class _Background:
+    """Jobs that need no test's state (the linters, the notebook's kernel): each starts when
+    the session has collected a test that reads it, and runs beside the tests (two cores);
+    the test waits for it to end, however long that takes, and reads what it wrote."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Any] = {}
+
+    def start(self, name: str, argv: list[str], cwd: str) -> None:
+        import subprocess
+        import tempfile
+
+        if name in self.jobs:
+            return
+        # kept open until the session ends (closed in stop)
+        out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")  # noqa: SIM115
+        process = subprocess.Popen(
+            argv, cwd=cwd, stdout=out, stderr=err, text=True, start_new_session=True
+        )
+        self.jobs[name] = (process, out, err)
+
+    def result(self, name: str) -> Any:
+        import subprocess
+
+        process, out, err = self.jobs[name]
+        process.wait(timeout=600)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read())
+
+    def stop(self) -> None:
+        import signal
+
+        for process, out, err in self.jobs.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)  # with the kernel it started
+                process.wait()
+            out.close()
+            err.close()
+        self.jobs.clear()
+
+
+_BACKGROUND = _Background()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module's `BACKGROUND` jobs ({name: argv}, run in the repository) start as soon
+    as one of its tests is selected; so does the script interpreter, if a test needs it."""
+    modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
+    for module in modules:
+        for name, argv in getattr(module, "BACKGROUND", {}).items():
+            _BACKGROUND.start(name, argv, str(session.config.rootpath))
+    if any(getattr(m, f.__name__, None) is f for m in modules for f in SCRIPT_RUNNERS):
+        _WORKER.submit("import tensorflow")  # the script interpreter loads it while tests run
+
+
+@pytest.fixture(scope="session")
+def background() -> Any:
+    """What a background job printed and how it ended (a CompletedProcess), once it has."""
+    return _BACKGROUND.result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _BACKGROUND.stop()  # a job whose test was not reached ends with the session
+
+
 # A printed script runs in a Python of its own, not in the test's (where rnnprobe and its
 # state are loaded): one worker interpreter for the whole session, which pays the TensorFlow
 # import once and runs each script, as `python script.py` would, in a namespace of its own.
@@ -192,3 +258,6 @@ def run_scripts(scripts: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
         body = script + f"\nimport json as _j\nprint('RNNPROBE-JSON', _j.dumps({{{fields}}}))\n"
         pending.append(start_script(body))
     return [json.loads(printed().split("RNNPROBE-JSON ")[1].splitlines()[0]) for printed in pending]
+
+
+SCRIPT_RUNNERS = (start_script, run_script, run_scripts)

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PATHS = ["rnnprobe", "tests", "benchmarks"]
+# Run in the repository beside the other tests, from the moment they are collected.
+BACKGROUND = {
+    "ruff check": [sys.executable, "-m", "ruff", "check", *PATHS],
+    "ruff format": [sys.executable, "-m", "ruff", "format", "--check", *PATHS],
+    "mypy": [sys.executable, "-m", "mypy"],
+}
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-
-
-def test_ruff_check_passes():
-    done = _run("ruff", "check", "rnnprobe", "tests", "benchmarks")
+def test_ruff_check_passes(background):
+    done = background("ruff check")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_ruff_format_is_applied():
-    done = _run("ruff", "format", "--check", "rnnprobe", "tests", "benchmarks")
+def test_ruff_format_is_applied(background):
+    done = background("ruff format")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_mypy_passes():
-    done = _run("mypy")
+def test_mypy_passes(background):
+    done = background("mypy")
     assert done.returncode == 0, done.stdout + done.stderr

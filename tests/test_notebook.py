@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lecture.ipynb"
+
+# Executes the notebook as saved, its outputs cleared (what the kernel prints now, not what
+# was saved), in a directory of its own; the executed notebook goes to stdout.
+EXECUTE = """
+import sys, tempfile
+import nbformat
+from nbclient import NotebookClient
+
+notebook = nbformat.read(sys.argv[1], as_version=4)
+for cell in notebook.cells:
+    if cell.cell_type == "code":
+        cell.outputs = []
+with tempfile.TemporaryDirectory() as here:
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": here}})
+    client.execute()
+nbformat.write(notebook, sys.stdout)
+"""
+# Run beside the other tests, from the moment they are collected.
+BACKGROUND = {"notebook": [sys.executable, "-c", EXECUTE, str(EXAMPLE)]}
 
 
 def _results(notebook) -> list:
@@ -23,19 +43,10 @@ def _results(notebook) -> list:
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = nbformat.read(EXAMPLE, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []  # what the kernel prints now, not what was saved
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path_factory.mktemp("notebook"))}},
-    )
-    client.execute()
-    return notebook
+def executed(background):
+    done = background("notebook")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return nbformat.reads(done.stdout, as_version=4)
 
 
 def test_the_first_result_is_html_with_the_tables(executed):

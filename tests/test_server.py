@@ -342,7 +342,7 @@ def test_status_answers_with_pid_socket_uptime_and_the_count(server):
     assert done.stdout.count("\n") == 1
 
 
-def test_status_json_names_the_server_process(tmp_path):
+def test_status_json_names_the_server_process_and_stop_ends_it(tmp_path):
     child, path = start_server(tmp_path)
     try:
         found = status(path)
@@ -354,9 +354,22 @@ def test_status_json_names_the_server_process(tmp_path):
         assert found["served"] == 0
         assert _request(path, ["run", "hi", "--hidden", "0"], None)[0] == 2
         assert status(path)["served"] == 1
+        assert serve_command("--stop", "--socket", str(path)).returncode == 0
+        assert child.wait(timeout=30) == 0
+        assert not path.exists()
     finally:
-        child.terminate()
-        child.wait(timeout=30)
+        if child.poll() is None:
+            child.terminate()
+            child.wait(timeout=30)
+
+    second, path = start_server(tmp_path)  # the stopped server's place is free again
+    second.send_signal(signal.SIGKILL)
+    second.wait(timeout=30)
+    assert path.exists()  # a killed server leaves its socket behind
+    done = Client(path, tmp_path)("run", "hi", "--code", "--seed", "2")
+    assert done.returncode == 0
+    assert b"keras.utils.set_random_seed(2)" in done.stdout
+    assert not path.exists()  # the client removed the stale socket it owns
 
 
 def test_status_without_a_server_exits_1_with_nothing_on_stdout(tmp_path):
@@ -393,23 +406,6 @@ def test_a_file_in_the_sockets_place_is_refused_and_left_alone(tmp_path):
     assert "exists and is not a socket" in done.stderr
     assert done.stderr.count("\n") == 1
     assert target.read_text(encoding="utf-8") == "not a socket\n"
-
-
-def test_stop_and_a_killed_servers_socket(tmp_path):
-    (tmp_path / "one").mkdir()
-    first, path = start_server(tmp_path / "one")
-    assert serve_command("--stop", "--socket", str(path)).returncode == 0
-    assert first.wait(timeout=30) == 0
-    assert not path.exists()
-
-    second, path = start_server(tmp_path / "one")
-    second.send_signal(signal.SIGKILL)
-    second.wait(timeout=30)
-    assert path.exists()  # a killed server leaves its socket behind
-    done = Client(path, tmp_path)("run", "hi", "--code", "--seed", "2")
-    assert done.returncode == 0
-    assert b"keras.utils.set_random_seed(2)" in done.stdout
-    assert not path.exists()  # the client removed the stale socket it owns
 
 
 def test_the_default_socket_is_private_and_an_idle_server_exits(tmp_path):
