@@ -103,43 +103,44 @@ def pytest_configure(config: pytest.Config) -> None:
 class _Background:
     """Jobs that need no test's state (the linters, the notebook's kernel): each starts when
     the session has collected a test that reads it, and runs beside the tests (two cores);
-    the test waits for it to end, however long that takes, and reads what it wrote."""
+    the test waits for it to end, however long that takes, and reads what it printed."""
 
     def __init__(self) -> None:
         self.jobs: dict[str, Any] = {}
+        self.readers: Any = None
 
     def start(self, name: str, argv: list[str], cwd: str) -> None:
         import subprocess
-        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
 
         if name in self.jobs:
             return
-        # kept open until the session ends (closed in stop)
-        out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")  # noqa: SIM115
+        if self.readers is None:
+            self.readers = ThreadPoolExecutor(max_workers=8)
         process = subprocess.Popen(
-            argv, cwd=cwd, stdout=out, stderr=err, text=True, start_new_session=True
-        )
-        self.jobs[name] = (process, out, err)
+            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        self.jobs[name] = (process, self.readers.submit(process.communicate))  # read as it runs
 
     def result(self, name: str) -> Any:
         import subprocess
 
-        process, out, err = self.jobs[name]
-        process.wait(timeout=600)
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read())
+        process, printed = self.jobs[name]
+        stdout, stderr = printed.result(timeout=600)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
     def stop(self) -> None:
         import signal
 
-        for process, out, err in self.jobs.values():
+        for process, printed in self.jobs.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)  # with the kernel it started
-                process.wait()
-            out.close()
-            err.close()
+            printed.result(timeout=60)
         self.jobs.clear()
+        if self.readers is not None:
+            self.readers.shutdown()
+            self.readers = None
 
 
 _BACKGROUND = _Background()
