@@ -203,6 +203,24 @@ def test_the_code_script_trains_and_decodes_the_same(cli):
         assert sentences == [f"{d['source']} -> {' '.join(d['tokens'])}" for d in obj["decoded"]]
 
 
+def test_a_kept_training_step_decodes_as_a_fresh_trace(cli, monkeypatch):
+    """The same encoder-decoder trained again (another seed and learning rate) reuses the
+    traced step; the history, the weights and the decoded sentences are the bytes of a
+    step traced afresh (the decoding loop reads the trained layers)."""
+    from rnnprobe.core.keras import train as keras_train
+
+    monkeypatch.setattr(keras_train, "_kept", type(keras_train._kept)())
+    base = ["seq2seq", *SMALL, "--hidden", "4", "--embed", "4", "--train", "12", "--attention",
+            "--translate", "you feel hungry", "--json"]  # fmt: skip
+    cli.ok(*base, "--seed", "1")
+    later = [*base, "--seed", "2", "--lr", "0.05"]
+    kept = cli.ok(*later).stdout
+    assert len(keras_train._kept) == 1
+    keras_train._kept.clear()
+    assert cli.ok(*later).stdout == kept
+    assert len(json.loads(kept)["decoded"]) == 3
+
+
 def test_json_keys_add_trainings_to_seq2seqs_and_a_batch_line_gives_them(cli):
     obj = cli.json("seq2seq", *SMALL[:2], "--train", "2", "--seed", "0", "--every", "1")
     line = "seq2seq 'i feel hungry' '나는 배가 고프다' --train 2 --seed 0 --every 1 --json\n"

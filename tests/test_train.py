@@ -240,6 +240,67 @@ def test_the_same_seed_gives_the_same_history_bit_for_bit(cli):
     assert first["history"] == again["history"] and first["final"] == again["final"]
 
 
+@pytest.fixture
+def no_kept_steps(monkeypatch):
+    """The test starts with no traced training step kept."""
+    from rnnprobe.core.keras import train as keras_train
+
+    monkeypatch.setattr(keras_train, "_kept", type(keras_train._kept)())
+    return keras_train
+
+
+def test_a_kept_training_step_gives_the_bits_of_a_fresh_trace(cli, no_kept_steps):
+    """A later training of the same structure reuses the traced step (a server, a batch):
+    its own seed's weights copied in, Adam new, its own learning rate and batches, the
+    trained weights copied back; the same bytes as with a step traced afresh."""
+    keras_train = no_kept_steps
+    base = ["hello", "hi", "--cell", "gru", "--json"]
+    assert keras_train.EAGER_STEPS_UP_TO < 12  # so every training here is traced
+    cli.ok("train", *base, "--seed", "1", "--epochs", "12")
+    assert len(keras_train._kept) == 1
+    later = [
+        ["train", *base, "--seed", "2", "--epochs", "7", "--lr", "0.05", "--batch-size", "1"],
+        ["grads", *base, "--seed", "3", "--after", "12", "--lr", "0.2"],  # reads the layers
+    ]
+    kept = [cli.ok(*args).stdout for args in later]
+    assert len(keras_train._kept) == 1  # one structure, one trace
+    for args, got in zip(later, kept, strict=True):
+        keras_train._kept.clear()
+        assert cli.ok(*args).stdout == got, args
+    assert json.loads(kept[0])["lr"] == 0.05
+
+
+def test_a_trainings_layers_stay_its_own_when_the_structure_trains_again(no_kept_steps):
+    """The kept step trains layers of its own: the layers a training returns with (read
+    after it, by the decoding loop or `grads`) are not changed by the next training of the
+    same structure, which a server may run at that moment."""
+    from rnnprobe.core.training import task_data, train_spec
+
+    keras_train = no_kept_steps
+    data = task_data(["hello", "hi"], kind=Tokens.char, embedded=False)
+    spec = train_spec(ProbeSpec(cell=Cell.lstm), data)
+    first = keras_train.prepared(data, spec, 1)
+    keras_train.fit(data, first, epochs=12, lr=0.1, batch_size=2)
+    trained = [np.array(v.numpy()) for _, v, _ in first.named]
+    second = keras_train.prepared(data, spec, 2)
+    keras_train.fit(data, second, epochs=12, lr=0.1, batch_size=2)
+    (kept,) = keras_train._kept.values()
+    mine = {id(v) for p in (first, second) for _, v, _ in p.named}
+    assert not mine & {id(v) for _, v, _ in kept.model.named}
+    for (_, variable, _), values in zip(first.named, trained, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), values)
+    assert not np.array_equal(trained[0], second.named[0][1].numpy())  # another seed
+
+
+def test_the_kept_steps_are_bounded(cli, no_kept_steps, monkeypatch):
+    monkeypatch.setattr(no_kept_steps, "STEPS_KEPT", 2)
+    for cell in ("simple", "lstm", "gru"):
+        cli.ok("train", "hello", "--cell", cell, "--epochs", "11", "--json")
+    cells = [stage.cell.value for key in no_kept_steps._kept for stage in key[0].stages
+             if type(stage).__name__ == "Recurrent"]  # fmt: skip
+    assert cells == ["lstm", "gru"]  # the oldest left
+
+
 def test_check_recomputes_in_numpy_and_a_wrong_gradient_exits_1(cli, monkeypatch):
     obj = cli.json(*HIHELLO, "--epochs", "2", "--check", "--cell", "lstm")
     assert obj["check"]["ok"] is True and obj["check"]["max_abs_diff"] < 1e-5

@@ -28,6 +28,7 @@ class Pair:
     encoder: build.Model
     decoder: build.Model
     named: build.Named
+    unrolled: bool = False  # short sentences' forward layers unrolled
 
     @property
     def stepper(self) -> build.Model:
@@ -50,7 +51,7 @@ def built(network: EncoderDecoder, source: Batch, target: Batch, *, unroll: bool
             if batch.time <= runner.UNROLL_UP_TO:
                 runner.unroll_forward(side)  # short sentences: a faster step (float precision)
     named = build.named_variables(encoder) + build.named_variables(decoder)
-    return Pair(network, encoder, decoder, named)
+    return Pair(network, encoder, decoder, named, unroll)
 
 
 def handed(handover: HandOver, encoder: dict[str, Any], source_mask: Any) -> dict[str, Any]:
@@ -93,7 +94,15 @@ def prepared(pair: Pair, source: Batch, target: Batch, decoder_target: Tensor) -
     trainable = [variable for _, variable, _ in pair.named if variable.trainable]
     arrays = (source.ids.array, source.mask, target.ids.array, target.mask,
               decoder_target.array)  # fmt: skip
-    return Prepared((pair.encoder, pair.decoder), pair.named, trainable, forward, arrays)
+
+    def rebuild() -> Prepared:
+        again = built(pair.network, source, target, unroll=pair.unrolled)
+        return prepared(again, source, target, decoder_target)
+
+    return Prepared(
+        (pair.encoder, pair.decoder), pair.named, trainable, forward, arrays, pair.network,
+        rebuild,
+    )  # fmt: skip
 
 
 @dataclass

@@ -3,11 +3,16 @@ the head, `GradientTape` and Adam, batch after batch in the words' order.
 
 One training step is one TensorFlow graph, traced once (`tf.function`), the loop the
 `--code` script runs too; the whole set is measured eagerly before and after training.
+The traced step of a structure is kept with its layers and its Adam: a later training of
+the same structure (a server, a batch, a notebook) copies its own seeded weights into those
+layers, starts Adam afresh and reuses the trace, then copies the trained weights back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +20,11 @@ import numpy as np
 
 from rnnprobe.core.keras import build, env, runner
 from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.core.stages.network import Network
 from rnnprobe.core.training import TrainData
 
 EAGER_STEPS_UP_TO = 10  # training steps; more are traced into one graph
+STEPS_KEPT = 8  # structures whose traced training step is kept
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,15 @@ class Prepared:
     trainable: list[Any]
     forward: Callable[..., dict[str, Any]]
     arrays: tuple[np.ndarray, ...]
+    network: Hashable  # the description the layers were built from
+    rebuild: Callable[[], Prepared]  # the same layers anew (the caller holds the build lock)
+
+    def structure(self) -> Hashable:
+        """What a traced step depends on: the network, the arrays' shapes past the batch
+        axis (the time a short sentence is unrolled over) and the weights' shapes."""
+        given = tuple((a.shape[1:], a.dtype.str) for a in self.arrays)
+        weights = tuple((tuple(v.shape), v.trainable) for _, v, _ in self.named)
+        return (self.network, given, weights)
 
     @property
     def built(self) -> build.Model:
@@ -75,23 +91,99 @@ class Prepared:
 def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
     """Seed Keras and build the layers as `run` builds them: the same initial weights."""
     keras = env.load_keras()
-    batch = data.batch
-    network = spec.network(batch.width)
     with env.build_lock, env.tensorflow_logs_quiet():
         env.seed_keras(seed)
-        built = build.model(keras, network)
-        build.build_weights(built, batch.rows, batch.time)
-        if batch.time <= runner.UNROLL_UP_TO:
-            runner.unroll_forward(built)  # short words: a faster step (to float precision)
-        named = build.named_variables(built)
+        return _layers(keras, data, spec.network(data.batch.width))
+
+
+def _layers(keras: Any, data: TrainData, network: Network) -> Prepared:
+    """The network's layers with new variables; the caller seeds Keras and holds the lock."""
+    batch = data.batch
+    built = build.model(keras, network)
+    build.build_weights(built, batch.rows, batch.time)
+    if batch.time <= runner.UNROLL_UP_TO:
+        runner.unroll_forward(built)  # short words: a faster step (to float precision)
+    named = build.named_variables(built)
 
     def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
         return build.call(built, build.Flow(x, mask, found={"targets": targets})).found
 
     return Prepared(
         (built,), named, [variable for _, variable, _ in named if variable.trainable], forward,
-        (batch.input.array, batch.mask, data.targets.array),
+        (batch.input.array, batch.mask, data.targets.array), network,
+        functools.partial(_layers, keras, data, network),
     )  # fmt: skip
+
+
+@dataclass
+class _Kept:
+    """A structure's layers, their Adam and the traced step that updates them."""
+
+    model: Prepared
+    optimizer: Any
+    step: Any
+
+
+_kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+
+
+def _step(model: Prepared, optimizer: Any) -> Callable[..., tuple[Any, ...]]:
+    """One training step on `model`'s layers: the loss, its gradients, Adam's update."""
+    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    def step(*given: Any) -> tuple[Any, ...]:
+        with tf.GradientTape() as tape:
+            found = model.forward(*given)
+        # An Embedding's gradient comes as slices, one per token: Keras's Adam would
+        # square each slice of a repeated token, not their sum, and take another step
+        # than Adam's. Made dense, it is Adam's (and PyTorch's) step.
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(found["loss"], model.trainable)]
+        optimizer.apply_gradients(zip(grads, model.trainable, strict=True))
+        return found["loss"], found["logits"], found["step_losses"], grads
+
+    return step
+
+
+def _adam(keras: Any, model: Prepared, lr: float) -> Any:
+    optimizer = keras.optimizers.Adam(learning_rate=lr)
+    optimizer.build(model.trainable)
+    return optimizer
+
+
+def _traced(keras: Any, model: Prepared, lr: float) -> _Kept:
+    """The kept step of `model`'s structure, its layers holding `model`'s weights and its
+    Adam as new; traced (and kept) if the structure has none. The caller holds the lock."""
+    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
+
+    key = model.structure()
+    kept = _kept.pop(key, None)
+    if kept is None:
+        # Layers of the kept step's own: the caller's stay the caller's, to read after
+        # training while another training of the structure may run.
+        own = model.rebuild()
+        optimizer = _adam(keras, own, lr)
+        signature = [
+            tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in model.arrays
+        ]
+        # No autograph: the step has no Python control flow on tensors, and converting
+        # Keras's code would take longer than fifty steps of training.
+        step = tf.function(_step(own, optimizer), input_signature=signature, autograph=False)
+        kept = _Kept(own, optimizer, step)
+    else:
+        for variable in kept.optimizer.variables:  # its step count, moments, learning rate
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+        kept.optimizer.learning_rate = lr
+    _copy(model, kept.model)
+    _kept[key] = kept
+    while len(_kept) > STEPS_KEPT:
+        _kept.popitem(last=False)
+    return kept
+
+
+def _copy(source: Prepared, target: Prepared) -> None:
+    """Every weight's value, bit for bit, from one set of layers into another's."""
+    for (_, given, _), (_, kept, _) in zip(source.named, target.named, strict=True):
+        kept.assign(given.value)
 
 
 def fit(
@@ -109,43 +201,28 @@ def fit(
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
     rows_count = data.batch.rows
-    named, trainable, arrays = model.named, model.trainable, model.arrays
+    named, arrays = model.named, model.arrays
+    # Tracing the step into one graph costs about as much as ten steps of `train` and
+    # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the same
+    # numbers to float precision; the same bits for the same command).
+    steps = epochs * -(-rows_count // batch_size)
     with env.build_lock, env.tensorflow_logs_quiet():
+        if steps <= EAGER_STEPS_UP_TO:
+            working = model
+            traced = _step(model, _adam(keras, model, lr))
+        else:
+            kept = _traced(keras, model, lr)
+            working, traced = kept.model, kept.step
 
         def measure(*, gradients: bool = True) -> Measured:
             """The whole set at the weights as they are, eagerly."""
             with tf.GradientTape() as tape:
-                found = model.forward(*arrays)
-            grads = tape.gradient(found["loss"], trainable) if gradients else []
+                found = working.forward(*arrays)
+            grads = tape.gradient(found["loss"], working.trainable) if gradients else []
             grads = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
-            values = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
+            values = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in working.named]
             return _measured(values, found["loss"], found["step_losses"], found["logits"], grads)
 
-        optimizer = keras.optimizers.Adam(learning_rate=lr)
-        optimizer.build(trainable)
-        signature = [tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays]
-
-        def step(*given: Any) -> tuple[Any, ...]:
-            with tf.GradientTape() as tape:
-                found = model.forward(*given)
-            # An Embedding's gradient comes as slices, one per token: Keras's Adam would
-            # square each slice of a repeated token, not their sum, and take another step
-            # than Adam's. Made dense, it is Adam's (and PyTorch's) step.
-            grads = [tf.convert_to_tensor(g) for g in tape.gradient(found["loss"], trainable)]
-            optimizer.apply_gradients(zip(grads, trainable, strict=True))
-            return found["loss"], found["logits"], found["step_losses"], grads
-
-        # Tracing the step into one graph costs about as much as ten steps of `train` and
-        # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the
-        # same numbers to float precision; the same bits for the same command). No
-        # autograph: the step has no Python control flow on tensors, and converting Keras's
-        # code would take longer than fifty steps of training.
-        steps = epochs * -(-rows_count // batch_size)
-        traced = (
-            step
-            if steps <= EAGER_STEPS_UP_TO
-            else tf.function(step, input_signature=signature, autograph=False)
-        )
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
         # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
@@ -176,6 +253,8 @@ def fit(
             if on_epoch is not None:
                 on_epoch(epoch)
         final = measure(gradients=False)
+        if working is not model:
+            _copy(working, model)  # the caller's layers hold the trained weights
     assert initial is not None
     trained = [n for n, v, _ in named if v.trainable]
     return Fitted(named, trained, initial, final, history, stopped, model)
