@@ -159,3 +159,21 @@ def test_the_export_holds_the_picture(cli, tmp_path):
 )
 def test_bad_diagram_options_are_usage_errors(cli, args, needle):
     assert needle in cli.usage_error("run", "hello", "hi", *args)
+
+
+@pytest.mark.parametrize("number", ["0", "3"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "hello", "hi", "--epochs", "1", "--diagram", "--word"],
+        ["grads", "hello", "hi", "--diagram", "--word"],
+        ["seq2seq", "hi", "안녕", "bye", "잘 가", "--diagram", "--pair"],
+    ],
+    ids=["train", "grads", "seq2seq"],
+)
+def test_every_drawn_word_or_pair_is_one_of_those_given(cli, args, number):
+    """--word 0 is refused as --word 3 is (not taken for the default, word 1)."""
+    flag, name = args[-1], args[-1][2:]
+    assert cli.usage_error(*args, number) == (
+        f"rnnprobe: error: {flag} {number}: give a {name} from 1 to 2"
+    )

@@ -68,12 +68,10 @@ class Grads(Shown):
 
     def diagram(self, word: int = 1) -> Picture:
         """The backward arrows of word `word` (from 1) with |dL/dh_t| on each step."""
-        from rnnprobe.core.errors import InputError, Param
+        from rnnprobe.core import commands
         from rnnprobe.show import grads_view
 
-        count = len(self.words)
-        if not 1 <= word <= count:
-            raise InputError(Param("word"), f" {word}: give a word from 1 to {count}")
+        commands.check_drawn("word", word, len(self.words))
         return Picture(grads_view.backward_diagram(self.result, word - 1))
 
     def __repr__(self) -> str:

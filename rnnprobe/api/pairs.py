@@ -65,9 +65,7 @@ class Seq2Seq(Shown):
         """The encoder and the decoder unrolled over pair `pair` (from 1)."""
         from rnnprobe.show import seq2seq_view
 
-        count = len(self.sources)
-        if not 1 <= pair <= count:
-            raise InputError(Param("pair"), f" {pair}: give a pair from 1 to {count}")
+        commands.check_drawn("pair", pair, len(self.sources))
         return Picture(seq2seq_view.seq2seq_diagram(self.result, pair - 1))
 
     def __repr__(self) -> str:

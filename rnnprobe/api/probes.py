@@ -10,7 +10,6 @@ from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, array_of, words_of
 from rnnprobe.core import commands
-from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import MergeMode, Tokens
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
 from rnnprobe.show import jsonout, views, vocab_view
@@ -117,9 +116,7 @@ class Run(Shown):
 
     def diagram(self, word: int = 1) -> Picture:
         """The network unrolled over word `word` (from 1), as `run --diagram` draws it."""
-        count = len(self.lengths)
-        if not 1 <= word <= count:
-            raise InputError(Param("word"), f" {word}: give a word from 1 to {count}")
+        commands.check_drawn("word", word, len(self.lengths))
         return Picture(views.run_view(self.result, diagram=word - 1))
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ from rnnprobe.cli.options import (
     TaggedOpt,
     TokensOpt,
     VocabOpt,
+    WordOpt,
     WordsArg,
     output_format,
     read_words,
@@ -264,15 +265,7 @@ def grads(
             rich_help_panel=SHOW,
         ),
     ] = False,
-    word: Annotated[
-        str | None,
-        typer.Option(
-            "--word",
-            metavar="N",
-            help="With --diagram: the word drawn (default: 1).",
-            rich_help_panel=SHOW,
-        ),
-    ] = None,
+    word: WordOpt = None,
     all_: AllOpt = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
@@ -288,8 +281,8 @@ def grads(
     kind = args.export_format()
     options = args.options()
     data = args.data(specs[0])
-    if args.diagram and not 1 <= (args.word or 1) <= data.batch.rows:
-        raise InputError(f"--word {args.word}: give a word from 1 to {data.batch.rows}")
+    if args.diagram:
+        commands.check_drawn("word", args.word, data.batch.rows)
     drawn = commands.resolve_seed(args.seed)  # one seed for every cell of --cells
     results = []
     with progress.spinner("Taking the gradients…"):

@@ -167,6 +167,13 @@ CodeOpt = Annotated[
         "--code", help="Print a Python script that rebuilds this probe.", rich_help_panel=SHOW
     ),
 ]
+WordOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--word", metavar="N", help="With --diagram: the word drawn (default: 1).",
+        rich_help_panel=SHOW,
+    ),
+]  # fmt: skip
 CheckOpt = Annotated[
     bool,
     typer.Option(

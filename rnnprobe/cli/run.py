@@ -35,6 +35,7 @@ from rnnprobe.cli.options import (
     StyleOpt,
     TokensOpt,
     VocabOpt,
+    WordOpt,
     WordsArg,
     output_format,
     read_words,
@@ -251,15 +252,7 @@ def run(
             rich_help_panel=SHOW,
         ),
     ] = False,
-    word: Annotated[
-        str | None,
-        typer.Option(
-            "--word",
-            metavar="N",
-            help="With --diagram: the word drawn (default: 1).",
-            rich_help_panel=SHOW,
-        ),
-    ] = None,
+    word: WordOpt = None,
     code: CodeOpt = False,
     all_: AllOpt = False,
     json_: JsonOpt = False,
@@ -283,8 +276,8 @@ def run(
     kind = args.export_format()
     given = read_words(args.words, args.tokens)
     batch = commands.make_batch(given, args.vocab, spec)
-    if args.diagram and not 1 <= args.word_drawn <= len(given):
-        raise InputError(f"--word {args.word}: give a word from 1 to {len(given)}")
+    if args.diagram:
+        commands.check_drawn("word", args.word, len(given))
     if args.code and not args.torch:
         sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
         return

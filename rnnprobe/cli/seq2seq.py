@@ -362,6 +362,7 @@ def seq2seq(
     """An encoder and a decoder: the state handed over, teacher forcing, and attention;
     with --train, trained, then decoded greedily."""
     args = Seq2SeqArgs.from_params(dict(locals()))
+    from rnnprobe.core import commands
     from rnnprobe.core import seq2seq as encoder_decoder
     from rnnprobe.show import export as exports
     from rnnprobe.show import jsonout, pairs_code, seq2seq_code, widgets
@@ -370,8 +371,8 @@ def seq2seq(
     kind = args.export_format()
     pairs = args.pairs(sys.stdin)
     batches = encoder_decoder.make_batches(pairs, spec)
-    if args.diagram and not 1 <= (args.pair or 1) <= len(pairs):
-        raise InputError(f"--pair {args.pair}: give a pair from 1 to {len(pairs)}")
+    if args.diagram:
+        commands.check_drawn("pair", args.pair, len(pairs))
     plan = planned(args, pairs, spec, batches)
     if args.code and plan is not None:
         sys.stdout.write(pairs_code.script(plan))

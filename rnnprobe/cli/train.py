@@ -35,6 +35,7 @@ from rnnprobe.cli.options import (
     TaggedOpt,
     TokensOpt,
     VocabOpt,
+    WordOpt,
     WordsArg,
     output_format,
     read_words,
@@ -261,15 +262,7 @@ def train(
             "--diagram", help="Draw the trained network unrolled over a word.", rich_help_panel=SHOW
         ),
     ] = False,
-    word: Annotated[
-        str | None,
-        typer.Option(
-            "--word",
-            metavar="N",
-            help="With --diagram: the word drawn (default: 1).",
-            rich_help_panel=SHOW,
-        ),
-    ] = None,
+    word: WordOpt = None,
     code: CodeOpt = False,
     all_: AllOpt = False,
     json_: JsonOpt = False,
@@ -287,8 +280,8 @@ def train(
     kind = args.export_format()
     recipe = args.recipe()
     data = args.data(spec)
-    if args.diagram and not 1 <= (args.word or 1) <= data.batch.rows:
-        raise InputError(f"--word {args.word}: give a word from 1 to {data.batch.rows}")
+    if args.diagram:
+        commands.check_drawn("word", args.word, data.batch.rows)
     if args.code:
         from rnnprobe.show import train_code
 

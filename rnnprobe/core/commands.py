@@ -223,6 +223,15 @@ def check_torch(*, steps: bool = False, diagram: bool = False) -> None:
     twin.require()
 
 
+def check_drawn(name: str, number: int | None, count: int) -> int:
+    """The word (or pair) to draw, counted from 1: one of the `count` given (default 1)."""
+    if number is None:
+        return 1
+    if not 1 <= number <= count:
+        raise InputError(Param(name), f" {number}: give a {name} from 1 to {count}")
+    return number
+
+
 def check_at(at: Any, batch: Batch, *, steps: bool) -> int | None:
     """The step of word 1 to work out: one of its real steps (default: its last)."""
     if at is None:
