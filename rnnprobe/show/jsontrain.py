@@ -5,6 +5,7 @@ JSON writer, `jsonout`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -108,14 +109,14 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
             "weights_max_abs_diff": result.torch_weight_diff,
         }
     if result.check is not None:
-        found = result.check
-        body["check"] = {
-            "max_abs_diff": found.max_abs_diff,
-            "ok": found.ok,
-            "loss_diff": found.loss_diff,
-            "gradient_diff": found.gradient_diff,
-        }
+        body["check"] = _check_object(result.check)
     return body
+
+
+def _check_object(found: Any) -> dict[str, Any]:
+    """A training's `--check`: the largest difference, ok, then each difference measured
+    (the check's own fields, in their order)."""
+    return {"max_abs_diff": found.max_abs_diff, "ok": found.ok, **dataclasses.asdict(found)}
 
 
 def _data_keys(data: TrainData, spec: Any, seed: int, values: bool) -> dict[str, Any]:
@@ -176,14 +177,7 @@ def grads_object(result: GradsResult, *, values: bool = True) -> dict[str, Any]:
             "global_norm": result.clipped_norm,
         }
     if result.check is not None:
-        found = result.check
-        body["check"] = {
-            "max_abs_diff": found.max_abs_diff,
-            "ok": found.ok,
-            "loss_diff": found.loss_diff,
-            "gradient_diff": found.gradient_diff,
-            "state_diff": found.state_diff,
-        }
+        body["check"] = _check_object(result.check)
     if result.torch is not None:
         twin = result.torch
         body["torch"] = {
@@ -242,12 +236,5 @@ def pairs_object(result: PairsTraining, *, weights: bool = False,
     body.update(_training_keys(result, values))
     body["decoded"] = [decoded_object(d) for d in result.decoded]
     if result.check is not None:
-        found = result.check
-        body["check"] = {
-            "max_abs_diff": found.max_abs_diff,
-            "ok": found.ok,
-            "loss_diff": found.loss_diff,
-            "decoding_diff": found.decoding_diff,
-            "same_tokens": found.same_tokens,
-        }
+        body["check"] = _check_object(result.check)
     return body
