@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, words_of
+from rnnprobe.api.shown import Picture, Shown, check_of, words_of
 from rnnprobe.core import commands, gradients, training
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.gradients import GradsResult
@@ -42,11 +42,7 @@ class Grads(Shown):
         self.clipped: dict[str, np.ndarray] | None = (
             None if result.clipped is None else {g.name: g.array for g in result.clipped}
         )
-        self.check: dict[str, Any] | None = (
-            None
-            if result.check is None
-            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
-        )
+        self.check: dict[str, Any] | None = check_of(result.check)
         self.torch: dict[str, Any] | None = (
             None
             if result.torch is None

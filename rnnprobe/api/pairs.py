@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, array_of
+from rnnprobe.api.shown import Picture, Shown, array_of, check_of
 from rnnprobe.core import commands, pairs_training, training
 from rnnprobe.core.encdec import Seq2SeqResult
 from rnnprobe.core.errors import InputError, Param
@@ -47,11 +47,7 @@ class Seq2Seq(Shown):
         self.context: np.ndarray | None = array_of(result.context)
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
         self.params: int = result.params
-        self.check: dict[str, Any] | None = (
-            None
-            if result.check is None
-            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
-        )
+        self.check: dict[str, Any] | None = check_of(result.check)
 
     def _view(self) -> RenderableType:
         from rnnprobe.show import seq2seq_view
@@ -95,13 +91,7 @@ class Seq2SeqTraining(Shown):
         self.gradients: dict[str, np.ndarray] = {g.name: g.array for g in result.gradients}
         self.decoded: list[dict[str, Any]] = [jsontrain.decoded_object(d) for d in result.decoded]
         self.trained = Seq2Seq(result.probe)
-        found = result.check
-        self.check: dict[str, Any] | None = (
-            None
-            if found is None
-            else {"max_abs_diff": found.max_abs_diff, "ok": found.ok,
-                  "same_tokens": found.same_tokens}
-        )  # fmt: skip
+        self.check: dict[str, Any] | None = check_of(result.check, "same_tokens")
 
     def _view(self) -> RenderableType:
         from rnnprobe.show import pairs_view

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, array_of, words_of
+from rnnprobe.api.shown import Picture, Shown, array_of, check_of, words_of
 from rnnprobe.core import commands
 from rnnprobe.core.kinds import MergeMode, Tokens
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
@@ -89,11 +89,7 @@ class Run(Shown):
         self.probabilities: np.ndarray | None = array_of(result.probabilities)
         self.layers: list[dict[str, Any]] = jsonout.layers_list(result)
         self.torch: dict[str, Any] | None = None if result.torch is None else _torch(result)
-        self.check: dict[str, Any] | None = (
-            None
-            if result.check is None
-            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
-        )
+        self.check: dict[str, Any] | None = check_of(result.check)
         self.steps: list[dict[str, Any]] | None = (
             None
             if result.steps is None

@@ -32,6 +32,15 @@ def array_of(tensor: Tensor | None) -> np.ndarray | None:
     return None if tensor is None else tensor.array
 
 
+def check_of(found: Any, *also: str) -> dict[str, Any] | None:
+    """`.check`: the largest difference and whether it is within the tolerance (and the
+    check's fields named in `also`); None without a check."""
+    if found is None:
+        return None
+    return {"max_abs_diff": found.max_abs_diff, "ok": found.ok,
+            **{name: getattr(found, name) for name in also}}  # fmt: skip
+
+
 class Shown(JupyterMixin):
     """A result that shows itself as the command's tables (rich, Jupyter)."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, words_of
+from rnnprobe.api.shown import Picture, Shown, check_of, words_of
 from rnnprobe.core import commands, trainer, training
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.trained import Snapshot, Trained, TrainResult
@@ -62,11 +62,7 @@ class Train(Shown):
         self.gradients: dict[str, np.ndarray] = {g.name: g.array for g in result.gradients}
         self.frozen: list[str] = list(result.frozen)
         self.stopped: str | None = result.stopped
-        self.check: dict[str, Any] | None = (
-            None
-            if result.check is None
-            else {"max_abs_diff": result.check.max_abs_diff, "ok": result.check.ok}
-        )
+        self.check: dict[str, Any] | None = check_of(result.check)
 
     def _view(self) -> RenderableType:
         from rnnprobe.show import train_view
