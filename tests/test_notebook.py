@@ -97,17 +97,21 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
 def test_the_saved_notebook_shows_the_same_results_without_running(executed):
     """What a reader sees without running is what a fresh run prints, text for text.
 
-    The saved outputs were made with the TensorFlow named in the notebook's metadata; with
-    another version the numbers may differ in their last digits, and only shapes are held.
+    The saved outputs were made with the TensorFlow and the Keras named in the notebook's
+    metadata (`python examples/refresh.py` saves them); with other versions the numbers may
+    differ in their last digits (a gradient that is zero but for float noise), and only
+    shapes are held.
     """
+    import keras
     import tensorflow
 
     saved_notebook = nbformat.read(EXAMPLE, as_version=4)
     saved = _results(saved_notebook)
     fresh = _results(executed)
     assert len(saved) == len(fresh)
-    made_with = saved_notebook.metadata.get("rnnprobe", {}).get("tensorflow")
-    assert made_with, "the notebook's metadata names the TensorFlow that made its outputs"
+    versions = saved_notebook.metadata.get("rnnprobe", {})
+    made_with = (versions.get("tensorflow"), versions.get("keras"))
+    assert all(made_with), "the notebook's metadata names the TensorFlow and Keras that made it"
 
     def shape_lines(output) -> list[str]:
         text = output.data.get("text/html") or output.data["text/plain"]
@@ -115,5 +119,5 @@ def test_the_saved_notebook_shows_the_same_results_without_running(executed):
 
     for old, new in zip(saved, fresh, strict=True):
         assert shape_lines(old) == shape_lines(new)
-        if made_with == tensorflow.__version__:
+        if made_with == (tensorflow.__version__, keras.__version__):
             assert old.data == new.data
