@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnprobe.cli import app
-from rnnprobe.core.engine import recompute
 from rnnprobe.core.kinds import Cell, MergeMode, Style
+from rnnprobe.core.numpy.engine import recompute
 from rnnprobe.core.stages import ProbeSpec
 
 LECTURE_WORDS = ["hello", "eolll", "lleel"]

@@ -71,7 +71,7 @@ def test_failing_lines_report_their_number_and_the_batch_goes_on(cli, line, need
 
 
 def test_a_failed_check_line_prints_its_object_and_fails_the_batch(cli, monkeypatch):
-    from rnnprobe.core import check
+    from rnnprobe.core.numpy import check
     from rnnprobe.core.result import CheckResult
 
     monkeypatch.setattr(check, "verify", lambda result, computed=None: CheckResult(0.5, False))

@@ -7,12 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe.core import check
+from rnnprobe.core.inputs.vocab import build_batch, vocabulary
 from rnnprobe.core.keras import probe
 from rnnprobe.core.kinds import Cell, Style
+from rnnprobe.core.numpy import check
 from rnnprobe.core.result import ProbeResult, Tensor
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.vocab import build_batch, vocabulary
 
 PADDED = ["hello", "hi", "o", "elo"]
 STRUCTURES = [

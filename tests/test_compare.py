@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from rnnprobe.core.inputs.vocab import build_batch, vocabulary
 from rnnprobe.core.keras import build, env, probe
 from rnnprobe.core.kinds import Cell, Style
 from rnnprobe.core.result import CompareResult
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.vocab import build_batch, vocabulary
 
 PADDED = ["hello", "hi", "o"]
 

@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 
 from rnnprobe.cli import CLI_NAMES
-from rnnprobe.core import commands as core
+from rnnprobe.core import options
+from rnnprobe.core.commands import run as core
 from rnnprobe.core.errors import InputError, RnnProbeError
 from rnnprobe.core.keras import build, env
 from rnnprobe.core.kinds import Cell, MergeMode, Style
@@ -78,15 +79,15 @@ def test_the_shown_code_builds_the_described_layers():
 
 
 def test_core_run_checks_and_draws_a_seed():
-    result = core.run(LECTURE_WORDS, core.make_spec(cell="lstm"), check=True)
+    result = core.run(LECTURE_WORDS, options.make_spec(cell="lstm"), check=True)
     assert result.check is not None and result.check.ok
     assert 0 <= result.seed < 2**31
-    again = core.run(LECTURE_WORDS, core.make_spec(cell="lstm"), seed=result.seed)
+    again = core.run(LECTURE_WORDS, options.make_spec(cell="lstm"), seed=result.seed)
     np.testing.assert_array_equal(again.outputs.array, result.outputs.array)
 
 
 def test_core_compare_and_vocab():
-    compared = core.compare(["hello", "hi"], core.make_spec(hidden=(3, 2)), seed=4)
+    compared = core.compare(["hello", "hi"], options.make_spec(hidden=(3, 2)), seed=4)
     assert compared.identical
     batch = core.vocab(["hi"], "ohi")
     assert batch.vocab == ("o", "h", "i") and batch.x_data.shape == (1, 2, 3)
@@ -96,25 +97,25 @@ def test_core_compare_and_vocab():
     ("call", "api", "cli"),
     [
         (
-            lambda: core.make_spec(hidden=0),
+            lambda: options.make_spec(hidden=0),
             "hidden '0': every layer",
             "--hidden '0': every layer",
         ),
-        (lambda: core.make_spec(hidden=[4, 0]), "hidden '4,0'", "--hidden '4,0'"),
-        (lambda: core.make_spec(hidden="two"), "'two' is not a whole number", None),
-        (lambda: core.make_spec(hidden=2.5), "hidden 2.5: give units per layer", None),
+        (lambda: options.make_spec(hidden=[4, 0]), "hidden '4,0'", "--hidden '4,0'"),
+        (lambda: options.make_spec(hidden="two"), "'two' is not a whole number", None),
+        (lambda: options.make_spec(hidden=2.5), "hidden 2.5: give units per layer", None),
         (
-            lambda: core.make_spec(merge_mode="sum"),
+            lambda: options.make_spec(merge_mode="sum"),
             "merge_mode needs bidirectional=True",
             "--merge-mode needs --bidirectional",
         ),
         (
-            lambda: core.make_spec(style="loop"),
+            lambda: options.make_spec(style="loop"),
             "Invalid value for 'style': 'loop' is not one of 'layer', 'cell'.",
             "Invalid value for '--style': 'loop'",
         ),
         (
-            lambda: core.make_spec(cell="rnn"),
+            lambda: options.make_spec(cell="rnn"),
             "'rnn' is not one of 'simple', 'lstm', 'gru'",
             None,
         ),
@@ -125,12 +126,16 @@ def test_core_compare_and_vocab():
         ),
         (lambda: core.vocab([]), "no words given", None),
         (
-            lambda: core.check_seed(-1),
+            lambda: options.check_seed(-1),
             "'seed': -1 is not in the range 0<=x<=4294967295.",
             "--seed",
         ),
-        (lambda: core.check_seed(2**32), "4294967296 is not in the range 0<=x<=4294967295", None),
-        (lambda: core.check_seed("7"), "'seed': '7' is not an int", None),
+        (
+            lambda: options.check_seed(2**32),
+            "4294967296 is not in the range 0<=x<=4294967295",
+            None,
+        ),
+        (lambda: options.check_seed("7"), "'seed': '7' is not an int", None),
     ],
 )
 def test_core_errors_name_parameters_as_a_library_user_knows_them(call, api, cli):
@@ -147,12 +152,12 @@ def test_core_errors_name_parameters_as_a_library_user_knows_them(call, api, cli
 def test_a_probe_too_big_is_an_input_error_naming_hidden(monkeypatch):
     monkeypatch.setenv("RNNPROBE_MEMORY_LIMIT", "1MB")
     with pytest.raises(InputError, match=r"^hidden 1000: this probe needs about"):
-        core.run(["hello"], core.make_spec(hidden=1000))
+        core.run(["hello"], options.make_spec(hidden=1000))
     assert issubclass(InputError, RnnProbeError)
 
 
 def test_views_are_renderables_the_cli_prints(cli):
-    result = core.run(["hello", "hi"], core.make_spec(cell="gru"), seed=3, check=True)
+    result = core.run(["hello", "hi"], options.make_spec(cell="gru"), seed=3, check=True)
     console = Console(file=io.StringIO(), width=80)
     widgets.show(console, views.run_view(result, weights=True))
     printed = cli.ok("run", "hello", "hi", "--cell", "gru", "--seed", "3", "--check",

@@ -192,7 +192,7 @@ def test_nan_gradients_are_flagged(cli):
 
 
 def test_check_fails_when_numpy_disagrees(cli, monkeypatch):
-    from rnnprobe.core import backprop
+    from rnnprobe.core.numpy import backprop
 
     real = backprop.backprop
 
@@ -228,7 +228,7 @@ def test_the_torch_twin_gives_the_same_gradients_and_state_gradients(cli):
 
 
 def test_a_twin_that_disagrees_exits_1(cli, monkeypatch):
-    from rnnprobe.core import twin
+    from rnnprobe.core.torch import twin
 
     monkeypatch.setattr(twin, "_gate_blocks", lambda cell, array, units: array)  # no reorder
     result = cli(*PADDED, "--cell", "gru", "--torch", "--json")

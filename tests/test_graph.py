@@ -9,11 +9,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe.core import commands
+from rnnprobe.core import options
+from rnnprobe.core.commands import run as commands
+from rnnprobe.core.inputs.vocab import build_batch, vocabulary
 from rnnprobe.core.keras import env, probe, runner
 from rnnprobe.core.kinds import Cell, MergeMode, Style
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.vocab import build_batch, vocabulary
 
 WORDS = ("hello", "hi", (string.ascii_lowercase * 4)[:90])  # padded, and past the threshold
 SPECS = [
@@ -97,19 +98,19 @@ def no_runners(monkeypatch):
 
 
 def test_the_size_of_the_work_chooses_how_to_call(no_runners):
-    spec = commands.make_spec(cell="gru")
+    spec = options.make_spec(cell="gru")
     short = "a" * (runner.GRAPH_FROM_STEPS - 1)
     for seed in range(runner.EAGER_CALLS_BEFORE_GRAPH):
         commands.run([short], spec, seed=seed)
     assert not runner._runners  # a structure seen this often is still called eagerly
     commands.run([short], spec, seed=99)
     assert len(runner._runners) == 1  # once more: a graph is traced for it, once
-    commands.run([short + "a"], commands.make_spec(cell="lstm"), seed=1)
+    commands.run([short + "a"], options.make_spec(cell="lstm"), seed=1)
     assert len(runner._runners) == 2  # a long word: a graph at once
 
 
 def test_probes_known_to_come_get_their_graph_at_once(no_runners):
-    spec = commands.make_spec(cell="lstm")
+    spec = options.make_spec(cell="lstm")
     batch = build_batch(("hi", "hello"), vocabulary(("hi", "hello")))
     probe.run_probe(batch, spec, seed=1, expected=runner.GRAPH_WHEN_EXPECTED - 1)
     assert not runner._runners

@@ -87,7 +87,7 @@ def test_export_with_json_writes_tables_to_the_file_and_json_to_stdout(cli, tmp_
 @pytest.fixture
 def no_probe(monkeypatch):
     """Any attempt to run a model fails the test: the error must come before that work."""
-    from rnnprobe.core import commands
+    from rnnprobe.core.commands import run as commands
 
     def refuse(*args, **kwargs):
         raise AssertionError("the probe ran")

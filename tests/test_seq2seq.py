@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnnprobe.core import engine
-from rnnprobe.core import seq2seq as encoder_decoder
+from rnnprobe.core.commands import seq2seq as encoder_decoder
 from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Cell
+from rnnprobe.core.numpy import engine
 from rnnprobe.core.result import Tensor
 from rnnprobe.core.stages import ProbeSpec
 
@@ -147,10 +147,12 @@ def test_attention_weights_sum_to_one_over_real_words_and_the_context_is_their_s
 
 @pytest.mark.parametrize("attention", [[], ["--attention"]], ids=["plain", "attention"])
 def test_check_can_fail(attention):
-    from rnnprobe.core import commands
+    from rnnprobe.core import options
+    from rnnprobe.core.commands import run as commands
+    from rnnprobe.core.inputs import pairs as pair_inputs
 
-    pairs = commands.pairs_from_sentences(LECTURE[:4])
-    spec = commands.make_seq2seq_spec(attention=bool(attention), cell="lstm")
+    pairs = pair_inputs.pairs_from_sentences(LECTURE[:4])
+    spec = options.make_seq2seq_spec(attention=bool(attention), cell="lstm")
     result = commands.seq2seq(pairs, spec, seed=2, check=True)
     assert result.check is not None and result.check.ok
     for name in ("encoder/recurrent_kernel", "decoder/kernel", "head/bias",

@@ -166,10 +166,11 @@ def test_the_tables_lay_out_the_loss_the_curve_and_each_loop(cli, tmp_path):
 def test_check_recomputes_and_can_fail():
     from dataclasses import replace
 
-    from rnnprobe.core import commands, pairs_training
+    from rnnprobe.core import options
     from rnnprobe.core.batch import Tensor
+    from rnnprobe.core.commands import seq2seq_train as pairs_training
 
-    spec = commands.make_seq2seq_spec(attention=True)
+    spec = options.make_seq2seq_spec(attention=True)
     plan = pairs_training.plan(list(zip(SMALL[0::2], SMALL[1::2], strict=True)), spec, seed=4,
                                epochs=3, translate=["i feel"])  # fmt: skip
     result = pairs_training.train_pairs(plan, check=True)

@@ -15,8 +15,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rnnprobe.core import twin  # noqa: E402
 from rnnprobe.core.keras import env  # noqa: E402
+from rnnprobe.core.torch import twin  # noqa: E402
 
 from .conftest import LECTURE_WORDS, run_scripts  # noqa: E402
 

@@ -13,10 +13,10 @@ import re
 import numpy as np
 import pytest
 
-from rnnprobe.core import engine
-from rnnprobe.core.backprop import backprop
 from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Cell, MergeMode, Tokens
+from rnnprobe.core.numpy import engine
+from rnnprobe.core.numpy.backprop import backprop
 from rnnprobe.core.stages import ProbeSpec
 
 from .conftest import start_script
@@ -274,7 +274,7 @@ def test_a_trainings_layers_stay_its_own_when_the_structure_trains_again(no_kept
     """The kept step trains layers of its own: the layers a training returns with (read
     after it, by the decoding loop or `grads`) are not changed by the next training of the
     same structure, which a server may run at that moment."""
-    from rnnprobe.core.training import task_data, train_spec
+    from rnnprobe.core.inputs.tasks import task_data, train_spec
 
     keras_train = no_kept_steps
     data = task_data(["hello", "hi"], kind=Tokens.char, embedded=False)
@@ -305,7 +305,7 @@ def test_check_recomputes_in_numpy_and_a_wrong_gradient_exits_1(cli, monkeypatch
     obj = cli.json(*HIHELLO, "--epochs", "2", "--check", "--cell", "lstm")
     assert obj["check"]["ok"] is True and obj["check"]["max_abs_diff"] < 1e-5
     assert "✓ check ok" in cli.ok(*HIHELLO, "--epochs", "2", "--check").stdout
-    from rnnprobe.core import backprop as numpy_backprop
+    from rnnprobe.core.numpy import backprop as numpy_backprop
 
     real = numpy_backprop.backprop
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.vocab import build_batch, vocabulary, words_from_text
+from rnnprobe.core.inputs.vocab import build_batch, vocabulary, words_from_text
 
 from .conftest import LECTURE_WORDS
 

@@ -9,9 +9,11 @@ import numpy as np
 from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, check_of, words_of
-from rnnprobe.core import commands, gradients, training
+from rnnprobe.core import options
+from rnnprobe.core.commands import grads as gradients
+from rnnprobe.core.commands.grads import GradsResult
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.gradients import GradsResult
+from rnnprobe.core.inputs import tasks as training
 from rnnprobe.show import jsontrain
 
 
@@ -64,10 +66,10 @@ class Grads(Shown):
 
     def diagram(self, word: int = 1) -> Picture:
         """The backward arrows of word `word` (from 1) with |dL/dh_t| on each step."""
-        from rnnprobe.core import commands
+        from rnnprobe.core import options
         from rnnprobe.show import grads_view
 
-        commands.check_drawn("word", word, len(self.words))
+        options.check_drawn("word", word, len(self.words))
         return Picture(grads_view.backward_diagram(self.result, word - 1))
 
     def __repr__(self) -> str:
@@ -104,7 +106,7 @@ def grads(
     tagged: bool = False,
     at: int | None = None,
     after: int | None = None,
-    lr: float = training.DEFAULT_LR,
+    lr: float = options.DEFAULT_LR,
     batch_size: int | None = None,
     clipnorm: float | None = None,
     global_clipnorm: float | None = None,
@@ -130,7 +132,7 @@ def grads(
     if not kinds:
         raise InputError("cells: give at least one cell")
     specs = [
-        commands.make_spec(
+        options.make_spec(
             hidden=hidden,
             style=style,
             cell=kind,
@@ -141,16 +143,16 @@ def grads(
         )
         for kind in kinds
     ]
-    options: dict[str, Any] = {
-        "after": None if after is None else training.positive_int("after", after),
-        "lr": training.learning_rate(lr),
+    recipe: dict[str, Any] = {
+        "after": None if after is None else options.positive_int("after", after),
+        "lr": options.learning_rate(lr),
         "batch_size": None
         if batch_size is None
-        else training.positive_int("batch_size", batch_size),
+        else options.positive_int("batch_size", batch_size),
         "clipnorm": gradients.positive_number("clipnorm", clipnorm),
         "global_clipnorm": gradients.positive_number("global_clipnorm", global_clipnorm),
     }
-    gradients.check_clipping(options["clipnorm"], options["global_clipnorm"])
+    gradients.check_clipping(recipe["clipnorm"], recipe["global_clipnorm"])
     data = training.task_data(
         words_of(words, specs[0].tokens.value),
         kind=specs[0].tokens,
@@ -160,10 +162,10 @@ def grads(
         vocab=vocab,
     )
     gradients.check_at(at, data)
-    drawn = commands.resolve_seed(seed)  # one seed for every cell
+    drawn = options.resolve_seed(seed)  # one seed for every cell
     found = [
         gradients.grads(data.words, spec, seed=drawn, at=at, check=check, torch=torch,
-                        data=data, **options)
+                        data=data, **recipe)
         for spec in specs
     ]  # fmt: skip
     return Grads(found[0]) if cells is None else GradsCells(found)

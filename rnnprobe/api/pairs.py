@@ -9,10 +9,12 @@ import numpy as np
 from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, array_of, check_of
-from rnnprobe.core import commands, pairs_training, training
-from rnnprobe.core.encdec import Seq2SeqResult
+from rnnprobe.core import options
+from rnnprobe.core.commands import run as commands
+from rnnprobe.core.commands import seq2seq_train as pairs_training
+from rnnprobe.core.commands.seq2seq import Seq2SeqResult
+from rnnprobe.core.commands.seq2seq_train import PairsTraining
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.pairs_training import PairsTraining
 from rnnprobe.show import jsonout, jsontrain
 
 
@@ -61,7 +63,7 @@ class Seq2Seq(Shown):
         """The encoder and the decoder unrolled over pair `pair` (from 1)."""
         from rnnprobe.show import seq2seq_view
 
-        commands.check_drawn("pair", pair, len(self.sources))
+        options.check_drawn("pair", pair, len(self.sources))
         return Picture(seq2seq_view.seq2seq_diagram(self.result, pair - 1))
 
     def __repr__(self) -> str:
@@ -144,7 +146,7 @@ def seq2seq(
         for p in pairs
     ):
         raise InputError(Param("pairs"), " takes a list of (source, target) strings")
-    spec = commands.make_seq2seq_spec(
+    spec = options.make_seq2seq_spec(
         cell=cell, hidden=hidden, embed=embed, attention=attention, tokens=tokens
     )
     given = [(s, t) for s, t in pairs]
@@ -159,10 +161,10 @@ def seq2seq(
         translate = [translate]
     planned = pairs_training.plan(
         given, spec, seed=seed,
-        epochs=training.positive_int("train", train),
-        lr=pairs_training.DEFAULT_LR if lr is None else training.learning_rate(lr),
-        batch_size=None if batch_size is None else training.positive_int("batch_size", batch_size),
-        every=None if every is None else training.positive_int("every", every),
+        epochs=options.positive_int("train", train),
+        lr=pairs_training.DEFAULT_LR if lr is None else options.learning_rate(lr),
+        batch_size=None if batch_size is None else options.positive_int("batch_size", batch_size),
+        every=None if every is None else options.positive_int("every", every),
         max_steps=max_steps, translate=list(translate),
     )  # fmt: skip
     return Seq2SeqTraining(pairs_training.train_pairs(planned, check=check))

@@ -9,7 +9,8 @@ import numpy as np
 from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, array_of, check_of, words_of
-from rnnprobe.core import commands
+from rnnprobe.core import options
+from rnnprobe.core.commands import run as commands
 from rnnprobe.core.kinds import MergeMode, Tokens
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
 from rnnprobe.show import jsonout, views, vocab_view
@@ -112,7 +113,7 @@ class Run(Shown):
 
     def diagram(self, word: int = 1) -> Picture:
         """The network unrolled over word `word` (from 1), as `run --diagram` draws it."""
-        commands.check_drawn("word", word, len(self.lengths))
+        options.check_drawn("word", word, len(self.lengths))
         return Picture(views.run_view(self.result, diagram=word - 1))
 
     def __repr__(self) -> str:
@@ -173,7 +174,7 @@ def run(
     `check` compares Keras with rnnprobe's numpy re-computation (`--check`); `torch`
     runs the same network in PyTorch (`--torch`, PyTorch installed) and puts it on `.torch`.
     """
-    spec = commands.make_spec(
+    spec = options.make_spec(
         hidden=hidden,
         style=style,
         cell=cell,
@@ -214,7 +215,7 @@ def compare(
     each_step: bool = False,
 ) -> Comparison:
     """Run the cell style and the layer style with the same weights: `rnnprobe compare`."""
-    spec = commands.make_spec(
+    spec = options.make_spec(
         hidden=hidden,
         cell=cell,
         bidirectional=bidirectional,
@@ -236,7 +237,7 @@ def vocab(
     With `tokens="word"` each string is a sentence of whitespace-separated words (a string:
     one sentence per line), and `vocab` gives the words separated by commas.
     """
-    kind = commands.choice(Tokens, "tokens", tokens)
+    kind = options.choice(Tokens, "tokens", tokens)
     return Vocabulary(commands.vocab(words_of(words, kind.value), vocab, kind))
 
 
@@ -260,6 +261,6 @@ def to_torch(layer: Any) -> Any:
     merged by sum, mul or ave, becomes a small module that runs one PyTorch layer per Keras
     layer). PyTorch has no mask: give padded batches through `pack_padded_sequence`.
     """
-    from rnnprobe.core import twin
+    from rnnprobe.core.torch import twin
 
     return twin.to_torch(layer)

@@ -10,9 +10,11 @@ import numpy as np
 from rich.console import RenderableType
 
 from rnnprobe.api.shown import Picture, Shown, check_of, words_of
-from rnnprobe.core import commands, trainer, training
+from rnnprobe.core import options
+from rnnprobe.core.commands import train as trainer
+from rnnprobe.core.commands.trained import Snapshot, Trained, TrainResult
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.trained import Snapshot, Trained, TrainResult
+from rnnprobe.core.inputs import tasks as training
 from rnnprobe.show import jsontrain
 
 
@@ -91,8 +93,8 @@ def train(
     *,
     labels: str | Sequence[Any] | None = None,
     tagged: bool = False,
-    epochs: int = training.DEFAULT_EPOCHS,
-    lr: float = training.DEFAULT_LR,
+    epochs: int = options.DEFAULT_EPOCHS,
+    lr: float = options.DEFAULT_LR,
     batch_size: int | None = None,
     every: int | None = None,
     hidden: int | Sequence[int] = 2,
@@ -115,7 +117,7 @@ def train(
     """
     if isinstance(lr, bool):
         raise InputError(Param("lr"), f" {lr!r}: give a number such as 0.1")
-    spec = commands.make_spec(
+    spec = options.make_spec(
         hidden=hidden,
         style=style,
         cell=cell,
@@ -131,10 +133,10 @@ def train(
         tagged=bool(tagged),
         vocab=vocab,
         seed=seed,
-        epochs=training.positive_int("epochs", epochs),
-        lr=training.learning_rate(lr),
-        batch_size=None if batch_size is None else training.positive_int("batch_size", batch_size),
-        every=None if every is None else training.positive_int("every", every),
+        epochs=options.positive_int("epochs", epochs),
+        lr=options.learning_rate(lr),
+        batch_size=None if batch_size is None else options.positive_int("batch_size", batch_size),
+        every=None if every is None else options.positive_int("every", every),
         check=check,
     )
     return Train(found)

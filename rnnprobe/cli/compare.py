@@ -48,10 +48,11 @@ def compare(
 
     Exit 0 when every returned tensor is identical within 1e-6, 1 when not.
     """
-    from rnnprobe.core import commands
+    from rnnprobe.core import options
+    from rnnprobe.core.commands import run as commands
     from rnnprobe.show import jsonout, views, widgets
 
-    spec = commands.make_spec(
+    spec = options.make_spec(
         hidden=hidden,
         merge_mode=merge_mode,
         bidirectional=bidirectional,
@@ -61,7 +62,7 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    number = commands.whole_number("seed", seed)
+    number = options.whole_number("seed", seed)
     result = commands.compare(read_words(words, spec.tokens), spec, vocab=vocab_, seed=number)
     if json_:
         jsonout.write(jsonout.compare_object(result))

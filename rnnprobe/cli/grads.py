@@ -42,9 +42,9 @@ from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
 if TYPE_CHECKING:
-    from rnnprobe.core.gradients import GradsResult
+    from rnnprobe.core.commands.grads import GradsResult
+    from rnnprobe.core.inputs.tasks import TrainData
     from rnnprobe.core.stages import ProbeSpec
-    from rnnprobe.core.training import TrainData
 
 EXAMPLES = """Examples: why a SimpleRNN forgets, measured on your words
   rnnprobe grads hihello
@@ -93,11 +93,12 @@ class GradsArgs:
 
     def specs(self) -> list[ProbeSpec]:
         """The network, once per cell asked for (`--cells`), checked."""
-        from rnnprobe.core import commands
+
+        from rnnprobe.core import options
 
         kinds = [self.cell] if self.cells is None else self._cells()
         return [
-            commands.make_spec(
+            options.make_spec(
                 hidden=self.hidden, merge_mode=self.merge_mode, bidirectional=self.bidirectional,
                 style=self.style, cell=kind, tokens=self.tokens, embed=self.embed,
             )
@@ -105,24 +106,26 @@ class GradsArgs:
         ]  # fmt: skip
 
     def _cells(self) -> list[Cell]:
-        from rnnprobe.core import commands
+
+        from rnnprobe.core import options
 
         assert self.cells is not None
         if self.torch:
             raise InputError("--cells compares Keras's cells; it does not combine with --torch")
         names = [n.strip() for n in self.cells.split(",")]
-        return [commands.choice(Cell, "cells", name) for name in names]
+        return [options.choice(Cell, "cells", name) for name in names]
 
-    def options(self) -> dict[str, Any]:
+    def recipe(self) -> dict[str, Any]:
         """`--after`, `--lr`, `--batch-size`, the clipping, checked."""
-        from rnnprobe.core import gradients, training
+        from rnnprobe.core import options
+        from rnnprobe.core.commands import grads as gradients
 
         found = {
-            "after": None if self.after is None else training.positive_int("after", self.after),
-            "lr": training.learning_rate(self.lr),
+            "after": None if self.after is None else options.positive_int("after", self.after),
+            "lr": options.learning_rate(self.lr),
             "batch_size": None
             if self.batch_size is None
-            else training.positive_int("batch_size", self.batch_size),
+            else options.positive_int("batch_size", self.batch_size),
             "clipnorm": gradients.positive_number("clipnorm", self.clipnorm),
             "global_clipnorm": gradients.positive_number("global_clipnorm", self.global_clipnorm),
         }
@@ -130,7 +133,8 @@ class GradsArgs:
         return found
 
     def data(self, spec: ProbeSpec) -> TrainData:
-        from rnnprobe.core import gradients, training
+        from rnnprobe.core.commands import grads as gradients
+        from rnnprobe.core.inputs import tasks as training
 
         found = training.task_data(
             read_words(self.words, self.tokens),
@@ -149,7 +153,7 @@ class GradsArgs:
         if self.diagram and self.cells is not None:
             raise InputError("--diagram draws one network; it does not combine with --cells")
         if self.torch:
-            from rnnprobe.core import commands
+            from rnnprobe.core.commands import run as commands
 
             commands.check_torch()
         return output_format(
@@ -273,23 +277,24 @@ def grads(
 ) -> None:
     """The gradient flowing back through time: every weight's, and dL/dh_t at each step."""
     args = GradsArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.core import commands, gradients, progress
+    from rnnprobe.core import options, progress
+    from rnnprobe.core.commands import grads as gradients
     from rnnprobe.show import export as exports
     from rnnprobe.show import jsonout, jsontrain, widgets
 
     specs = args.specs()
     kind = args.export_format()
-    options = args.options()
+    recipe = args.recipe()
     data = args.data(specs[0])
     if args.diagram:
-        commands.check_drawn("word", args.word, data.batch.rows)
-    drawn = commands.resolve_seed(args.seed)  # one seed for every cell of --cells
+        options.check_drawn("word", args.word, data.batch.rows)
+    drawn = options.resolve_seed(args.seed)  # one seed for every cell of --cells
     results = []
     with progress.spinner("Taking the gradients…"):
         for spec in specs:
             results.append(gradients.grads(
                 data.words, spec, seed=drawn, at=args.at, check=args.check,
-                torch=args.torch, data=data, **options,
+                torch=args.torch, data=data, **recipe,
             ))  # fmt: skip
     console = widgets.stdout_console()
     shown = None

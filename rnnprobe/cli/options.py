@@ -217,16 +217,17 @@ MergeModeOpt = Annotated[
 def whole_numbers(fields: dict[str, Any], *names: str) -> dict[str, Any]:
     """The fields with these options' text parsed as whole numbers (one wording for any
     Typer)."""
-    from rnnprobe.core import commands
 
-    return {**fields, **{name: commands.whole_number(name, fields[name]) for name in names}}
+    from rnnprobe.core import options
+
+    return {**fields, **{name: options.whole_number(name, fields[name]) for name in names}}
 
 
 def read_words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[str]:
     """The words from the command line, or from stdin when the only word is `-`
     (whitespace-separated words; with word tokens, one sentence per line)."""
     if words == ["-"]:
-        from rnnprobe.core.vocab import sentences_from_text, words_from_text
+        from rnnprobe.core.inputs.vocab import sentences_from_text, words_from_text
 
         text = sys.stdin.read()
         return sentences_from_text(text) if tokens is Tokens.word else words_from_text(text)

@@ -95,9 +95,10 @@ class RunArgs:
         return 1 if self.word is None else self.word
 
     def spec(self) -> ProbeSpec:
-        from rnnprobe.core import commands
 
-        return commands.make_spec(
+        from rnnprobe.core import options
+
+        return options.make_spec(
             hidden=self.hidden,
             merge_mode=self.merge_mode,
             bidirectional=self.bidirectional,
@@ -116,7 +117,7 @@ class RunArgs:
         if self.word is not None and not self.diagram:
             raise InputError("--word needs --diagram")
         if self.torch:
-            from rnnprobe.core import commands
+            from rnnprobe.core.commands import run as commands
 
             commands.check_torch(steps=self.steps, diagram=self.diagram)
         return output_format(
@@ -158,7 +159,7 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
     """A batch line: what `run ... --json` prints for these arguments, and whether it passed.
 
     `expected`: how many lines of the batch, this one included, run the same structure."""
-    from rnnprobe.core import commands
+    from rnnprobe.core.commands import run as commands
     from rnnprobe.show import jsonout, widgets
 
     spec = args.spec()
@@ -269,7 +270,8 @@ def run(
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
     args = RunArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.core import commands, progress
+    from rnnprobe.core import options, progress
+    from rnnprobe.core.commands import run as commands
     from rnnprobe.show import jsonout, keras_code, widgets
 
     spec = args.spec()
@@ -277,9 +279,9 @@ def run(
     given = read_words(args.words, args.tokens)
     batch = commands.make_batch(given, args.vocab, spec)
     if args.diagram:
-        commands.check_drawn("word", args.word, len(given))
+        options.check_drawn("word", args.word, len(given))
     if args.code and not args.torch:
-        sys.stdout.write(keras_code.script(batch, spec, commands.resolve_seed(args.seed)))
+        sys.stdout.write(keras_code.script(batch, spec, options.resolve_seed(args.seed)))
         return
     with progress.spinner(f"Running the RNN on {len(given):,} words…"):
         result = commands.run(

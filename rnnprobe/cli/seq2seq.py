@@ -30,8 +30,9 @@ from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, Tokens
 
 if TYPE_CHECKING:
-    from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
-    from rnnprobe.core.pairs_training import PairsTraining, Plan
+    from rnnprobe.core.commands.seq2seq import Seq2SeqResult
+    from rnnprobe.core.commands.seq2seq_train import PairsTraining, Plan
+    from rnnprobe.core.stages.encdec import Seq2SeqSpec
 
 EXAMPLES = """Examples: pairs of sentences, a source then its target
   rnnprobe seq2seq "i feel hungry" "나는 배가 고프다" "you are" "너는"
@@ -78,8 +79,8 @@ class Seq2SeqArgs:
 
     def training(self) -> dict[str, Any] | None:
         """`--train` and the options that go with it, checked; None without `--train`."""
-        from rnnprobe.core import training
-        from rnnprobe.core.pairs_training import DEFAULT_LR
+        from rnnprobe.core import options
+        from rnnprobe.core.commands.seq2seq_train import DEFAULT_LR
 
         if self.train is None:
             given = {"--lr": self.lr, "--batch-size": self.batch_size, "--every": self.every,
@@ -89,23 +90,24 @@ class Seq2SeqArgs:
                     raise InputError(f"{flag} needs --train N: it is about training")
             return None
         found = {
-            "epochs": training.positive_int("train", self.train),
-            "lr": DEFAULT_LR if self.lr is None else training.learning_rate(self.lr),
+            "epochs": options.positive_int("train", self.train),
+            "lr": DEFAULT_LR if self.lr is None else options.learning_rate(self.lr),
             "batch_size": None
             if self.batch_size is None
-            else training.positive_int("batch_size", self.batch_size),
-            "every": None if self.every is None else training.positive_int("every", self.every),
+            else options.positive_int("batch_size", self.batch_size),
+            "every": None if self.every is None else options.positive_int("every", self.every),
             "max_steps": None
             if self.max_steps is None
-            else training.positive_int("max_steps", self.max_steps),
+            else options.positive_int("max_steps", self.max_steps),
             "translate": list(self.translate or ()),
         }
         return found
 
     def spec(self) -> Seq2SeqSpec:
-        from rnnprobe.core import commands
 
-        return commands.make_seq2seq_spec(
+        from rnnprobe.core import options
+
+        return options.make_seq2seq_spec(
             cell=self.cell,
             hidden=self.hidden,
             embed=self.embed,
@@ -114,13 +116,14 @@ class Seq2SeqArgs:
         )
 
     def pairs(self, stdin: Any = None) -> list[tuple[str, str]]:
-        from rnnprobe.core import commands
+
+        from rnnprobe.core.inputs import pairs as pair_inputs
 
         if self.sentences == ["-"]:
             if stdin is None:
                 raise InputError("a batch line cannot read pairs from stdin")
-            return commands.pairs_from_text(stdin.read())
-        return commands.pairs_from_sentences(self.sentences)
+            return pair_inputs.pairs_from_text(stdin.read())
+        return pair_inputs.pairs_from_sentences(self.sentences)
 
     def export_format(self) -> str | None:
         if self.pair is not None and not self.diagram:
@@ -139,7 +142,7 @@ class Seq2SeqArgs:
 
 
 def view(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> Any:
-    from rnnprobe.core.pairs_training import PairsTraining
+    from rnnprobe.core.commands.seq2seq_train import PairsTraining
     from rnnprobe.show import pairs_view, seq2seq_view
 
     drawn = (args.pair or 1) - 1 if args.diagram else None
@@ -156,7 +159,7 @@ def view(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> Any:
 
 
 def json_body(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> dict[str, Any]:
-    from rnnprobe.core.pairs_training import PairsTraining
+    from rnnprobe.core.commands.seq2seq_train import PairsTraining
     from rnnprobe.show import jsonout, jsontrain
 
     if isinstance(result, PairsTraining):
@@ -167,7 +170,7 @@ def json_body(args: Seq2SeqArgs, result: Seq2SeqResult | PairsTraining) -> dict[
 def planned(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec,
             batches: Any) -> Plan | None:  # fmt: skip
     """With `--train`: the training, checked (before TensorFlow loads); else None."""
-    from rnnprobe.core import pairs_training
+    from rnnprobe.core.commands import seq2seq_train as pairs_training
 
     recipe = args.training()
     if recipe is None:
@@ -180,7 +183,9 @@ def produce(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec, 
     """The untrained probe, or the training (with a progress bar on a terminal)."""
     import contextlib
 
-    from rnnprobe.core import commands, pairs_training, progress
+    from rnnprobe.core import progress
+    from rnnprobe.core.commands import run as commands
+    from rnnprobe.core.commands import seq2seq_train as pairs_training
 
     if plan is None:
         message = f"Running the encoder and the decoder on {len(pairs):,} pairs…"
@@ -199,13 +204,13 @@ def _passed(result: Seq2SeqResult | PairsTraining) -> bool:
 def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     """A batch line: what `seq2seq ... --json` prints for these arguments, and whether it
     passed its check."""
-    from rnnprobe.core import seq2seq as encoder_decoder
+    from rnnprobe.core.inputs import pairs as pair_inputs
     from rnnprobe.show import export, jsonout, widgets
 
     spec = args.spec()
     kind = args.export_format()
     pairs = args.pairs()
-    batches = encoder_decoder.make_batches(pairs, spec)
+    batches = pair_inputs.make_batches(pairs, spec)
     result = produce(args, pairs, spec, batches, planned(args, pairs, spec, batches),
                      shown=False)  # fmt: skip
     if args.export is not None and kind is not None:
@@ -362,17 +367,18 @@ def seq2seq(
     """An encoder and a decoder: the state handed over, teacher forcing, and attention;
     with --train, trained, then decoded greedily."""
     args = Seq2SeqArgs.from_params(dict(locals()))
-    from rnnprobe.core import commands
-    from rnnprobe.core import seq2seq as encoder_decoder
+    from rnnprobe.core import options
+    from rnnprobe.core.commands import seq2seq as encoder_decoder
+    from rnnprobe.core.inputs import pairs as pair_inputs
     from rnnprobe.show import export as exports
     from rnnprobe.show import jsonout, pairs_code, seq2seq_code, widgets
 
     spec = args.spec()
     kind = args.export_format()
     pairs = args.pairs(sys.stdin)
-    batches = encoder_decoder.make_batches(pairs, spec)
+    batches = pair_inputs.make_batches(pairs, spec)
     if args.diagram:
-        commands.check_drawn("pair", args.pair, len(pairs))
+        options.check_drawn("pair", args.pair, len(pairs))
     plan = planned(args, pairs, spec, batches)
     if args.code and plan is not None:
         sys.stdout.write(pairs_code.script(plan))

@@ -45,9 +45,9 @@ from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
 if TYPE_CHECKING:
+    from rnnprobe.core.commands.trained import TrainResult
+    from rnnprobe.core.inputs.tasks import TrainData
     from rnnprobe.core.stages import ProbeSpec
-    from rnnprobe.core.trained import TrainResult
-    from rnnprobe.core.training import TrainData
 
 EXAMPLES = """Examples: the chapter's labs, trained on your own words
   rnnprobe train hihello                          # next token: hihell -> ihello
@@ -96,9 +96,10 @@ class TrainArgs:
         return cls(**whole_numbers(fields, "seed", "word"))
 
     def spec(self) -> ProbeSpec:
-        from rnnprobe.core import commands
 
-        return commands.make_spec(
+        from rnnprobe.core import options
+
+        return options.make_spec(
             hidden=self.hidden,
             merge_mode=self.merge_mode,
             bidirectional=self.bidirectional,
@@ -110,19 +111,20 @@ class TrainArgs:
 
     def recipe(self) -> dict[str, Any]:
         """Epochs, learning rate, batch size and how often the loss is printed, checked."""
-        from rnnprobe.core import training
+
+        from rnnprobe.core import options
 
         return {
-            "epochs": training.positive_int("epochs", self.epochs),
-            "lr": training.learning_rate(self.lr),
+            "epochs": options.positive_int("epochs", self.epochs),
+            "lr": options.learning_rate(self.lr),
             "batch_size": None
             if self.batch_size is None
-            else training.positive_int("batch_size", self.batch_size),
-            "every": None if self.every is None else training.positive_int("every", self.every),
+            else options.positive_int("batch_size", self.batch_size),
+            "every": None if self.every is None else options.positive_int("every", self.every),
         }
 
     def data(self, spec: ProbeSpec, stdin: bool = True) -> TrainData:
-        from rnnprobe.core import training
+        from rnnprobe.core.inputs import tasks as training
 
         given = read_words(self.words, self.tokens) if stdin else self.words
         if not stdin and given == ["-"]:
@@ -140,7 +142,7 @@ class TrainArgs:
         if self.word is not None and not self.diagram:
             raise InputError("--word needs --diagram")
         if self.torch:
-            from rnnprobe.core import commands
+            from rnnprobe.core.commands import run as commands
 
             commands.check_torch()
             if self.code:
@@ -169,7 +171,8 @@ def view(args: TrainArgs, result: TrainResult) -> Any:
 
 
 def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, *, shown: bool) -> TrainResult:
-    from rnnprobe.core import progress, trainer
+    from rnnprobe.core import progress
+    from rnnprobe.core.commands import train as trainer
 
     recipe = args.recipe()
     message = f"Training on {data.batch.rows:,} words"
@@ -272,7 +275,7 @@ def train(
 ) -> None:
     """Train the RNN on your words with Adam: the loss, the gradients, before and after."""
     args = TrainArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.core import commands
+    from rnnprobe.core import options
     from rnnprobe.show import export as exports
     from rnnprobe.show import jsonout, jsontrain, widgets
 
@@ -281,11 +284,11 @@ def train(
     recipe = args.recipe()
     data = args.data(spec)
     if args.diagram:
-        commands.check_drawn("word", args.word, data.batch.rows)
+        options.check_drawn("word", args.word, data.batch.rows)
     if args.code:
         from rnnprobe.show import train_code
 
-        drawn = commands.resolve_seed(commands.check_seed(args.seed))
+        drawn = options.resolve_seed(options.check_seed(args.seed))
         sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
         return
     result = _train(args, data, spec, shown=True)

@@ -22,7 +22,7 @@ def vocab(
     json_: JsonOpt = False,
 ) -> None:
     """Show the vocabulary and the one-hot x_data, without running a model."""
-    from rnnprobe.core import commands
+    from rnnprobe.core.commands import run as commands
 
     batch = commands.vocab(read_words(words, tokens), vocab_, tokens)
     if json_:

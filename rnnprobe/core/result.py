@@ -108,7 +108,7 @@ class ProbeResult:
     # The layers of a model the user built, and its stages, instead of those of the spec.
     model_layers: tuple[KerasLayer, ...] | None = None
     model_network: Network | None = None
-    torch: TorchTwin | None = None  # `--torch`: the same network in PyTorch (core/twin.py)
+    torch: TorchTwin | None = None  # `--torch`: the same network in PyTorch (core/torch/twin.py)
 
     @property
     def params(self) -> int:

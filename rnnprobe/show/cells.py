@@ -10,8 +10,8 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from rnnprobe.core.batch import Batch, Tensor
+from rnnprobe.core.inputs.vocab import show_char
 from rnnprobe.core.kinds import PAD, SHOWN_WORDS, Tokens
-from rnnprobe.core.vocab import show_char
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
 

@@ -15,6 +15,7 @@ from functools import singledispatch
 from rich.console import Group
 from rich.text import Text
 
+from rnnprobe.core.inputs.vocab import show_char
 from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.result import ProbeResult
 from rnnprobe.core.stages import (
@@ -29,7 +30,6 @@ from rnnprobe.core.stages import (
     StepHead,
     TokenIds,
 )
-from rnnprobe.core.vocab import show_char
 from rnnprobe.show.grid import Grid
 
 HEAD, TAIL = 6, 2  # the steps shown of a long word: the first six and the last two

@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe.core.gradients import GradsResult
+from rnnprobe.core.commands.grads import GradsResult
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.stages import Layer
 from rnnprobe.show import keras_code

@@ -18,7 +18,7 @@ from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, Torc
 from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
 
 if TYPE_CHECKING:  # only `seq2seq` loads this
-    from rnnprobe.core.encdec import Seq2SeqResult
+    from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 
 
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from rnnprobe.core.result import Tensor
 from rnnprobe.show.jsonout import batch_object, tensor_object
 
 if TYPE_CHECKING:
-    from rnnprobe.core.decoding import Decoded
-    from rnnprobe.core.gradients import GradsResult
-    from rnnprobe.core.pairs_training import PairsTraining
-    from rnnprobe.core.trained import Snapshot, Trained, TrainResult
-    from rnnprobe.core.training import TrainData
+    from rnnprobe.core.commands.decoding import Decoded
+    from rnnprobe.core.commands.grads import GradsResult
+    from rnnprobe.core.commands.seq2seq_train import PairsTraining
+    from rnnprobe.core.commands.trained import Snapshot, Trained, TrainResult
+    from rnnprobe.core.inputs.tasks import TrainData
 
 
 def _snapshot(result: Trained, found: Snapshot, values: bool) -> dict[str, Any]:

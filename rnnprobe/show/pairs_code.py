@@ -10,8 +10,8 @@ Written from the two networks' stages, as `seq2seq --code` is: the encoder's cal
 from __future__ import annotations
 
 from rnnprobe import __version__
+from rnnprobe.core.commands.seq2seq_train import Plan
 from rnnprobe.core.kinds import Tokens
-from rnnprobe.core.pairs_training import Plan
 from rnnprobe.show.keras_code import loss_function
 from rnnprobe.show.seq2seq_code import data_lines, seq2seq_layer_lines, side_lines
 

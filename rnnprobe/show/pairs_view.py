@@ -11,9 +11,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe.core.decoding import Decoded
+from rnnprobe.core.commands.decoding import Decoded
+from rnnprobe.core.commands.seq2seq_train import PairsTraining
 from rnnprobe.core.kinds import EOS, SHOWN_WORDS, TOLERANCE
-from rnnprobe.core.pairs_training import PairsTraining
 from rnnprobe.show import keras_code, seq2seq_code, seq2seq_view, train_view
 from rnnprobe.show.cells import check_line, code, probability
 from rnnprobe.show.widgets import BLANK, BlockTable, Column

@@ -9,9 +9,10 @@ from functools import singledispatch
 
 from rnnprobe import __version__
 from rnnprobe.core.batch import Batch
-from rnnprobe.core.encdec import EncoderDecoder, HandOver, Seq2SeqResult
+from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.stages import Attention, Embedding, Head, Network, Recurrent, Stage, TokenIds
+from rnnprobe.core.stages.encdec import EncoderDecoder, HandOver
 from rnnprobe.show.keras_code import printed
 
 

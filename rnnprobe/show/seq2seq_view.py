@@ -12,7 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from rnnprobe.core.encdec import Seq2SeqResult
+from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.kinds import SHOWN_WORDS, TOLERANCE
 from rnnprobe.core.result import Batch, Tensor
 from rnnprobe.show import seq2seq_code

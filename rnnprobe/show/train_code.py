@@ -9,9 +9,9 @@ call, then the loss stage's code.
 from __future__ import annotations
 
 from rnnprobe import __version__
+from rnnprobe.core.inputs.tasks import TrainData, train_spec
 from rnnprobe.core.kinds import Task
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.training import TrainData, train_spec
 from rnnprobe.show.keras_code import Calls, call_code, input_lines, layer_lines, loss_function
 
 TASK_LINES = {

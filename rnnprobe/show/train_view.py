@@ -13,9 +13,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from rnnprobe.core.commands.trained import Trained, TrainResult
 from rnnprobe.core.kinds import TOLERANCE, Task
 from rnnprobe.core.stages import Loss, StepLoss
-from rnnprobe.core.trained import Trained, TrainResult
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
     check_line,
@@ -187,7 +187,7 @@ def first_gradients(result: Trained) -> Group:
 
 def history_lines(result: Trained) -> list[RenderableType]:
     """The loss and accuracy every few epochs, and the curve."""
-    from rnnprobe.core.training import shown_epochs
+    from rnnprobe.core.options import shown_epochs
 
     if not result.history:
         return [Text("no epoch finished", style="dim")]
@@ -205,7 +205,7 @@ def history_lines(result: Trained) -> list[RenderableType]:
 
 def torch_training(result: TrainResult) -> list[RenderableType]:
     """`--torch`: the twin's curve beside Keras's, the difference per epoch, the weights."""
-    from rnnprobe.core.training import shown_epochs
+    from rnnprobe.core.options import shown_epochs
 
     twin = result.torch
     diffs = result.torch_diffs

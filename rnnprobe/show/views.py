@@ -13,8 +13,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from rnnprobe.core.commands.outputs import where_in_outputs
 from rnnprobe.core.kinds import IDENTICAL_WITHIN, TOLERANCE
-from rnnprobe.core.outputs import where_in_outputs
 from rnnprobe.core.result import CompareResult, ProbeResult
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (

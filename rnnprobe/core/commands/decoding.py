@@ -15,13 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import engine
 from rnnprobe.core.batch import Batch
-from rnnprobe.core.encdec import Seq2SeqSpec
-from rnnprobe.core.equations import softmax
-from rnnprobe.core.errors import InputError
-from rnnprobe.core.kinds import BOS, EOS, Tokens
-from rnnprobe.core.vocab import build_batch
+from rnnprobe.core.kinds import BOS, EOS
+from rnnprobe.core.numpy import engine
+from rnnprobe.core.numpy.equations import softmax
+from rnnprobe.core.stages.encdec import Seq2SeqSpec
 
 # tokens (rows, 1), states -> logits (rows, classes), new states, attention (rows, source)
 Step = Callable[[np.ndarray, list[Any]], tuple[np.ndarray, list[Any], np.ndarray | None]]
@@ -116,23 +114,6 @@ def decoded(loop: Loop, sources: Batch, vocab: Sequence[str],
             attention = loop.attention[row, :count, : sources.lengths[row]].astype(np.float32)
         found.append(Decoded(source, steps, attention, bool(ids[-1] == eos), expected[row]))
     return tuple(found)
-
-
-def sources_batch(sentences: Sequence[str], vocab: Sequence[str], tokens: Tokens) -> Batch:
-    """Sentences to decode as encoder ids over the training pairs' source vocabulary (which
-    starts with `<pad>`); a token outside it is refused, named."""
-    known = set(vocab[1:])
-    for sentence in sentences:
-        found = sentence.split() if tokens is Tokens.word else list(sentence)
-        if not found:
-            raise InputError("--translate: the sentence is empty: give at least one token")
-        unknown = [token for token in found if token not in known]
-        if unknown:
-            raise InputError(
-                f"--translate {sentence!r}: {unknown[0]!r} is not in the source vocabulary "
-                f"({' '.join(vocab[1:])})"
-            )
-    return build_batch(sentences, vocab[1:], tokens=tokens, ids=True)
 
 
 class NumpyStep:

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import commands
+from rnnprobe.core import options
 from rnnprobe.core.batch import Tensor
 from rnnprobe.core.budget import check_probe_memory
+from rnnprobe.core.commands import run as commands
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs.tasks import TrainData, task_data, train_spec
 from rnnprobe.core.kinds import TOLERANCE, Task
+from rnnprobe.core.options import DEFAULT_LR
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.training import DEFAULT_LR, TrainData, task_data, train_spec
 
 STATE_DIMS = ("batch", "time", "hidden")
 
@@ -59,7 +61,7 @@ class GradsResult:
     global_clipnorm: float | None = None
     clipped: tuple[Tensor, ...] | None = None
     check: GradsCheck | None = None
-    torch: Any = None  # `--torch`: the twin's gradients (core/twin.py TorchGrads)
+    torch: Any = None  # `--torch`: the twin's gradients (core/torch/twin.py TorchGrads)
 
     @property
     def network(self) -> Any:
@@ -175,7 +177,7 @@ def grads(
     from rnnprobe.core.keras import train as keras_train
     from rnnprobe.core.keras.probe import collect_weights
 
-    checked = commands.check_seed(seed)
+    checked = options.check_seed(seed)
     check_clipping(clipnorm, global_clipnorm)
     if data is None:
         data = task_data(words, kind=spec.tokens, embedded=spec.embed is not None,
@@ -186,7 +188,7 @@ def grads(
     full = train_spec(spec, data)
     batch = data.batch
     check_probe_memory(full, batch.rows, batch.time, batch.width)
-    drawn = commands.resolve_seed(checked)
+    drawn = options.resolve_seed(checked)
     model = keras_train.prepared(data, full, drawn)
     if after:
         size = batch.rows if batch_size is None else min(batch_size, batch.rows)
@@ -236,7 +238,7 @@ def grads(
 
 def torch_grads(result: GradsResult) -> Any:
     """The same pass on the PyTorch twin, compared with Keras's."""
-    from rnnprobe.core import twin
+    from rnnprobe.core.torch import twin
 
     data = result.data
     batch = data.batch
@@ -256,7 +258,7 @@ def torch_grads(result: GradsResult) -> Any:
 
 def check_grads(result: GradsResult) -> GradsCheck:
     """The same pass by backpropagation through time in numpy, from the weights only."""
-    from rnnprobe.core.backprop import backprop
+    from rnnprobe.core.numpy.backprop import backprop
 
     data = result.data
     batch = data.batch

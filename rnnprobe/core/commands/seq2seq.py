@@ -9,36 +9,61 @@ on for every decoder step to read. It imports TensorFlow through `core.keras`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import engine
-from rnnprobe.core.check import largest_difference
-from rnnprobe.core.encdec import Seq2SeqResult, Seq2SeqSpec
-from rnnprobe.core.errors import InputError
+from rnnprobe.core.inputs.pairs import make_batches
 from rnnprobe.core.keras import env
 from rnnprobe.core.keras import pairs as keras_pairs
 from rnnprobe.core.keras.probe import collect_weights
 from rnnprobe.core.kinds import TOLERANCE
+from rnnprobe.core.numpy import engine
+from rnnprobe.core.numpy.check import largest_difference
 from rnnprobe.core.result import Batch, CheckResult, Tensor
-from rnnprobe.core.vocab import source_batch, target_batch
+from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.core.stages.encdec import EncoderDecoder, Seq2SeqSpec
 
 
-def make_batches(
-    pairs: Sequence[tuple[str, str]], spec: Seq2SeqSpec
-) -> tuple[Batch, Batch, Tensor]:
-    """The source ids, the decoder's input and its target, checked."""
-    if not pairs:
-        raise InputError("no pairs given: give SOURCE TARGET sentences, two by two")
-    for number, pair in enumerate(pairs, start=1):
-        for side, text in zip(("source", "target"), pair, strict=True):
-            if not text.split() or (spec.tokens.value == "char" and not text):
-                raise InputError(f"pair {number}: the {side} is empty: give at least one token")
-    source = source_batch([s for s, _ in pairs], spec.tokens)
-    target, decoder_target = target_batch([t for _, t in pairs], spec.tokens)
-    return source, target, decoder_target
+@dataclass(frozen=True)
+class Seq2SeqResult:
+    """What `rnnprobe seq2seq` produced, named as its JSON names it."""
+
+    spec: Seq2SeqSpec
+    seed: int
+    source: Batch  # source ids (batch, source_time) over <pad> + the source vocabulary
+    target: Batch  # decoder input ids: <bos> + target, over <pad> <bos> <eos> + vocabulary
+    decoder_target: Tensor  # target + <eos>, (batch, target_time)
+    source_embedding: Tensor
+    target_embedding: Tensor
+    encoder_outputs: Tensor
+    encoder_states: tuple[Tensor, ...]
+    decoder_outputs: Tensor
+    decoder_states: tuple[Tensor, ...]
+    logits: Tensor
+    predicted: Tensor  # the target token each step's logits pick, (batch, target_time)
+    weights: tuple[Tensor, ...]
+    attention_weights: Tensor | None = None  # (batch, target_time, source_time)
+    context: Tensor | None = None  # (batch, target_time, hidden)
+    check: CheckResult | None = None
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.array.size) for w in self.weights)
+
+    @property
+    def initial_state(self) -> tuple[Tensor, ...]:
+        """What the decoder starts from: the encoder's final state(s), handed over."""
+        return self.encoder_states
+
+    @property
+    def decoder_spec(self) -> ProbeSpec:
+        return self.spec.decoder(self.target.width)
+
+    @property
+    def network(self) -> EncoderDecoder:
+        return self.spec.network(self.source.width, self.target.width)
 
 
 def run(

@@ -3,7 +3,7 @@
 Training is teacher forcing: the decoder reads `<bos>` + the whole target at once and its
 head predicts the target + `<eos>`; the loss is the decoder network's loss stage (masked
 where the target is `<pad>`), and `train`'s loop (`core/keras/train.py`) trains both
-networks with Adam. Inference is a loop (`core/decoding.py`): one token in, one token out,
+networks with Adam. Inference is a loop (`decoding.py`): one token in, one token out,
 the state carried by hand. `--check` recomputes the final loss and the loop in numpy.
 """
 
@@ -15,13 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import commands, decoding
+from rnnprobe.core import options
 from rnnprobe.core.batch import Batch, Tensor
-from rnnprobe.core.decoding import Decoded
-from rnnprobe.core.encdec import EncoderDecoder, Seq2SeqResult, Seq2SeqSpec
+from rnnprobe.core.commands import decoding
+from rnnprobe.core.commands.decoding import Decoded
+from rnnprobe.core.commands.seq2seq import Seq2SeqResult
+from rnnprobe.core.commands.trained import Counted, Epoch, Snapshot
+from rnnprobe.core.inputs.tasks import TrainData
 from rnnprobe.core.kinds import BOS, EOS, TOLERANCE, Task
-from rnnprobe.core.trained import Counted, Epoch, Snapshot
-from rnnprobe.core.training import TrainData, default_every
+from rnnprobe.core.options import default_every
+from rnnprobe.core.stages.encdec import EncoderDecoder, Seq2SeqSpec
 
 DEFAULT_LR = 0.001  # Keras's Adam default: what labs 12-5 and 12-6 run
 
@@ -96,7 +99,7 @@ def pair_data(pairs: Sequence[tuple[str, str]], target: Batch, decoder_target: T
 
 def max_steps_of(value: Any, target: Batch) -> int:
     """`--max-steps`, checked; by default the longest target + 1 (its `<eos>`)."""
-    from rnnprobe.core.training import positive_int
+    from rnnprobe.core.options import positive_int
 
     return target.time if value is None else positive_int("max_steps", value)
 
@@ -143,19 +146,20 @@ def plan(
 ) -> Plan:
     """The training asked for, checked: a usage error (a word `--translate` cannot read, a
     bad `--max-steps`) comes before any model is built."""
-    from rnnprobe.core import seq2seq
 
-    checked = commands.check_seed(seed)
-    source, target, decoder_target = batches or seq2seq.make_batches(pairs, spec)
+    from rnnprobe.core.inputs import pairs as pair_inputs
+
+    checked = options.check_seed(seed)
+    source, target, decoder_target = batches or pair_inputs.make_batches(pairs, spec)
     assert source.vocab is not None
-    given = decoding.sources_batch(translate, source.vocab, spec.tokens) if translate else None
+    given = pair_inputs.sources_batch(translate, source.vocab, spec.tokens) if translate else None
     return Plan(
         pairs=tuple(pairs),
         spec=replace(spec, loss=True),
         source=source,
         target=target,
         decoder_target=decoder_target,
-        seed=commands.resolve_seed(checked),
+        seed=options.resolve_seed(checked),
         epochs=epochs,
         lr=lr,
         batch_size=source.rows if batch_size is None else min(batch_size, source.rows),
@@ -168,12 +172,12 @@ def plan(
 def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> PairsTraining:
     """Train the encoder and the decoder on the pairs, then decode every source greedily
     (and each sentence to translate)."""
-    from rnnprobe.core import seq2seq
+    from rnnprobe.core.commands import seq2seq
+    from rnnprobe.core.commands.train import first_gradients, snapshot
     from rnnprobe.core.keras import env
     from rnnprobe.core.keras import pairs as keras_pairs
     from rnnprobe.core.keras import train as keras_train
     from rnnprobe.core.keras.probe import collect_weights
-    from rnnprobe.core.trainer import first_gradients, snapshot
 
     source, target, decoder_target = planned.batches
     assert target.vocab is not None
@@ -229,9 +233,9 @@ def _decode(step: Any, sources: Batch, vocab: Sequence[str], expected: Sequence[
 def check_pairs(result: PairsTraining, given: Batch | None) -> PairsCheck:
     """The final teacher-forced loss by the decoder's loss stage, and the greedy loop, in
     rnnprobe's numpy engine from the trained weights only."""
-    from rnnprobe.core.backprop import loss_weights
-    from rnnprobe.core.equations import softmax
-    from rnnprobe.core.seq2seq import recompute
+    from rnnprobe.core.commands.seq2seq import recompute
+    from rnnprobe.core.numpy.backprop import loss_weights
+    from rnnprobe.core.numpy.equations import softmax
 
     data, probe = result.data, result.probe
     logits = recompute(probe)["logits"]

@@ -9,20 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import commands
+from rnnprobe.core import options
 from rnnprobe.core.batch import Tensor
 from rnnprobe.core.budget import check_probe_memory
+from rnnprobe.core.commands import run as commands
+from rnnprobe.core.commands.trained import Epoch, Snapshot, TrainCheck, TrainResult
+from rnnprobe.core.inputs.tasks import TrainData, task_data, train_spec
 from rnnprobe.core.keras import train as keras_train
+from rnnprobe.core.options import DEFAULT_EPOCHS, DEFAULT_LR, default_every
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.core.trained import Epoch, Snapshot, TrainCheck, TrainResult
-from rnnprobe.core.training import (
-    DEFAULT_EPOCHS,
-    DEFAULT_LR,
-    TrainData,
-    default_every,
-    task_data,
-    train_spec,
-)
 
 
 def train(
@@ -48,7 +43,7 @@ def train(
     `check` recomputes the initial loss and gradients in numpy; `probe` runs the trained
     network on the words as `run` would (for `--diagram`). Returns a `TrainResult`.
     """
-    checked_seed = commands.check_seed(seed)
+    checked_seed = options.check_seed(seed)
     if torch:
         commands.check_torch()
     if data is None:
@@ -58,7 +53,7 @@ def train(
     batch = data.batch
     check_probe_memory(full, batch.rows, batch.time, batch.width)
     size = batch.rows if batch_size is None else min(batch_size, batch.rows)
-    drawn = commands.resolve_seed(checked_seed)
+    drawn = options.resolve_seed(checked_seed)
     layers = keras_train.prepared(data, full, drawn)
     fitted = keras_train.fit(data, layers, epochs=epochs, lr=lr, batch_size=size, on_epoch=on_epoch)
     result = TrainResult(
@@ -79,7 +74,7 @@ def train(
     if check:
         result = replace(result, check=check_training(result))
     if torch:
-        from rnnprobe.core import twin
+        from rnnprobe.core.torch import twin
 
         twinned = twin.train(
             result.network,
@@ -120,8 +115,8 @@ def snapshot(data: TrainData, named: Any, measured: Any) -> Snapshot:
 
 
 def _snapshot(data: TrainData, named: Any, measured: Any) -> Snapshot:
-    from rnnprobe.core.equations import softmax
     from rnnprobe.core.keras.probe import collect_weights
+    from rnnprobe.core.numpy.equations import softmax
 
     logits = measured.logits.astype(np.float64)
     predicted = np.argmax(logits, axis=-1)
@@ -154,7 +149,7 @@ def _snapshot(data: TrainData, named: Any, measured: Any) -> Snapshot:
 def check_training(result: TrainResult) -> TrainCheck:
     """The initial loss and every first gradient again, by backpropagation through
     rnnprobe's numpy engine, against what Keras's autodiff gave."""
-    from rnnprobe.core.backprop import backprop
+    from rnnprobe.core.numpy.backprop import backprop
 
     data = result.data
     batch = data.batch

@@ -12,10 +12,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from rnnprobe.core.batch import Tensor
+from rnnprobe.core.inputs.tasks import TrainData
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import ProbeResult
 from rnnprobe.core.stages import Network, ProbeSpec
-from rnnprobe.core.training import TrainData
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class TrainResult(Counted):
     stopped: str | None = None  # why training stopped before its last epoch
     check: TrainCheck | None = None
     probe: ProbeResult | None = None  # the trained network run on the words (--diagram)
-    torch: Any = None  # `--torch`: the twin trained the same way (core/twin.py TorchTraining)
+    torch: Any = None  # `--torch`: the twin trained the same way (core/torch/twin.py TorchTraining)
 
     @property
     def torch_diffs(self) -> list[float]:

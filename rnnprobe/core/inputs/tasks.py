@@ -9,8 +9,6 @@ Pure numpy, checked before TensorFlow loads:
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +17,8 @@ import numpy as np
 
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs.vocab import build_batch, vocabulary
 from rnnprobe.core.kinds import Task, Tokens
-from rnnprobe.core.vocab import build_batch, vocabulary
-
-DEFAULT_EPOCHS = 50
-DEFAULT_LR = 0.1  # the char-RNN lab's
 
 
 @dataclass(frozen=True)
@@ -165,39 +160,6 @@ def _tagged(number: int, sentence: str) -> list[tuple[str, str]]:
     if not found:
         raise InputError(f"sentence {number} {sentence!r} has no words: give at least one")
     return found
-
-
-def positive_int(name: str, value: Any) -> int:
-    """A whole number of at least 1 (epochs, batch size, every)."""
-    text = str(value).strip()
-    if isinstance(value, bool) or not (
-        isinstance(value, numbers.Integral) or (text.isascii() and text.isdecimal())
-    ):
-        raise InputError(Param(name), f" {value!r}: give a whole number such as 10")
-    if int(text) < 1:
-        raise InputError(Param(name), f" {value!r}: give at least 1")
-    return int(text)
-
-
-def learning_rate(value: Any) -> float:
-    """A learning rate: a finite number above 0."""
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise InputError(Param("lr"), f" {value!r}: give a number such as 0.1") from None
-    if isinstance(value, bool) or not math.isfinite(rate) or rate <= 0:
-        raise InputError(Param("lr"), f" {value!r}: give a finite number above 0, such as 0.1")
-    return rate
-
-
-def default_every(epochs: int) -> int:
-    """Print the loss every this many epochs: about ten lines."""
-    return max(1, math.ceil(epochs / 10))
-
-
-def shown_epochs(epochs: int, every: int) -> list[int]:
-    """The epochs whose loss is printed: the first, every `every`-th, and the last."""
-    return sorted({1, epochs, *range(every, epochs + 1, every)})
 
 
 def train_spec(spec: Any, data: TrainData) -> Any:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.kinds import BOS, EOS, PAD, Tokens
+from rnnprobe.core.kinds import PAD, Tokens
 
 
 def show_char(char: str) -> str:
@@ -170,45 +169,3 @@ def build_batch(
     x_data[row, step, column] = 1.0
     found = Tensor("x_data", ("batch", "time", "vocab"), x_data)
     return Batch(tuple(words), tuple(vocab), counted, found, tokenizer=tokens)
-
-
-def target_batch(targets: Sequence[str], tokens: Tokens) -> tuple[Batch, Tensor]:
-    """A decoder's input (`<bos>` + target) and its target (target + `<eos>`), as ids.
-
-    The vocabulary is `<pad>`, `<bos>`, `<eos>` and the targets' tokens in first-seen
-    order; both id arrays are (batch, target_time), padded with 0 at the end.
-    """
-    found = vocabulary(targets, None, tokens)
-    reserved = [token for token in (PAD, BOS, EOS) if token in found]
-    if reserved:
-        raise InputError(f"the target uses {reserved[0]!r}, a token rnnprobe reserves: rename it")
-    vocab = (PAD, BOS, EOS, *found)
-    index = {token: i for i, token in enumerate(vocab)}
-    sequences = [t.split() if tokens is Tokens.word else list(t) for t in targets]
-    lengths = [len(sequence) + 1 for sequence in sequences]
-    ensure_fits(
-        2 * len(targets) * max(lengths) * FLOAT_BYTES, f"targets ({len(targets)}, {max(lengths)})"
-    )
-    decoder_input = np.zeros((len(targets), max(lengths)), dtype=np.int32)
-    decoder_target = np.zeros_like(decoder_input)
-    for row, sequence in enumerate(sequences):
-        ids = [index[token] for token in sequence]
-        decoder_input[row, : len(ids) + 1] = [index[BOS], *ids]
-        decoder_target[row, : len(ids) + 1] = [*ids, index[EOS]]
-    dims = ("batch", "target_time")
-    batch = Batch(
-        words=tuple(targets),
-        vocab=vocab,
-        lengths=tuple(lengths),
-        x_data=None,
-        ids=Tensor("decoder_input", dims, decoder_input),
-        tokenizer=tokens,
-    )
-    return batch, Tensor("decoder_target", dims, decoder_target)
-
-
-def source_batch(sources: Sequence[str], tokens: Tokens) -> Batch:
-    """An encoder's input: ids (batch, source_time) over `<pad>` + the sources' tokens."""
-    batch = build_batch(sources, vocabulary(sources, None, tokens), tokens=tokens, ids=True)
-    assert batch.ids is not None
-    return replace(batch, ids=Tensor("ids", ("batch", "source_time"), batch.ids.array))

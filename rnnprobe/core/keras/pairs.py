@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.batch import Batch, Tensor
-from rnnprobe.core.encdec import EncoderDecoder, HandOver
 from rnnprobe.core.keras import build, env, runner
 from rnnprobe.core.keras.train import Prepared
+from rnnprobe.core.stages.encdec import EncoderDecoder, HandOver
 
 
 @dataclass(frozen=True)

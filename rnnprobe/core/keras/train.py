@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core.inputs.tasks import TrainData
 from rnnprobe.core.keras import build, env, runner
 from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.stages.network import Network
-from rnnprobe.core.training import TrainData
 
 EAGER_STEPS_UP_TO = 10  # training steps; more are traced into one graph
 STEPS_KEPT = 8  # structures whose traced training step is kept

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core.equations import split_bias
 from rnnprobe.core.kinds import WEIGHT_NAMES, Cell
+from rnnprobe.core.numpy.equations import split_bias
 from rnnprobe.core.stages import (
     Embedding,
     Head,
@@ -78,7 +78,7 @@ def backprop(
 ) -> Gradients:
     """The loss of the network `spec` describes (with its loss stage) on its input, and
     every gradient. `loss_weights` replaces how much each target counts (`--at T`)."""
-    from rnnprobe.core.engine import vocabulary_size
+    from rnnprobe.core.numpy.engine import vocabulary_size
 
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
     network = spec.network(vocabulary_size(spec.network(0), x_data, w64))

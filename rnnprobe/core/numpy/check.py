@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import engine
 from rnnprobe.core.kinds import TOLERANCE
+from rnnprobe.core.numpy import engine
 from rnnprobe.core.result import CheckResult, ProbeResult
 
 __all__ = ["TOLERANCE", "max_abs_diff", "verify"]

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core.equations import (
+from rnnprobe.core.kinds import WEIGHT_NAMES, Cell
+from rnnprobe.core.numpy.equations import (
     QUANTITIES,
     STATES,
     CellWeights,
@@ -23,7 +24,6 @@ from rnnprobe.core.equations import (
     cell_step,
     softmax,
 )
-from rnnprobe.core.kinds import WEIGHT_NAMES, Cell
 from rnnprobe.core.stages import (
     Attention,
     Embedding,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnprobe.core.engine import DirectionTrace, Trace
-from rnnprobe.core.equations import equation_lines, split_bias
 from rnnprobe.core.kinds import Cell
+from rnnprobe.core.numpy.engine import DirectionTrace, Trace
+from rnnprobe.core.numpy.equations import equation_lines, split_bias
 from rnnprobe.core.result import StepTrace, Tensor
 
 

@@ -1,4 +1,4 @@
-"""An encoder-decoder's description and what it produced (`rnnprobe seq2seq`).
+"""An encoder-decoder's description (`rnnprobe seq2seq`).
 
 Two networks of stages joined by a hand-over stage: the encoder (token ids -> Embedding ->
 one recurrent layer), the hand-over (the encoder's final state becomes the decoder's
@@ -6,8 +6,8 @@ initial state; with attention, its outputs are what every decoder step reads), a
 decoder (token ids -> Embedding -> [attention] -> the same kind of layer -> a Dense head
 over the target vocabulary at every step).
 
-Kept apart from `result.py`, which `vocab` and `--help` import: creating these classes
-costs start-up time that only `seq2seq` should pay.
+Not imported by `stages/__init__.py`, which `vocab` and `--help` import: creating these
+classes costs start-up time that only `seq2seq` should pay.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rnnprobe.core.kinds import Cell, Tokens
-from rnnprobe.core.result import Batch, CheckResult, Tensor
 from rnnprobe.core.stages import Network, ProbeSpec, Stage
 
 
@@ -94,43 +93,3 @@ class Seq2SeqSpec:
             handover=HandOver(self.cell.state_names, self.attention),
             decoder=self.decoder(target_vocab).network(target_vocab),
         )
-
-
-@dataclass(frozen=True)
-class Seq2SeqResult:
-    """What `rnnprobe seq2seq` produced, named as its JSON names it."""
-
-    spec: Seq2SeqSpec
-    seed: int
-    source: Batch  # source ids (batch, source_time) over <pad> + the source vocabulary
-    target: Batch  # decoder input ids: <bos> + target, over <pad> <bos> <eos> + vocabulary
-    decoder_target: Tensor  # target + <eos>, (batch, target_time)
-    source_embedding: Tensor
-    target_embedding: Tensor
-    encoder_outputs: Tensor
-    encoder_states: tuple[Tensor, ...]
-    decoder_outputs: Tensor
-    decoder_states: tuple[Tensor, ...]
-    logits: Tensor
-    predicted: Tensor  # the target token each step's logits pick, (batch, target_time)
-    weights: tuple[Tensor, ...]
-    attention_weights: Tensor | None = None  # (batch, target_time, source_time)
-    context: Tensor | None = None  # (batch, target_time, hidden)
-    check: CheckResult | None = None
-
-    @property
-    def params(self) -> int:
-        return sum(int(w.array.size) for w in self.weights)
-
-    @property
-    def initial_state(self) -> tuple[Tensor, ...]:
-        """What the decoder starts from: the encoder's final state(s), handed over."""
-        return self.encoder_states
-
-    @property
-    def decoder_spec(self) -> ProbeSpec:
-        return self.spec.decoder(self.target.width)
-
-    @property
-    def network(self) -> EncoderDecoder:
-        return self.spec.network(self.source.width, self.target.width)

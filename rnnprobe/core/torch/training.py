@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import conversion
 from rnnprobe.core.kinds import Cell
 from rnnprobe.core.stages import (
     Embedding,
@@ -32,6 +31,7 @@ from rnnprobe.core.stages import (
     StepLoss,
     TokenIds,
 )
+from rnnprobe.core.torch import conversion
 
 KERAS_EPSILON = 1e-7  # Keras's Adam; PyTorch's default is 1e-08
 BETA_2 = 0.999  # both Adams' default

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core import conversion, twin_training
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import ProbeResult, Tensor, TorchTwin
 from rnnprobe.core.stages import Network, ProbeSpec
+from rnnprobe.core.torch import conversion
+from rnnprobe.core.torch import training as twin_training
 
 INSTALL = 'pip install "rnnprobe[torch]"'
 
