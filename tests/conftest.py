@@ -88,6 +88,16 @@ def assert_matches_numpy(obj: dict[str, Any]) -> None:
         np.testing.assert_allclose(state["values"], expected[state["name"]], atol=1e-5)
 
 
+def interruptible() -> None:
+    """`preexec_fn` of a child a test interrupts with SIGINT, as Ctrl-C does: SIGINT back
+    to its default, so that Python raises KeyboardInterrupt in the child even when this
+    test run was started with SIGINT ignored (a background job of a shell without job
+    control, which every child would inherit)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Subprocesses must not find a `rnnprobe serve` that happens to run on this machine.
 

@@ -14,6 +14,8 @@ import pytest
 
 from rnnprobe import __version__
 
+from .conftest import interruptible
+
 ENTRY_POINT = shutil.which("rnnprobe", path=str(Path(sys.executable).parent)) or shutil.which(
     "rnnprobe"
 )
@@ -163,6 +165,7 @@ def test_ctrl_c_exits_130_without_a_traceback():
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
     )
     assert child.stdout.readline() == b"loading\n"
     child.send_signal(signal.SIGINT)

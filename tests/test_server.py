@@ -26,6 +26,8 @@ from rnnprobe import __version__
 from rnnprobe.serve import client
 from rnnprobe.serve.server import Server
 
+from .conftest import interruptible
+
 # Runs the real entry point, then records which heavy modules the client imported.
 CLIENT = """
 import atexit, os, sys
@@ -575,6 +577,7 @@ def test_a_server_killed_mid_request_gets_the_in_process_answer(cli, fake, tmp_p
         env=Client(server.path, tmp_path).env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
     )
     server.wait_for_request()
     server.kill()  # with hang-forked, its child keeps the connection open: only the pid tells
@@ -610,6 +613,7 @@ def test_ctrl_c_while_waiting_for_the_server_exits_130(fake, tmp_path):
         env=Client(server.path, tmp_path).env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
     )
     server.wait_for_request()  # the client has sent its request and waits for the reply
     client_process.send_signal(signal.SIGINT)
