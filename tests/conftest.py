@@ -98,59 +98,104 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+JOBS_ENV = "RNNPROBE_TEST_JOBS"  # the folder of a run's background jobs, for every worker
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Subprocesses must not find a `rnnprobe serve` that happens to run on this machine.
 
     A client of a test's own server waits for its greeting as long as a loaded machine
     may need: whether a request is served must not depend on how busy the machine is.
+    The run's first process (pytest-xdist's controller, or the only one) makes the folder
+    its background jobs write to; its workers inherit it.
     """
     import tempfile
 
     os.environ["RNNPROBE_SOCKET"] = os.path.join(tempfile.mkdtemp(), "no-server.sock")
     os.environ["RNNPROBE_HANDSHAKE_TIMEOUT"] = "120"
+    if JOBS_ENV not in os.environ:
+        os.environ[JOBS_ENV] = tempfile.mkdtemp(prefix="rnnprobe-test-jobs-")
+        config.stash[_JOBS_OWNED] = os.environ[JOBS_ENV]
+
+
+_JOBS_OWNED = pytest.StashKey[str]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    owned = config.stash.get(_JOBS_OWNED, None)
+    if owned is not None:
+        shutil.rmtree(owned, ignore_errors=True)
+        os.environ.pop(JOBS_ENV, None)
 
 
 class _Background:
     """Jobs that need no test's state (the linters, the notebook's kernel): each starts when
     the session has collected a test that reads it, and runs beside the tests (two cores);
-    the test waits for it to end, however long that takes, and reads what it printed."""
+    the test waits for it to end, however long that takes, and reads what it printed.
+
+    A job writes its output and, once it has ended, its exit code to files in the run's
+    folder, so that any worker of a pytest-xdist run reads it: the first worker to claim a
+    job (an exclusive file) starts it, the others only read.
+    """
 
     def __init__(self) -> None:
-        self.jobs: dict[str, Any] = {}
-        self.readers: Any = None
+        self.jobs: dict[str, Any] = {}  # the jobs this process started: (process, waiter)
+
+    @staticmethod
+    def _path(name: str, suffix: str) -> Any:
+        from pathlib import Path
+
+        return Path(os.environ[JOBS_ENV]) / f"{name.replace(' ', '-')}.{suffix}"
 
     def start(self, name: str, argv: list[str], cwd: str) -> None:
         import subprocess
-        from concurrent.futures import ThreadPoolExecutor
+        import threading
 
-        if name in self.jobs:
-            return
-        if self.readers is None:
-            self.readers = ThreadPoolExecutor(max_workers=8)
-        process = subprocess.Popen(
-            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True,
-        )  # fmt: skip
-        self.jobs[name] = (process, self.readers.submit(process.communicate))  # read as it runs
+        try:
+            os.close(os.open(self._path(name, "claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return  # another worker (or this one) runs it
+        with self._path(name, "out").open("wb") as out, self._path(name, "err").open("wb") as err:
+            process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err,
+                                       start_new_session=True)  # fmt: skip
+
+        def wait() -> None:
+            code = process.wait()
+            done = self._path(name, "code.part")
+            done.write_text(str(code), encoding="ascii")
+            done.rename(self._path(name, "code"))  # whole, or not there
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        self.jobs[name] = (process, waiter)
 
     def result(self, name: str) -> Any:
         import subprocess
+        import time
 
-        process, printed = self.jobs[name]
-        stdout, stderr = printed.result(timeout=600)
-        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        code, deadline = self._path(name, "code"), time.monotonic() + 600
+        while not code.exists():
+            assert time.monotonic() < deadline, f"the background job {name!r} did not end"
+            time.sleep(0.05)
+        read = {part: self._path(name, part).read_text(encoding="utf-8", errors="replace")
+                for part in ("out", "err")}  # fmt: skip
+        return subprocess.CompletedProcess(name, int(code.read_text()), read["out"], read["err"])
 
     def stop(self) -> None:
+        """Kill the jobs this process started and no test has read yet; in a worker of a
+        pytest-xdist run, another worker may still read them: they may first end."""
         import signal
 
-        for process, printed in self.jobs.values():
+        shared = "PYTEST_XDIST_WORKER" in os.environ
+        for process, waiter in self.jobs.values():
+            if shared:
+                waiter.join(timeout=600)
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)  # with the kernel it started
-            printed.result(timeout=60)
+            waiter.join(timeout=60)
         self.jobs.clear()
-        if self.readers is not None:
-            self.readers.shutdown()
-            self.readers = None
 
 
 _BACKGROUND = _Background()
@@ -158,12 +203,14 @@ _BACKGROUND = _Background()
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """A test module's `BACKGROUND` jobs ({name: argv}, run in the repository) start as soon
-    as one of its tests is selected; so does the script interpreter, if a test needs it."""
+    as one of its tests is selected; so does the script interpreter, if a test needs it
+    (in a pytest-xdist worker, when its first script comes: a worker may have none)."""
     modules = {item.module for item in session.items if isinstance(item, pytest.Function)}
     for module in modules:
         for name, argv in getattr(module, "BACKGROUND", {}).items():
             _BACKGROUND.start(name, argv, str(session.config.rootpath))
-    if any(getattr(m, f.__name__, None) is f for m in modules for f in SCRIPT_RUNNERS):
+    needs_scripts = any(getattr(m, f.__name__, None) is f for m in modules for f in SCRIPT_RUNNERS)
+    if needs_scripts and "PYTEST_XDIST_WORKER" not in os.environ:
         _WORKER.submit("import tensorflow")  # the script interpreter loads it while tests run
 
 
