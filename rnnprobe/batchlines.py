@@ -11,6 +11,8 @@ from typing import Any
 
 from rnnprobe.core.errors import InputError, click_message
 
+LINE_COMMANDS = ("run", "seq2seq", "train", "series")  # what a batch line may run
+
 
 class LineError(Exception):
     """A batch line that could not run: its message goes into the JSON Lines output."""
@@ -26,13 +28,13 @@ def read_file(path: str) -> str:
 
 
 def split_line(line: str) -> tuple[str, list[str]]:
-    """The command a batch line runs (`run`, or `seq2seq` or `train` when it starts with
-    that word) and its arguments."""
+    """The command a batch line runs (`run`, or `seq2seq`, `train` or `series` when it
+    starts with that word) and its arguments."""
     try:
         args = shlex.split(line)
     except ValueError as error:  # unbalanced quotes
         raise LineError(f"bad quoting: {error}") from None
-    if args and args[0] in ("seq2seq", "train"):
+    if args and args[0] in LINE_COMMANDS[1:]:
         return args[0], args[1:]
     return "run", args
 
@@ -61,7 +63,8 @@ def parse_line(command: Any, line: str) -> dict[str, Any]:
         if message is None:
             raise
         raise LineError(message) from None
-    given = params.get("words") or params.get("sentences") or ()
+    given = params.get("words") or params.get("sentences") or params.get("data") or ()
     if list(given) == ["-"]:  # a list, or a tuple from an older Typer
-        raise LineError("a batch line cannot read words from stdin")
+        what = "data" if params.get("data") else "words"
+        raise LineError(f"a batch line cannot read {what} from stdin")
     return params

@@ -7,7 +7,7 @@ import re
 import pytest
 
 PANELS = {
-    "Words": ["WORD...", "--vocab CHARS", "--tokens TOKENS"],
+    "Words": ["WORD...", "--vocab CHARS", "--tokens TOKENS", "--window T", "--stride S"],
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
                 "--merge-mode MODE"],
@@ -61,7 +61,9 @@ def test_the_examples_start_with_the_lectures_three_commands(cli, args):
     assert lines[start + 1 : start + 4] == LECTURE
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "vocab", "batch", "serve", "seq2seq"])
+@pytest.mark.parametrize(
+    "command", ["run", "compare", "vocab", "batch", "serve", "seq2seq", "series"]
+)
 def test_at_80_columns_no_description_is_narrower_than_35(cli, command):
     text = help_text(cli, command, columns=80)
     rows = [line for line in text.splitlines() if line.startswith("│ ")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -69,7 +70,7 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     ]
     assert streams == []  # no error, and no TensorFlow logging
     html = [r.data["text/html"] for r in _results(executed) if "text/html" in r.data]
-    assert len(html) == 13  # the thirteen rnnprobe results; the others are plain values
+    assert len(html) == 15  # the fifteen rnnprobe results; the others are plain values
     assert "(3, 5, 4)" in html[2] and "word 3: lleel" in html[2]
     assert "✓ identical (within 1e-06)" in html[3]
     assert "# your layer 'lstm'" in html[4] and "outputs, h, c = rnn(x_data)" in html[4]
@@ -80,18 +81,25 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     assert "total: 363 parameters" in html[5] and "total: 363 parameters" in html[6]
     assert "loss per epoch" in html[7] and "hihello │ ihello" in html[7]
     assert "frozen, no gradient" in html[8] and "2 batches an epoch" in html[8]
-    assert "([['h', 'h', 'h', 'h', 'h', 'h']], [['i', 'h', 'e', 'l', 'l', 'o']]" in plain[-11]
-    assert "(['embedding/embeddings'], ['1', '0', '0', '1'], 1.0)" in plain[-9]
+    assert "([['h', 'h', 'h', 'h', 'h', 'h']], [['i', 'h', 'e', 'l', 'l', 'o']]" in plain[-15]
+    assert "(['embedding/embeddings'], ['1', '0', '0', '1'], 1.0)" in plain[-13]
     strips = re.sub(r"<[^>]+>", "", html[9])
     assert re.search(r"^SimpleRNN +[·░▒▓█]{25}$", strips, re.M) and "GRU " in strips
-    assert "[('simple', " in plain[-7] and "('gru', " in plain[-7]
+    assert "[('simple', " in plain[-11] and "('gru', " in plain[-11]
     assert "decoder initial_state = encoder state " in html[10] and "pair 2: " in html[10]
-    assert "(2, 4, 4)" in plain[-5] and "(2, 4))" in plain[-5]
+    assert "(2, 4, 4)" in plain[-9] and "(2, 4))" in plain[-9]
     assert "greedy decoding after training" in html[11] and "✓ the target" in html[11]
-    assert "'나는 배가 고프다 <eos>'" in plain[-3] and plain[-3].rstrip().endswith("True)")
+    assert "'나는 배가 고프다 <eos>'" in plain[-7] and plain[-7].rstrip().endswith("True)")
     assert "attention of each decoded step over the source" in html[12]
     assert "--translate: tensorflow is very hungry" in html[12]
-    assert plain[-1].endswith("[4, 4, 4, 4])")  # a row per decoded step, a column per word
+    assert plain[-5].endswith("[4, 4, 4, 4])")  # a row per decoded step, a column per word
+    stock = re.sub(r"<[^>]+>", "", html[13])
+    assert re.search(r"x_data +│ \(725, 7, 5\)", stock) and "not better than the baseline" in stock
+    assert plain[-3] == "((725, 7, 5), (725, 10), (725, 1), 505)"
+    chart = re.sub(r"<[^>]+>", "", html[14])
+    assert "• actual Close" in chart and "window 725" in chart
+    rebuilt, accuracy = ast.literal_eval(plain[-1])
+    assert rebuilt.startswith("f you want to build a ship") and accuracy >= 0.95
 
 
 def test_the_saved_notebook_shows_the_same_results_without_running(executed):

@@ -4,10 +4,15 @@ The rnnprobe part runs in-process; a pipe's other end (jq, cut, tail) runs in a 
 its output, and a `$ cat FILE` example provides FILE. Only the structure is compared:
 four-decimal values, tiny differences (6.02e-08), and the padding and rules whose width
 follows them, are normalised.
+
+A file an example downloads (`$ curl -sO URL`, a lab's data, which this repository does not
+ship) is taken from the folder $RNNPROBE_LAB_DATA when it is there; without it, the examples
+that read that file are skipped, saying so.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -29,6 +34,7 @@ def _examples() -> list[tuple[str, str]]:
 
 
 FILES = {cmd.split()[1]: out for cmd, out in _examples() if cmd.startswith("cat ")}
+DOWNLOADS = {cmd.split()[-1].rsplit("/", 1)[1] for cmd, _ in _examples() if cmd.startswith("curl ")}
 RUNS = [(cmd, out) for cmd, out in _examples() if cmd.startswith("rnnprobe ")]
 
 
@@ -70,6 +76,11 @@ def test_readme_example_is_real(cli, tmp_path, monkeypatch, command, output):
             pytest.skip(f"{stage.split()[0]} is not installed")
     for name, text in FILES.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    for name in (name for name in DOWNLOADS if name in command):
+        folder = os.environ.get("RNNPROBE_LAB_DATA")
+        if not folder or not (Path(folder) / name).is_file():
+            pytest.skip(f"{name} is a lab's data, not shipped: set RNNPROBE_LAB_DATA to its folder")
+        shutil.copy(Path(folder) / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     args = shlex.split(own)
     assert args[0] == "rnnprobe"

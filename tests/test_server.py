@@ -187,6 +187,17 @@ def assert_same_as_in_process(cli, done, args, input: str | None = None) -> None
             "8",
             "--json",
         ],
+        [
+            "series",
+            *map(str, range(40)),
+            "--window",
+            "5",
+            "--train",
+            "2",
+            "--seed",
+            "9",
+            "--json",
+        ],
     ],
 )
 def test_json_is_byte_identical_and_the_client_loads_neither_numpy_nor_tensorflow(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, check_of, words_of
+from rnnprobe.api.shown import Picture, Shown, check_of, window_of, words_or_text
 from rnnprobe.core import options
 from rnnprobe.core.commands import grads as gradients
 from rnnprobe.core.commands.grads import GradsResult
@@ -122,6 +122,8 @@ def grads(
     seed: int | None = None,
     check: bool = False,
     torch: bool = False,
+    window: int | None = None,
+    stride: int | None = None,
 ) -> Grads | GradsCells:
     """One backward pass of the whole-set loss (or of step `at`'s loss alone) at the
     weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`.
@@ -153,8 +155,11 @@ def grads(
         "global_clipnorm": gradients.positive_number("global_clipnorm", global_clipnorm),
     }
     gradients.check_clipping(recipe["clipnorm"], recipe["global_clipnorm"])
+    cut, step = window_of(window, stride)
     data = training.task_data(
-        words_of(words, specs[0].tokens.value),
+        words_or_text(words, specs[0].tokens.value, cut),
+        window=cut,
+        stride=step,
         kind=specs[0].tokens,
         embedded=specs[0].embed is not None,
         labels=training.parse_labels(labels),

@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, array_of, check_of, words_of
+from rnnprobe.api.shown import (
+    Picture,
+    Shown,
+    array_of,
+    check_of,
+    window_of,
+    words_of,
+    words_or_text,
+)
 from rnnprobe.core import options
 from rnnprobe.core.commands import run as commands
 from rnnprobe.core.kinds import MergeMode, Tokens
@@ -162,6 +170,8 @@ def run(
     head: int | None = None,
     each_step: bool = False,
     torch: bool = False,
+    window: int | None = None,
+    stride: int | None = None,
 ) -> Run:
     """Run a Keras RNN on one-hot words (or token ids through an Embedding): `rnnprobe run`.
 
@@ -173,6 +183,7 @@ def run(
     and kept in `.seed`. `steps` traces every step (`--steps`, `at` picks the worked one);
     `check` compares Keras with rnnprobe's numpy re-computation (`--check`); `torch`
     runs the same network in PyTorch (`--torch`, PyTorch installed) and puts it on `.torch`.
+    `window` cuts one text (a string) into windows of that many tokens, `stride` apart.
     """
     spec = options.make_spec(
         hidden=hidden,
@@ -187,8 +198,15 @@ def run(
         head=head,
         each_step=each_step,
     )
+    cut, step = window_of(window, stride)
+    given = words_or_text(words, spec.tokens.value, cut)
+    if cut is not None:
+        from rnnprobe.core.inputs.tasks import one_text
+        from rnnprobe.core.inputs.windows import text_windows
+
+        given = text_windows(one_text(given), cut, step, spec.tokens, predict=False)
     result = commands.run(
-        words_of(words, spec.tokens.value),
+        given,
         spec,
         vocab=vocab,
         seed=seed,

@@ -28,6 +28,25 @@ def words_of(words: str | Sequence[str], tokens: str = "char") -> list[str]:
     raise InputError(Param("words"), f" {words!r}: give a string of words or a list of strings")
 
 
+def words_or_text(words: str | Sequence[str], tokens: str, window: int | None) -> list[str]:
+    """`words_of`, or with a `window`, the one text a string is (or a list's only item)."""
+    if window is None:
+        return words_of(words, tokens)
+    return [words] if isinstance(words, str) else words_of(words, tokens)
+
+
+def window_of(window: Any, stride: Any) -> tuple[int | None, int]:
+    """`window` and `stride`, checked: a stride needs a window."""
+    from rnnprobe.core import options
+
+    if window is None:
+        if stride is not None:
+            raise InputError(Param("stride"), " needs ", Param("window"))
+        return None, 1
+    step = 1 if stride is None else options.positive_int("stride", stride)
+    return options.positive_int("window", window), step
+
+
 def array_of(tensor: Tensor | None) -> np.ndarray | None:
     return None if tensor is None else tensor.array
 

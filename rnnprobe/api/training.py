@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from rich.console import RenderableType
 
-from rnnprobe.api.shown import Picture, Shown, check_of, words_of
+from rnnprobe.api.shown import Picture, Shown, check_of, window_of, words_or_text
 from rnnprobe.core import options
 from rnnprobe.core.commands import train as trainer
 from rnnprobe.core.commands.trained import Snapshot, Trained, TrainResult
@@ -65,6 +65,8 @@ class Train(Shown):
         self.frozen: list[str] = list(result.frozen)
         self.stopped: str | None = result.stopped
         self.check: dict[str, Any] | None = check_of(result.check)
+        rebuilt = result.rebuilt
+        self.rebuilt: str | None = None if rebuilt is None else data.shown(rebuilt)
 
     def _view(self) -> RenderableType:
         from rnnprobe.show import train_view
@@ -107,13 +109,16 @@ def train(
     vocab: str | None = None,
     seed: int | None = None,
     check: bool = False,
+    window: int | None = None,
+    stride: int | None = None,
 ) -> Train:
     """Train the RNN on your words with Adam: `rnnprobe train`.
 
     Without `labels` or `tagged`, each word learns to predict its next token; `labels`
     (one per word) makes it many-to-one; `tagged=True` (with `tokens="word"`) reads each
     token as `word/TAG` and learns a tag per word. `check` recomputes the initial loss and
-    gradients in numpy. The same `seed` gives the same history, bit for bit.
+    gradients in numpy. The same `seed` gives the same history, bit for bit. `window` cuts
+    one text (a string) into next-token windows of that many tokens, `stride` apart.
     """
     if isinstance(lr, bool):
         raise InputError(Param("lr"), f" {lr!r}: give a number such as 0.1")
@@ -126,9 +131,12 @@ def train(
         tokens=tokens,
         embed=embed,
     )
+    cut, step = window_of(window, stride)
     found = trainer.train(
-        words_of(words, spec.tokens.value),
+        words_or_text(words, spec.tokens.value, cut),
         spec,
+        window=cut,
+        stride=step,
         labels=training.parse_labels(labels),
         tagged=bool(tagged),
         vocab=vocab,

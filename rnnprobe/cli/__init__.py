@@ -31,6 +31,7 @@ COMMANDS = {
     "seq2seq": "rnnprobe.cli.seq2seq",
     "train": "rnnprobe.cli.train",
     "grads": "rnnprobe.cli.grads",
+    "series": "rnnprobe.cli.series",
 }
 
 

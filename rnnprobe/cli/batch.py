@@ -12,6 +12,7 @@ from rnnprobe.cli.group import ProbeCommand, error_message
 from rnnprobe.cli.options import NoServerOpt
 from rnnprobe.cli.run import RunArgs, run_json
 from rnnprobe.cli.seq2seq import Seq2SeqArgs, seq2seq_json
+from rnnprobe.cli.series import SeriesArgs, series_json
 from rnnprobe.cli.train import TrainArgs, train_json
 from rnnprobe.core.errors import RnnProbeError
 
@@ -29,7 +30,7 @@ def batch(
     """Run one probe per line and print JSON Lines, each exactly what run --json prints.
 
     A line holds the arguments of one run (shell quoting, without the word run), or of
-    one seq2seq or train after that word; blank lines and lines starting with # are
+    one seq2seq, train or series after that word; blank lines and lines starting with # are
     skipped. A line that fails prints {"line": N, "error": "..."} and the batch goes on;
     the exit status is 1 if any failed.
     """
@@ -41,7 +42,7 @@ def batch(
     assert ctx.parent is not None
     group = ctx.parent.command
     get = group.get_command  # type: ignore[attr-defined]
-    commands = {name: get(ctx.parent, name) for name in ("run", "seq2seq", "train")}
+    commands = {name: get(ctx.parent, name) for name in batchlines.LINE_COMMANDS}
     probes = [
         (number, line)
         for number, line in enumerate(text.splitlines(), start=1)
@@ -60,6 +61,8 @@ def batch(
                     written, ok = seq2seq_json(Seq2SeqArgs.from_params(params))
                 elif name == "train":
                     written, ok = train_json(TrainArgs.from_params(params))
+                elif name == "series":
+                    written, ok = series_json(SeriesArgs.from_params(params))
                 else:
                     written, ok = run_json(RunArgs.from_params(params), expected=coming)
             except batchlines.LineError as error:

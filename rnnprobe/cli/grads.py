@@ -28,15 +28,20 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
+    StrideOpt,
     StyleOpt,
     TaggedOpt,
     TokensOpt,
     VocabOpt,
+    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
+    print_result,
+    read_text,
     read_words,
     whole_numbers,
+    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
@@ -83,6 +88,8 @@ class GradsArgs:
     all: bool
     export: Path | None
     json: bool
+    window: str | None = None
+    stride: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> GradsArgs:
@@ -136,13 +143,17 @@ class GradsArgs:
         from rnnprobe.core.commands import grads as gradients
         from rnnprobe.core.inputs import tasks as training
 
+        window, stride = window_of(self.window, self.stride)
+        given = read_text(self.words) if window else read_words(self.words, self.tokens)
         found = training.task_data(
-            read_words(self.words, self.tokens),
+            given,
             kind=spec.tokens,
             embedded=spec.embed is not None,
             labels=training.parse_labels(self.labels),
             tagged=self.tagged,
             vocab=self.vocab,
+            window=window,
+            stride=stride,
         )
         gradients.check_at(self.at, found)
         return found
@@ -183,6 +194,8 @@ def grads(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
     tokens: TokensOpt = Tokens.char,
+    window: WindowOpt = None,
+    stride: StrideOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
@@ -279,8 +292,7 @@ def grads(
     args = GradsArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import options, progress
     from rnnprobe.core.commands import grads as gradients
-    from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, jsontrain, widgets
+    from rnnprobe.show import jsontrain
 
     specs = args.specs()
     kind = args.export_format()
@@ -296,16 +308,9 @@ def grads(
                 data.words, spec, seed=drawn, at=args.at, check=args.check,
                 torch=args.torch, data=data, **recipe,
             ))  # fmt: skip
-    console = widgets.stdout_console()
-    shown = None
-    if args.json:
-        found = (jsontrain.cells_object(results) if args.cells is not None
-                 else jsontrain.grads_object(results[0]))  # fmt: skip
-        jsonout.write(found)
-    else:
-        shown = view(args, results)
-        widgets.show(console, shown)
-    if args.export is not None and kind is not None:
-        exports.export(shown or view(args, results), args.export, kind, console.width)
-    if not _passed(results):
-        raise typer.Exit(1)
+    print_result(
+        lambda: jsontrain.cells_object(results) if args.cells is not None
+        else jsontrain.grads_object(results[0]),
+        lambda: view(args, results),
+        json_=args.json, export=args.export, kind=kind, passed=_passed(results),
+    )  # fmt: skip

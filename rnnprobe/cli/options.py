@@ -4,6 +4,7 @@ parsing of options that more than one command has."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +46,15 @@ CLI_NAMES = {
     "train": "--train",
     "max_steps": "--max-steps",
     "translate": "--translate",
+    "columns": "--columns",
+    "target": "--target",
+    "window": "--window",
+    "stride": "--stride",
+    "horizon": "--horizon",
+    "split": "--split",
+    "scale": "--scale",
+    "activation": "--activation",
+    "index": "--index",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -234,6 +244,43 @@ def read_words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[st
     return list(words or [])
 
 
+def read_text(words: list[str] | None) -> list[str]:
+    """With --window: one long text, the only word given, or the whole of stdin with `-`."""
+    if words == ["-"]:
+        return [sys.stdin.read().rstrip("\n")]
+    return list(words or [])
+
+
+def print_result(
+    body: Callable[[], dict[str, Any]],
+    view: Callable[[], Any],
+    *,
+    json_: bool,
+    export: Path | None,
+    kind: str | None,
+    stopped: str | None = None,
+    passed: bool = True,
+) -> None:
+    """A result printed: --json's object on stdout, or the view (and the view in
+    --export's file either way); why a training stopped, on stderr; exit 1 if it failed."""
+    from rnnprobe.show import export as exports
+    from rnnprobe.show import jsonout, widgets
+
+    console = widgets.stdout_console()
+    shown = None
+    if json_:
+        jsonout.write(body())
+    else:
+        shown = view()
+        widgets.show(console, shown)
+    if export is not None and kind is not None:
+        exports.export(shown or view(), export, kind, console.width)
+    if stopped:
+        typer.echo(f"rnnprobe: {stopped}", err=True)
+    if not passed:
+        raise typer.Exit(1)
+
+
 def output_format(
     export: Path | None, *, diagram: bool, code: bool, flags: dict[str, bool]
 ) -> str | None:
@@ -299,3 +346,39 @@ EveryOpt = Annotated[
         rich_help_panel=TRAINING,
     ),
 ]
+
+
+# Shared by run, train and grads: one long text cut into windows.
+WindowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        metavar="T",
+        help="Cut one long text (one argument, or - for stdin) into windows of T tokens, "
+        "each with the token after it: the windows are the batch.",
+        show_default=False,
+        rich_help_panel=WORDS,
+    ),
+]
+StrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stride",
+        metavar="S",
+        help="With --window: tokens from one window to the next (default 1).",
+        show_default=False,
+        rich_help_panel=WORDS,
+    ),
+]
+
+
+def window_of(window: str | None, stride: str | None) -> tuple[int | None, int]:
+    """--window and --stride, checked: a stride needs a window."""
+    from rnnprobe.core import options
+
+    if window is None:
+        if stride is not None:
+            raise InputError("--stride needs --window")
+        return None, 1
+    step = 1 if stride is None else options.positive_int("stride", stride)
+    return options.positive_int("window", window), step

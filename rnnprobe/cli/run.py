@@ -32,14 +32,18 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
+    StrideOpt,
     StyleOpt,
     TokensOpt,
     VocabOpt,
+    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
+    read_text,
     read_words,
     whole_numbers,
+    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
@@ -79,6 +83,8 @@ class RunArgs:
     export: Path | None
     json: bool
     torch: bool
+    window: str | None = None
+    stride: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
@@ -88,6 +94,17 @@ class RunArgs:
         fields.pop("no_server", None)
         fields["words"] = list(fields["words"] or [])
         return cls(**whole_numbers(fields, "seed", "at", "word"))
+
+    def given(self, *, stdin: bool = True) -> list[str]:
+        """The words: as given (or from stdin), or one text cut into windows (--window)."""
+        window, stride = window_of(self.window, self.stride)
+        if window is None:
+            return read_words(self.words, self.tokens) if stdin else self.words
+        from rnnprobe.core.inputs.tasks import one_text
+        from rnnprobe.core.inputs.windows import text_windows
+
+        text = one_text(read_text(self.words) if stdin else self.words)
+        return text_windows(text, window, stride, self.tokens, predict=False)
 
     @property
     def word_drawn(self) -> int:
@@ -165,7 +182,7 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
     spec = args.spec()
     kind = args.export_format()
     result = commands.run(
-        args.words,
+        args.given(stdin=False),
         spec,
         vocab=args.vocab,
         seed=args.seed,
@@ -194,6 +211,8 @@ def run(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
     tokens: TokensOpt = Tokens.char,
+    window: WindowOpt = None,
+    stride: StrideOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
@@ -276,7 +295,7 @@ def run(
 
     spec = args.spec()
     kind = args.export_format()
-    given = read_words(args.words, args.tokens)
+    given = args.given()
     batch = commands.make_batch(given, args.vocab, spec)
     if args.diagram:
         options.check_drawn("word", args.word, len(given))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +32,20 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
+    StrideOpt,
     StyleOpt,
     TaggedOpt,
     TokensOpt,
     VocabOpt,
+    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
+    print_result,
+    read_text,
     read_words,
     whole_numbers,
+    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
@@ -87,6 +93,8 @@ class TrainArgs:
     export: Path | None
     json: bool
     torch: bool
+    window: str | None = None
+    stride: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainArgs:
@@ -126,7 +134,9 @@ class TrainArgs:
     def data(self, spec: ProbeSpec, stdin: bool = True) -> TrainData:
         from rnnprobe.core.inputs import tasks as training
 
-        given = read_words(self.words, self.tokens) if stdin else self.words
+        window, stride = window_of(self.window, self.stride)
+        read = read_text if window else functools.partial(read_words, tokens=self.tokens)
+        given = read(self.words) if stdin else self.words
         if not stdin and given == ["-"]:
             raise InputError("a batch line cannot read words from stdin")
         return training.task_data(
@@ -136,6 +146,8 @@ class TrainArgs:
             labels=training.parse_labels(self.labels),
             tagged=self.tagged,
             vocab=self.vocab,
+            window=window,
+            stride=stride,
         )
 
     def export_format(self) -> str | None:
@@ -227,6 +239,8 @@ def train(
     words: WordsArg = None,
     vocab_: VocabOpt = None,
     tokens: TokensOpt = Tokens.char,
+    window: WindowOpt = None,
+    stride: StrideOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
@@ -276,8 +290,7 @@ def train(
     """Train the RNN on your words with Adam: the loss, the gradients, before and after."""
     args = TrainArgs.from_params(dict(locals()))  # every parameter above, by name
     from rnnprobe.core import options
-    from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, jsontrain, widgets
+    from rnnprobe.show import jsontrain
 
     spec = args.spec()
     kind = args.export_format()
@@ -292,16 +305,9 @@ def train(
         sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
         return
     result = _train(args, data, spec, shown=True)
-    console = widgets.stdout_console()
-    shown = None
-    if args.json:
-        jsonout.write(jsontrain.train_object(result, values=not args.shapes))
-    else:
-        shown = view(args, result)
-        widgets.show(console, shown)
-    if args.export is not None and kind is not None:
-        exports.export(shown or view(args, result), args.export, kind, console.width)
-    if result.stopped:
-        typer.echo(f"rnnprobe: {result.stopped}", err=True)
-    if not _passed(result):
-        raise typer.Exit(1)
+    print_result(
+        lambda: jsontrain.train_object(result, values=not args.shapes),
+        lambda: view(args, result),
+        json_=args.json, export=args.export, kind=kind, stopped=result.stopped,
+        passed=_passed(result),
+    )  # fmt: skip

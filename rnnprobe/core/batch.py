@@ -47,6 +47,7 @@ class Batch:
     x_data: Tensor | None
     ids: Tensor | None = None
     tokenizer: Tokens = Tokens.char
+    unit: str | None = None  # what a row is, when not a word or a sentence: a `window`
 
     @property
     def input(self) -> Tensor:

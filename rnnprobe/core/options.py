@@ -220,7 +220,8 @@ def check_drawn(name: str, number: int | None, count: int) -> int:
     if number is None:
         return 1
     if not 1 <= number <= count:
-        raise InputError(Param(name), f" {number}: give a {name} from 1 to {count}")
+        article = "an" if name[0] in "aeiou" else "a"
+        raise InputError(Param(name), f" {number}: give {article} {name} from 1 to {count}")
     return number
 
 

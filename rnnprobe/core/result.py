@@ -105,6 +105,7 @@ class ProbeResult:
     embedding: Tensor | None = None  # the Embedding's output (batch, time, embedding)
     logits: Tensor | None = None  # the head's output (batch, class) or (batch, time, class)
     probabilities: Tensor | None = None  # softmax of the logits over the classes
+    predictions: Tensor | None = None  # a value head's output (batch, target): a series
     # The layers of a model the user built, and its stages, instead of those of the spec.
     model_layers: tuple[KerasLayer, ...] | None = None
     model_network: Network | None = None
@@ -122,7 +123,7 @@ class ProbeResult:
     @property
     def returned(self) -> tuple[Tensor, ...]:
         """The tensors the recurrent layer returns, then the head's: what `compare` pairs."""
-        extra = (t for t in (self.logits, self.probabilities) if t is not None)
+        extra = (t for t in (self.logits, self.probabilities, self.predictions) if t is not None)
         return (self.outputs, *self.states, *extra)
 
     @property

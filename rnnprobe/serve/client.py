@@ -1,7 +1,8 @@
 """The client side of `rnnprobe serve`.
 
-The served commands (`served.SERVED_COMMANDS`: run, compare, batch, seq2seq, train, grads)
-ask a warm server (one that keeps TensorFlow loaded) to run the command (see `entry.py`);
+The served commands (`served.SERVED_COMMANDS`: run, compare, batch, seq2seq, train, grads,
+series) ask a warm server (one that keeps TensorFlow loaded) to run the command (see
+`entry.py`);
 only when none answers does rnnprobe import its own machinery. This module therefore
 imports nothing but the standard library: a client that is served never loads numpy or
 TensorFlow.

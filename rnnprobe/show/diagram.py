@@ -20,6 +20,7 @@ from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.result import ProbeResult
 from rnnprobe.core.stages import (
     Embedding,
+    Features,
     GivenInput,
     Head,
     Layer,
@@ -29,6 +30,7 @@ from rnnprobe.core.stages import (
     Stage,
     StepHead,
     TokenIds,
+    ValueHead,
 )
 from rnnprobe.show.grid import Grid
 
@@ -77,6 +79,9 @@ class Picture:
         return self.up(step) if self.at_output(step) else Text("")
 
     def last_step(self) -> str:
+        unit = self.result.batch.unit
+        if unit is not None:
+            return f"the {unit}'s last step, t={self.length - 1}"
         return f"the word's last real step, t={self.length - 1}"
 
 
@@ -107,6 +112,11 @@ def _(stage: Recurrent, result: ProbeResult) -> list[str]:
 
 @widest.register
 def _(stage: Head, result: ProbeResult) -> list[str]:
+    return [_shape(result.batch.rows, stage.units)]
+
+
+@widest.register
+def _(stage: ValueHead, result: ProbeResult) -> list[str]:
     return [_shape(result.batch.rows, stage.units)]
 
 
@@ -211,6 +221,20 @@ def _(stage: Head, pic: Picture) -> list[Text]:
     ]
 
 
+@rows.register
+def _(stage: ValueHead, pic: Picture) -> list[Text]:
+    grid = pic.grid
+    shape = _shape(pic.rows, stage.units)
+
+    def predictions(step: int) -> Text:
+        return grid.centred(shape, HEAD_STYLE) if pic.at_output(step) else grid.centred("·", PAD)
+
+    return [
+        grid.line(Text("predictions", style="bold"), grid.row(predictions)),
+        grid.line("", grid.row(pic.up_to_outputs)),
+    ]
+
+
 def _final_names(result: ProbeResult, layer: Layer, direction: str) -> list[str]:
     """The names the tables give this row's final states (or, unreturned, what it carries)."""
     if result.spec.return_state:
@@ -274,6 +298,13 @@ def _(stage: Head, pic: Picture) -> list[str]:
 
 
 @notes.register
+def _(stage: ValueHead, pic: Picture) -> list[str]:
+    squash = "" if stage.activation == "linear" else f", squashed by {stage.activation}"
+    return [f"predictions {_shape(pic.rows, stage.units)} at {pic.last_step()}: "
+            f"{stage.shown_class} on outputs{squash}"]  # fmt: skip
+
+
+@notes.register
 def _(stage: StepHead, pic: Picture) -> list[str]:
     padded = pic.length < pic.result.batch.time
     return [f"logits {_shape(pic.rows, stage.units)} at every step: {stage.shown_class} "
@@ -316,6 +347,11 @@ def _(stage: OneHotInput, pic: Picture) -> list[str]:
 @notes.register
 def _(stage: GivenInput, pic: Picture) -> list[str]:
     return [f"x_t {x_shape(pic.result)}: step t of every word in the batch, as given"]
+
+
+@notes.register
+def _(stage: Features, pic: Picture) -> list[str]:
+    return [f"x_t {x_shape(pic.result)}: row t of every window, its features scaled"]
 
 
 @singledispatch
@@ -366,7 +402,10 @@ def diagram_view(result: ProbeResult, word: int = 0) -> Group:
     if time > HEAD + TAIL:
         said.append(f"…: steps {HEAD} to {time - TAIL - 1} left out")
     kind = "sentence" if batch.tokenizer is Tokens.word else "word"
-    title = Text(f"{kind} {word + 1}: ", style="bold")
-    title.append(batch.words[word] if batch.words else f"sequence {word + 1}")
+    title = Text(f"{batch.unit or kind} {word + 1}: ", style="bold")
+    if batch.words:
+        title.append(batch.words[word])
+    else:
+        title.append(f"x_data[{word}]" if batch.unit else f"sequence {word + 1}")
     title.append(f"  ({length} step{'s' if length != 1 else ''}), unrolled", style="dim")
     return Group(title, *lines, *(Text(n, style="dim") for n in said))

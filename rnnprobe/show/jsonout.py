@@ -1,11 +1,14 @@
 """The one JSON writer: result objects -> JSON bytes on stdout.
 
 orjson writes numpy float32 arrays directly, as the shortest text that reads back as
-the same float32 (`0.32261637`), without a Python loop over the values.
+the same float32 (`0.32261637`), without a Python loop over the values. A big array (a
+series' windows) is written piece by piece, rows at a time, so that its text is never
+held whole: the bytes are those of the whole array written at once.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import singledispatch
 from typing import TYPE_CHECKING, Any
@@ -21,13 +24,32 @@ if TYPE_CHECKING:  # only `seq2seq` loads this
     from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 
 
+STREAM_FROM = 1 << 20  # values: an array this big is written piece by piece
+STREAM_ROWS = 1 << 16  # values per piece, about
+
+
+class Streamed:
+    """An array whose values are written piece by piece (see `write`); not a dataclass,
+    which orjson would write as an object."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+
+def values_of(array: np.ndarray) -> Any:
+    """An array as the writer takes it: whole, or, when big, to be written in pieces."""
+    if array.size >= STREAM_FROM and array.ndim > 1:
+        return Streamed(array)
+    return np.ascontiguousarray(array)
+
+
 def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[str, Any]:
     """`{"name"?, "shape", "dims", "values"?}` for one tensor."""
     body: dict[str, Any] = {"name": tensor.name} if named else {}
     body["shape"] = list(tensor.shape)
     body["dims"] = list(tensor.dims)
     if values:
-        body["values"] = np.ascontiguousarray(tensor.array)
+        body["values"] = values_of(tensor.array)
     return body
 
 
@@ -50,7 +72,7 @@ def vocab_object(batch: Batch) -> dict[str, Any]:
     }
 
 
-def _spec_keys(result: ProbeResult) -> dict[str, Any]:
+def spec_keys(result: ProbeResult) -> dict[str, Any]:
     spec = result.spec
     return {
         "cell": spec.cell.value,
@@ -126,7 +148,7 @@ def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> di
     """`run --json`; `values=False` (`--shapes`) drops every values key, keeps the weights."""
     body = batch_object(result.batch)
     body["style"] = result.spec.style.value
-    body.update(_spec_keys(result))
+    body.update(spec_keys(result))
     x_data = result.batch.x_data
     body.update(
         params=result.params,
@@ -184,7 +206,7 @@ def torch_object(twin: TorchTwin, *, values: bool = True) -> dict[str, Any]:
 def compare_object(result: CompareResult) -> dict[str, Any]:
     """`compare --json`: per returned tensor, the largest |cell - layer| difference."""
     body = batch_object(result.cell.batch)
-    body.update(_spec_keys(result.cell))
+    body.update(spec_keys(result.cell))
     body.update(
         identical=result.identical,
         max_abs_diff=result.max_abs_diff,
@@ -193,14 +215,55 @@ def compare_object(result: CompareResult) -> dict[str, Any]:
     return body
 
 
+OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+
+def _whole(found: Any) -> Any:
+    if isinstance(found, Streamed):
+        return np.ascontiguousarray(found.array)
+    raise TypeError(f"{type(found).__name__} is not JSON")
+
+
 def dumps(body: dict[str, Any]) -> bytes:
-    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
+    """One JSON object and a newline, whole (a batch line)."""
+    return orjson.dumps(body, default=_whole, option=OPTIONS)
+
+
+def _write_array(out: Any, array: np.ndarray) -> None:
+    """An array's JSON, the rows of its first axis a piece at a time."""
+    rows = max(1, STREAM_ROWS // max(1, int(np.prod(array.shape[1:]))))
+    out.write(b"[")
+    for start in range(0, len(array), rows):
+        piece = orjson.dumps(np.ascontiguousarray(array[start : start + rows]),
+                             option=orjson.OPT_SERIALIZE_NUMPY)  # fmt: skip
+        out.write(b"," if start else b"")
+        out.write(piece[1:-1])
+    out.write(b"]")
 
 
 def write(body: dict[str, Any]) -> None:
-    """Write one JSON object and a newline as bytes to stdout, never through rich."""
-    sys.stdout.buffer.write(dumps(body))
-    sys.stdout.buffer.flush()
+    """Write one JSON object and a newline as bytes to stdout, never through rich; a big
+    array goes piece by piece where a placeholder stands in the object's text."""
+    nonce = os.urandom(8).hex()
+    streamed: list[Streamed] = []
+
+    def mark(found: Any) -> Any:
+        if isinstance(found, Streamed):
+            streamed.append(found)
+            return f"@@rnnprobe-{nonce}-{len(streamed) - 1}@@"
+        raise TypeError(f"{type(found).__name__} is not JSON")
+
+    text = orjson.dumps(body, default=mark, option=OPTIONS)
+    out = sys.stdout.buffer
+    done = 0
+    for number, found in enumerate(streamed):
+        token = f'"@@rnnprobe-{nonce}-{number}@@"'.encode()
+        at = text.index(token, done)
+        out.write(text[done:at])
+        _write_array(out, found.array)
+        done = at + len(token)
+    out.write(text[done:])
+    out.flush()
 
 
 def seq2seq_object(

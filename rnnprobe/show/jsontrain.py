@@ -100,6 +100,10 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
         body["embedding"] = tensor_object(result.embedding, named=False, values=values)
     body["targets"] = tensor_object(data.targets, named=False, values=values)
     body.update(_training_keys(result, values))
+    if result.rebuilt is not None:
+        body["stride"] = data.stride
+        body["rebuilt"] = data.shown(result.rebuilt)
+        body["rebuilt_accuracy"] = result.rebuilt_accuracy
     if result.torch is not None:
         body["torch"] = {
             "history": list(result.torch.history),
@@ -109,11 +113,11 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
             "weights_max_abs_diff": result.torch_weight_diff,
         }
     if result.check is not None:
-        body["check"] = _check_object(result.check)
+        body["check"] = check_object(result.check)
     return body
 
 
-def _check_object(found: Any) -> dict[str, Any]:
+def check_object(found: Any) -> dict[str, Any]:
     """A training's `--check`: the largest difference, ok, then each difference measured
     (the check's own fields, in their order)."""
     return {"max_abs_diff": found.max_abs_diff, "ok": found.ok, **dataclasses.asdict(found)}
@@ -177,7 +181,7 @@ def grads_object(result: GradsResult, *, values: bool = True) -> dict[str, Any]:
             "global_norm": result.clipped_norm,
         }
     if result.check is not None:
-        body["check"] = _check_object(result.check)
+        body["check"] = check_object(result.check)
     if result.torch is not None:
         twin = result.torch
         body["torch"] = {
@@ -236,5 +240,5 @@ def pairs_object(result: PairsTraining, *, weights: bool = False,
     body.update(_training_keys(result, values))
     body["decoded"] = [decoded_object(d) for d in result.decoded]
     if result.check is not None:
-        body["check"] = _check_object(result.check)
+        body["check"] = check_object(result.check)
     return body

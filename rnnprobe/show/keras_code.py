@@ -23,6 +23,7 @@ from rnnprobe.core.stages import (
     Stage,
     StepLoss,
     TokenIds,
+    ValueHead,
 )
 
 
@@ -44,6 +45,11 @@ def _(stage: Recurrent) -> list[str]:
 
 @constructor_lines.register
 def _(stage: Head) -> list[str]:
+    return [f"head = {stage.keras_code()}"]
+
+
+@constructor_lines.register
+def _(stage: ValueHead) -> list[str]:
     return [f"head = {stage.keras_code()}"]
 
 
@@ -108,6 +114,11 @@ def _(stage: Head, calls: Calls) -> None:
     calls.lines.append("logits = head(outputs)")
     if calls.softmax:
         calls.lines.append("probabilities = keras.ops.softmax(logits)")
+
+
+@call_code.register
+def _(stage: ValueHead, calls: Calls) -> None:
+    calls.lines.append("predictions = head(outputs)")
 
 
 def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:

@@ -27,6 +27,7 @@ from rnnprobe.core.stages import (
     Stage,
     StepHead,
     TokenIds,
+    ValueHead,
 )
 from rnnprobe.show.cells import keys as key_columns
 from rnnprobe.show.cells import (
@@ -79,6 +80,12 @@ def _(stage: Recurrent, result: ProbeResult) -> list[tuple[Tensor, str]]:
 def _(stage: Head, result: ProbeResult) -> list[tuple[Tensor, str]]:
     assert result.logits is not None and result.probabilities is not None
     return [(result.logits, "head"), (result.probabilities, "softmax")]
+
+
+@roles.register
+def _(stage: ValueHead, result: ProbeResult) -> list[tuple[Tensor, str]]:
+    assert result.predictions is not None
+    return [(result.predictions, "prediction")]
 
 
 def all_roles(result: ProbeResult) -> list[tuple[Tensor, str]]:

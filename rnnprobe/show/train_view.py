@@ -15,7 +15,7 @@ from rich.text import Text
 
 from rnnprobe.core.commands.trained import Trained, TrainResult
 from rnnprobe.core.kinds import TOLERANCE, Task
-from rnnprobe.core.stages import Loss, StepLoss
+from rnnprobe.core.stages import Objective, StepLoss
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
     check_line,
@@ -29,7 +29,7 @@ from rnnprobe.show.cells import (
     weight_table,
 )
 from rnnprobe.show.curve import curve
-from rnnprobe.show.widgets import BLANK, BlockTable, Column, number
+from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
 TASKS = {
     Task.next: "next token (reads all but the last token, predicts all but the first)",
@@ -93,7 +93,7 @@ def _words_table(result: TrainResult, all_words: bool) -> Table:
 
 # -- one word's loss, laid out ---------------------------------------------------------------
 @singledispatch
-def loss_layout(stage: Loss, result: Trained) -> list[RenderableType]:
+def loss_layout(stage: Objective, result: Trained) -> list[RenderableType]:
     """Many-to-one: each word's class, the probability given to it, -log p, their mean."""
     data, initial = result.data, result.initial
     table = Table(show_edge=False)
@@ -271,6 +271,8 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
     initial, final = result.initial, result.final
     parts.append(Text(f"accuracy {initial.accuracy:.2f} -> {final.accuracy:.2f}, loss "
                       f"{initial.loss:.4f} -> {final.loss:.4f}", style="bold"))  # fmt: skip
+    if result.rebuilt is not None:
+        parts += [BLANK, *rebuilt_lines(result)]
     if diagram is not None and result.probe is not None:
         from rnnprobe.show.diagram import diagram_view
 
@@ -282,6 +284,20 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
     if result.check is not None:
         parts += [BLANK, train_check_line(result)]
     return Group(*parts)
+
+
+def rebuilt_lines(result: TrainResult) -> list[RenderableType]:
+    """Windows of one text: the text rebuilt from the predictions, as the lab prints it."""
+    data = result.data
+    assert result.rebuilt is not None and result.rebuilt_accuracy is not None
+    found = data.shown(result.rebuilt)
+    return [
+        Text(f"the text rebuilt from the predictions (window 1's, then the last "
+             f"{data.stride} of each next window), from its second token on:", style="bold"),
+        OneLine(Text(found)),
+        Text(f"{result.rebuilt_accuracy:.0%} of its {len(result.rebuilt)} tokens are the "
+             "text's own", style="bold"),
+    ]  # fmt: skip
 
 
 def train_check_line(result: TrainResult) -> RenderableType:

@@ -213,7 +213,7 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> 
         initial=snapshot(data, fitted.named, fitted.initial),
         final=snapshot(data, fitted.named, fitted.final),
         gradients=first_gradients(fitted),
-        history=tuple(Epoch(*entry) for entry in fitted.history),
+        history=tuple(Epoch(**entry) for entry in fitted.history),
         decoded=decoded,
         probe=probe,
         stopped=fitted.stopped,

@@ -37,6 +37,8 @@ def train(
     data: TrainData | None = None,
     on_epoch: Any = None,
     torch: bool = False,
+    window: int | None = None,
+    stride: int = 1,
 ) -> TrainResult:
     """`rnnprobe train`: the task's data, the network trained with Adam, before and after.
 
@@ -48,7 +50,8 @@ def train(
         commands.check_torch()
     if data is None:
         data = task_data(words, kind=spec.tokens, embedded=spec.embed is not None,
-                         labels=labels, tagged=tagged, vocab=vocab)  # fmt: skip
+                         labels=labels, tagged=tagged, vocab=vocab, window=window,
+                         stride=stride)  # fmt: skip
     full = train_spec(spec, data)
     batch = data.batch
     check_probe_memory(full, batch.rows, batch.time, batch.width)
@@ -68,7 +71,7 @@ def train(
         final=snapshot(data, fitted.named, fitted.final),
         gradients=first_gradients(fitted),
         frozen=tuple(name for name, _, _ in fitted.named if name not in fitted.trainable),
-        history=tuple(Epoch(*entry) for entry in fitted.history),
+        history=tuple(Epoch(**entry) for entry in fitted.history),
         stopped=fitted.stopped,
     )
     if check:

@@ -129,6 +129,23 @@ class TrainResult(Counted):
     torch: Any = None  # `--torch`: the twin trained the same way (core/torch/twin.py TorchTraining)
 
     @property
+    def rebuilt(self) -> tuple[str, ...] | None:
+        """Windows of one text: the text the trained network's predictions rebuild (from
+        the text's second token on), or None."""
+        if self.data.stride is None:
+            return None
+        return self.data.rebuilt(self.final.predicted)
+
+    @property
+    def rebuilt_accuracy(self) -> float | None:
+        """How many of the rebuilt text's tokens are the text's own."""
+        found = self.rebuilt
+        if found is None:
+            return None
+        actual = self.data.rebuilt(self.data.targets.array)
+        return sum(a == b for a, b in zip(found, actual, strict=True)) / max(len(actual), 1)
+
+    @property
     def torch_diffs(self) -> list[float]:
         """Per epoch, |Keras's loss - PyTorch's|."""
         assert self.torch is not None

@@ -31,6 +31,15 @@ class TrainData:
     classes: tuple[str, ...]  # the class names in id order
     targets: Tensor  # class ids: (batch,) for labels, (batch, time) with 0 at padded steps
     reads: tuple[tuple[str, ...], ...] | None = None  # the tokens read, when not the batch's
+    stride: int | None = None  # the words are windows of one text, this many tokens apart
+
+    def rebuilt(self, ids: np.ndarray) -> tuple[str, ...]:
+        """Windows of one text: the text that these class ids (per window and step)
+        rebuild, the first window's whole, then the last `stride` of each next one."""
+        from rnnprobe.core.inputs.windows import rebuilt
+
+        assert self.stride is not None
+        return tuple(rebuilt([self.names(ids, i) for i in range(self.batch.rows)], self.stride))
 
     def read(self, index: int) -> tuple[str, ...]:
         """The tokens word `index` reads, step by step (a decoder's: `<bos>` + its target)."""
@@ -105,10 +114,25 @@ def task_data(
     labels: Sequence[str] | None = None,
     tagged: bool = False,
     vocab: str | None = None,
+    window: int | None = None,
+    stride: int = 1,
 ) -> TrainData:
     """The task's input batch, classes and targets, checked (a usage error names what is
-    wrong before any model is built)."""
+    wrong before any model is built). With `window`, the one text given is cut into windows
+    of `window` tokens, `stride` apart, each predicting its next tokens."""
     task = task_of(labels, tagged, kind)
+    if window is not None:
+        from dataclasses import replace
+
+        from rnnprobe.core.inputs.windows import text_windows
+
+        if task is not Task.next:
+            raise InputError(
+                Param("window"), " cuts one text into next-token windows: it does not "
+                "combine with ", Param("labels" if labels is not None else "tagged"),
+            )  # fmt: skip
+        cut = text_windows(one_text(words), window, stride, kind, predict=True)
+        return replace(task_data(cut, kind=kind, embedded=embedded, vocab=vocab), stride=stride)
     if task is Task.labels:
         assert labels is not None
         if len(labels) != len(words):
@@ -145,6 +169,16 @@ def task_data(
         targets[row, : len(sequence)] = [classes.index(tag) for tag in sequence]
     return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch", "time"),
                                                                  targets))  # fmt: skip
+
+
+def one_text(words: Sequence[str]) -> str:
+    """What `--window` cuts: one long text, the only word given."""
+    if len(words) != 1:
+        raise InputError(
+            Param("window"), f" cuts one long text: give it as one argument (in quotes) or - "
+            f"for stdin, not {len(words)} words",
+        )  # fmt: skip
+    return words[0]
 
 
 def _tagged(number: int, sentence: str) -> list[tuple[str, str]]:

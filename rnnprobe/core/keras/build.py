@@ -28,9 +28,11 @@ from rnnprobe.core.stages import (
     Network,
     OneHotEmbedding,
     Recurrent,
+    SquaredLoss,
     Stage,
     StepHead,
     StepLoss,
+    ValueHead,
 )
 
 Named = list[tuple[str, Any, Any]]  # (weight name, Keras variable, axis names)
@@ -62,6 +64,7 @@ class Flow:
     found: dict[str, Any] = field(default_factory=dict)  # named tensors, as stages made them
     initial: list[Any] | None = None  # each recurrent Keras layer's initial states
     attend: Any = None  # attention: a function of the state, (weights, context) per step
+    unmasked: bool = False  # every step is real: the recurrent layers need no mask
 
 
 def model(keras: Any, network: Network) -> Model:
@@ -152,6 +155,12 @@ def _(stage: StepHead, keras: Any) -> Any:
 
 
 @make.register
+def _(stage: ValueHead, keras: Any) -> Any:
+    activation = None if stage.activation == "linear" else stage.activation
+    return keras.layers.Dense(stage.units, activation=activation)
+
+
+@make.register
 def _(stage: Attention, keras: Any) -> Any:
     return {name: keras.layers.Dense(stage.dense_units(name)) for name in stage.layer_names}
 
@@ -181,6 +190,11 @@ def _(stage: Head, made: Any, rows: int, steps: int) -> None:
 @create.register
 def _(stage: StepHead, made: Any, rows: int, steps: int) -> None:
     made.build((rows, steps, stage.input_width))
+
+
+@create.register
+def _(stage: ValueHead, made: Any, rows: int, steps: int) -> None:
+    made.build((rows, stage.input_width))
 
 
 @create.register
@@ -232,6 +246,11 @@ def _(stage: Head, made: Any) -> list[Any]:
 
 
 @variables.register
+def _(stage: ValueHead, made: Any) -> list[Any]:
+    return [made.kernel, made.bias]
+
+
+@variables.register
 def _(stage: Attention, made: Any) -> list[Any]:
     return [v for name in stage.layer_names for v in (made[name].kernel, made[name].bias)]
 
@@ -262,7 +281,7 @@ def _(stage: Recurrent, made: Any, flow: Flow) -> Flow:
     value = flow.value
     for number, layer in enumerate(made):
         given = {} if flow.initial is None else {"initial_state": flow.initial[number]}
-        returned = layer(value, mask=flow.mask, **given)
+        returned = layer(value, mask=None if flow.unmasked else flow.mask, **given)
         if stage.return_state:
             value, *rest = returned
             states.extend(_flatten(rest))
@@ -309,6 +328,12 @@ def _(stage: Head, made: Any, flow: Flow) -> Flow:
 
 
 @call_stage.register
+def _(stage: ValueHead, made: Any, flow: Flow) -> Flow:
+    flow.value = flow.found["predictions"] = made(flow.value)
+    return flow
+
+
+@call_stage.register
 def _(stage: Loss, made: Any, flow: Flow) -> Flow:
     """The mean over the words of -log p(class), from the logits."""
     ops = env.keras().ops
@@ -316,6 +341,19 @@ def _(stage: Loss, made: Any, flow: Flow) -> Flow:
     flow.found["step_losses"] = losses
     counted = flow.found.get("loss_weights")
     flow.found["loss"] = ops.mean(losses) if counted is None else ops.sum(losses * counted)
+    flow.found["loss_count"] = ops.shape(losses)[0]  # what the mean divides by
+    return flow
+
+
+@call_stage.register
+def _(stage: SquaredLoss, made: Any, flow: Flow) -> Flow:
+    """The mean over the windows of (prediction - target)^2, as `mean_squared_error`."""
+    ops = env.keras().ops
+    losses = ops.mean(ops.square(flow.value - flow.found["targets"]), axis=-1)
+    flow.found["step_losses"] = losses
+    counted = flow.found.get("loss_weights")
+    flow.found["loss"] = ops.mean(losses) if counted is None else ops.sum(losses * counted)
+    flow.found["loss_count"] = ops.shape(losses)[0]
     return flow
 
 
@@ -331,6 +369,7 @@ def _(stage: StepLoss, made: Any, flow: Flow) -> Flow:
         flow.found["loss"] = ops.sum(losses * real) / ops.sum(real)
     else:
         flow.found["loss"] = ops.sum(losses * counted)
+    flow.found["loss_count"] = ops.sum(real)  # the real steps the mean divides by
     return flow
 
 

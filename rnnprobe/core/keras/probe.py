@@ -11,7 +11,7 @@ import numpy as np
 from rnnprobe.core.keras import build, env, private, runner
 from rnnprobe.core.kinds import Style
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor
-from rnnprobe.core.stages import Embedding, Head, ProbeSpec, Recurrent, Stage
+from rnnprobe.core.stages import Embedding, Head, ProbeSpec, Recurrent, Stage, ValueHead
 
 
 def collect_weights(named: build.Named, values: list[Any]) -> tuple[Tensor, ...]:
@@ -106,6 +106,11 @@ def _(stage: Head, found: dict[str, Any]) -> dict[str, Any]:
     return {
         name: Tensor(name, stage.dims, _array(found[name])) for name in ("logits", "probabilities")
     }
+
+
+@named_tensors.register
+def _(stage: ValueHead, found: dict[str, Any]) -> dict[str, Any]:
+    return {"predictions": Tensor("predictions", stage.dims, _array(found["predictions"]))}
 
 
 def compare_styles(batch: Batch, spec: ProbeSpec, seed: int) -> CompareResult:

@@ -19,23 +19,13 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.inputs.tasks import TrainData
-from rnnprobe.core.keras import build, env, runner
+from rnnprobe.core.keras import build, env, passes, runner
+from rnnprobe.core.keras.passes import Measured, measured
 from rnnprobe.core.stages import ProbeSpec
 from rnnprobe.core.stages.network import Network
 
 EAGER_STEPS_UP_TO = 10  # training steps; more are traced into one graph
 STEPS_KEPT = 8  # structures whose traced training step is kept
-
-
-@dataclass(frozen=True)
-class Measured:
-    """The whole set at some weights, as Keras computes it."""
-
-    weights: list[np.ndarray]
-    loss: float
-    step_losses: np.ndarray
-    logits: np.ndarray
-    gradients: list[np.ndarray]  # of every trainable weight
 
 
 @dataclass(frozen=True)
@@ -47,7 +37,7 @@ class Fitted:
     trainable: list[str]
     initial: Measured
     final: Measured
-    history: list[tuple[int, float, float]]
+    history: list[dict[str, Any]]  # per epoch: epoch, loss, and accuracy or what is measured
     stopped: str | None
     model: Prepared
 
@@ -75,13 +65,15 @@ class Prepared:
     arrays: tuple[np.ndarray, ...]
     network: Hashable  # the description the layers were built from
     rebuild: Callable[[], Prepared]  # the same layers anew (the caller holds the build lock)
+    output: str = "logits"  # the model's output, as its stages name it (`predictions`)
 
     def structure(self) -> Hashable:
         """What a traced step depends on: the network, the arrays' shapes past the batch
         axis (the time a short sentence is unrolled over) and the weights' shapes."""
         given = tuple((a.shape[1:], a.dtype.str) for a in self.arrays)
         weights = tuple((tuple(v.shape), v.trainable) for _, v, _ in self.named)
-        return (self.network, given, weights)
+        padded = len(self.arrays) == 3 and not bool(np.all(self.arrays[1]))
+        return (self.network, given, weights, padded)
 
     @property
     def built(self) -> build.Model:
@@ -90,28 +82,42 @@ class Prepared:
 
 def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
     """Seed Keras and build the layers as `run` builds them: the same initial weights."""
+    arrays = (data.batch.input.array, data.batch.mask, data.targets.array)
+    return prepared_arrays(spec.network(data.batch.width), arrays, seed)
+
+
+def prepared_arrays(
+    network: Network, arrays: tuple[np.ndarray, ...], seed: int, *, output: str = "logits"
+) -> Prepared:
+    """Seed Keras and build the network's layers for these arrays: (input, mask, targets),
+    or (input, targets) for rows that are never padded (a series' windows)."""
     keras = env.load_keras()
     with env.build_lock, env.tensorflow_logs_quiet():
         env.seed_keras(seed)
-        return _layers(keras, data, spec.network(data.batch.width))
+        return _layers(keras, network, arrays, output)
 
 
-def _layers(keras: Any, data: TrainData, network: Network) -> Prepared:
+def _layers(keras: Any, network: Network, arrays: tuple[np.ndarray, ...], output: str) -> Prepared:
     """The network's layers with new variables; the caller seeds Keras and holds the lock."""
-    batch = data.batch
+    rows, time = arrays[0].shape[:2]
     built = build.model(keras, network)
-    build.build_weights(built, batch.rows, batch.time)
-    if batch.time <= runner.UNROLL_UP_TO:
+    build.build_weights(built, rows, time)
+    if time <= runner.UNROLL_UP_TO:
         runner.unroll_forward(built)  # short words: a faster step (to float precision)
     named = build.named_variables(built)
+    # Without padding the recurrent layers need no mask (the same numbers, and a trace
+    # and steps about a third cheaper); the loss still reads it.
+    unmasked = len(arrays) == 3 and bool(np.all(arrays[1]))
 
-    def forward(x: Any, mask: Any, targets: Any) -> dict[str, Any]:
-        return build.call(built, build.Flow(x, mask, found={"targets": targets})).found
+    def forward(x: Any, *rest: Any) -> dict[str, Any]:
+        *mask, targets = rest  # no mask: every step is real
+        flow = build.Flow(x, mask[0] if mask else None, found={"targets": targets},
+                          unmasked=unmasked)  # fmt: skip
+        return build.call(built, flow).found
 
     return Prepared(
         (built,), named, [variable for _, variable, _ in named if variable.trainable], forward,
-        (batch.input.array, batch.mask, data.targets.array), network,
-        functools.partial(_layers, keras, data, network),
+        arrays, network, functools.partial(_layers, keras, network, arrays, output), output,
     )  # fmt: skip
 
 
@@ -139,7 +145,7 @@ def _step(model: Prepared, optimizer: Any) -> Callable[..., tuple[Any, ...]]:
         # than Adam's. Made dense, it is Adam's (and PyTorch's) step.
         grads = [tf.convert_to_tensor(g) for g in tape.gradient(found["loss"], model.trainable)]
         optimizer.apply_gradients(zip(grads, model.trainable, strict=True))
-        return found["loss"], found["logits"], found["step_losses"], grads
+        return found["loss"], found[model.output], found["step_losses"], grads
 
     return step
 
@@ -187,25 +193,29 @@ def _copy(source: Prepared, target: Prepared) -> None:
 
 
 def fit(
-    data: TrainData,
+    data: TrainData | None,
     model: Prepared,
     *,
     epochs: int,
     lr: float,
     batch_size: int,
+    order: Callable[[int], np.ndarray] | None = None,
+    after_epoch: Callable[[Prepared], dict[str, float]] | None = None,
     on_epoch: Callable[[int], None] | None = None,
 ) -> Fitted:
     """Train the layers of `model` with Adam on batches of `batch_size` rows of its arrays
-    (words, or pairs), in order, for `epochs` epochs; `data` names the targets."""
+    (words, pairs or windows) for `epochs` epochs: in order, or in the order `order(epoch)`
+    gives. `data` names the targets (an epoch's accuracy); `after_epoch` measures more after
+    each epoch's updates (a held-out loss), on the layers being trained."""
     keras = env.load_keras()
-    import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
-    rows_count = data.batch.rows
     named, arrays = model.named, model.arrays
+    rows_count = len(arrays[0])
     # Tracing the step into one graph costs about as much as ten steps of `train` and
     # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the same
     # numbers to float precision; the same bits for the same command).
     steps = epochs * -(-rows_count // batch_size)
+    size = passes.pass_rows(batch_size)
     with env.build_lock, env.tensorflow_logs_quiet():
         if steps <= EAGER_STEPS_UP_TO:
             working = model
@@ -214,30 +224,24 @@ def fit(
             kept = _traced(keras, model, lr)
             working, traced = kept.model, kept.step
 
-        def measure(*, gradients: bool = True) -> Measured:
-            """The whole set at the weights as they are, eagerly."""
-            with tf.GradientTape() as tape:
-                found = working.forward(*arrays)
-            grads = tape.gradient(found["loss"], working.trainable) if gradients else []
-            grads = [tf.convert_to_tensor(g) for g in grads]  # an Embedding's are sparse
-            values = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in working.named]
-            return _measured(values, found["loss"], found["step_losses"], found["logits"], grads)
-
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
         # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
-        initial = measure() if batch_size < rows_count else None
-        history: list[tuple[int, float, float]] = []
+        initial = passes.measure(working, arrays, size=size) if batch_size < rows_count else None
+        history: list[dict[str, Any]] = []
         stopped = None
         for epoch in range(1, epochs + 1):
             total, rights, counted = 0.0, 0, 0
+            shuffled = None if order is None else order(epoch)
             for start in range(0, rows_count, batch_size):
-                rows = slice(start, start + batch_size)
+                rows: Any = slice(start, start + batch_size)
+                if shuffled is not None:
+                    rows = shuffled[rows]
                 given = [a[rows] for a in arrays]
                 loss, logits, step_losses, grads = traced(*given)
                 value = float(loss)
                 if initial is None:
-                    initial = _measured(weights, loss, step_losses, logits, grads)
+                    initial = measured(weights, loss, step_losses, logits, grads)
                 if not np.isfinite(value):
                     stopped = (
                         f"the loss became {value} at epoch {epoch}: training stopped there "
@@ -245,27 +249,22 @@ def fit(
                     )
                     break
                 total += value * len(given[0])  # weighted by the batch's rows, as fit does
-                right, count = correct(data, np.asarray(logits), rows)
-                rights, counted = rights + right, counted + count
+                if data is not None:
+                    right, count = correct(data, np.asarray(logits), rows)
+                    rights, counted = rights + right, counted + count
             if stopped:
                 break
-            history.append((epoch, total / rows_count, rights / max(counted, 1)))
+            entry: dict[str, Any] = {"epoch": epoch, "loss": total / rows_count}
+            if data is not None:
+                entry["accuracy"] = rights / max(counted, 1)
+            if after_epoch is not None:
+                entry.update(after_epoch(working))
+            history.append(entry)
             if on_epoch is not None:
                 on_epoch(epoch)
-        final = measure(gradients=False)
+        final = passes.measure(working, arrays, gradients=False, size=size)
         if working is not model:
             _copy(working, model)  # the caller's layers hold the trained weights
     assert initial is not None
     trained = [n for n, v, _ in named if v.trainable]
     return Fitted(named, trained, initial, final, history, stopped, model)
-
-
-def _measured(weights: list[np.ndarray], loss: Any, step_losses: Any, logits: Any,
-              grads: Any) -> Measured:  # fmt: skip
-    return Measured(
-        weights=weights,
-        loss=float(loss),
-        step_losses=np.asarray(step_losses, dtype=np.float32),
-        logits=np.asarray(logits, dtype=np.float32),
-        gradients=[np.asarray(g, dtype=np.float32) for g in grads],
-    )

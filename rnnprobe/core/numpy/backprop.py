@@ -11,7 +11,7 @@ to the last real step; its own dL/dh_t is reported as 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
@@ -19,23 +19,23 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.kinds import WEIGHT_NAMES, Cell
-from rnnprobe.core.numpy.equations import split_bias
+from rnnprobe.core.numpy.cell_steps import STEPS
+from rnnprobe.core.numpy.equations import activate, activation_slope
 from rnnprobe.core.stages import (
     Embedding,
     Head,
     Layer,
     Loss,
+    Objective,
     OneHotInput,
     ProbeSpec,
     Recurrent,
+    SquaredLoss,
     Stage,
     StepLoss,
     TokenIds,
+    ValueHead,
 )
-
-
-def _sigmoid(v: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-v))
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Gradients:
 
     loss: float
     step_losses: np.ndarray  # -log p(target): (batch,) or (batch, time), 0 at padded steps
-    logits: np.ndarray
+    logits: np.ndarray  # the model's output: logits, or a value head's predictions
     gradients: dict[str, np.ndarray]  # every weight, frozen ones too
     state_gradients: dict[str, np.ndarray]  # dL/dh_t (batch, time, hidden) per layer, direction
 
@@ -93,7 +93,7 @@ def backprop(
     return Gradients(
         loss=float(flow.found["loss"]),
         step_losses=flow.found["step_losses"],
-        logits=flow.found["logits"],
+        logits=flow.found["logits"] if "logits" in flow.found else flow.found["predictions"],
         gradients=flow.gradients,
         state_gradients=flow.state_gradients,
     )
@@ -165,6 +165,44 @@ def _(stage: Head, flow: Pass, d: np.ndarray) -> np.ndarray:
 
 
 @forward.register
+def _(stage: ValueHead, flow: Pass) -> None:
+    kernel, bias = (flow.weights[w.name] for w in stage.weights())
+    out = activate(stage.activation, flow.value @ kernel + bias)
+    flow.kept[id(stage)] = (flow.value, out)
+    flow.value = flow.found["predictions"] = out
+
+
+@backward.register
+def _(stage: ValueHead, flow: Pass, d: np.ndarray) -> np.ndarray:
+    kernel_w, bias_w = stage.weights()
+    given, out = flow.kept[id(stage)]
+    d_pre = d * activation_slope(stage.activation, out)
+    flow.add(kernel_w.name, given.T @ d_pre)
+    flow.add(bias_w.name, d_pre.sum(axis=0))
+    d_in: np.ndarray = d_pre @ flow.weights[kernel_w.name].T
+    return d_in
+
+
+@forward.register
+def _(stage: SquaredLoss, flow: Pass) -> None:
+    """(prediction - target)^2 per window, and their weighted sum: the mean by default."""
+    diff = flow.value - flow.targets.astype(np.float64)
+    losses = np.mean(diff**2, axis=-1)
+    rows = losses.shape[0]
+    counted = flow.loss_weights if flow.loss_weights is not None else np.full(rows, 1.0 / rows)
+    flow.found["step_losses"] = losses
+    flow.found["loss"] = np.asarray(np.sum(losses * counted))
+    flow.kept[id(stage)] = (diff, counted)
+
+
+@backward.register
+def _(stage: SquaredLoss, flow: Pass, d: Any) -> np.ndarray:
+    diff, counted = flow.kept[id(stage)]
+    result: np.ndarray = 2.0 * diff / diff.shape[-1] * counted[:, None]
+    return result
+
+
+@forward.register
 def _(stage: Loss, flow: Pass) -> None:
     """-log p(target) for each word (or step), and their weighted sum: the mean over the
     words, or the masked mean over the real steps."""
@@ -193,7 +231,7 @@ def _(stage: Loss, flow: Pass, d: Any) -> np.ndarray:
 
 
 @singledispatch
-def loss_weights(stage: Loss, mask: np.ndarray) -> np.ndarray:
+def loss_weights(stage: Objective, mask: np.ndarray) -> np.ndarray:
     """How much each word counts: 1/B."""
     rows = mask.shape[0]
     return np.full(rows, 1.0 / rows)
@@ -208,9 +246,6 @@ def _(stage: StepLoss, mask: np.ndarray) -> np.ndarray:
 
 
 # -- the recurrent stack ---------------------------------------------------------------------
-Step = Callable[..., Any]
-
-
 def _concatenate(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return np.concatenate([forward, backward], axis=-1)
 
@@ -346,100 +381,3 @@ def _back(
     flow.state_gradients[run.layer.state_names(run.side)[0]] = total
     d_in: np.ndarray = d_products @ w["kernel"].T
     return d_in
-
-
-# -- one step of each cell, forward and back -------------------------------------------------
-Grads = dict[str, np.ndarray]
-
-
-def _simple(w: Grads, product: np.ndarray, h: np.ndarray, c: np.ndarray) -> Any:
-    new_h = np.tanh(product + w["bias"] + h @ w["recurrent_kernel"])
-    return new_h, c, (h, new_h)
-
-
-def _simple_back(w: Grads, cache: Any, dh: np.ndarray, dc: np.ndarray, grads: Grads) -> Any:
-    h, new_h = cache
-    da = dh * (1.0 - new_h**2)
-    grads["recurrent_kernel"] += h.T @ da
-    return da, da @ w["recurrent_kernel"].T, np.zeros_like(dc)
-
-
-def _lstm(w: Grads, product: np.ndarray, h: np.ndarray, c: np.ndarray) -> Any:
-    n = h.shape[1]
-    z = product + w["bias"] + h @ w["recurrent_kernel"]
-    i, f, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), _sigmoid(z[:, 3 * n :])
-    g = np.tanh(z[:, 2 * n : 3 * n])
-    new_c = f * c + i * g
-    tanh_c = np.tanh(new_c)
-    return o * tanh_c, new_c, (h, c, i, f, g, o, tanh_c)
-
-
-def _lstm_back(w: Grads, cache: Any, dh: np.ndarray, dc: np.ndarray, grads: Grads) -> Any:
-    h, c, i, f, g, o, tanh_c = cache
-    d_o = dh * tanh_c
-    d_c = dc + dh * o * (1.0 - tanh_c**2)
-    dz = np.concatenate(
-        [d_c * g * i * (1 - i), d_c * c * f * (1 - f), d_c * i * (1 - g**2), d_o * o * (1 - o)],
-        axis=1,
-    )
-    grads["recurrent_kernel"] += h.T @ dz
-    return dz, dz @ w["recurrent_kernel"].T, d_c * f
-
-
-def _gru(w: Grads, product: np.ndarray, h: np.ndarray, c: np.ndarray) -> Any:
-    """Keras's GRU with reset_after=True: a (2, 3n) bias, r applied after the matmul."""
-    n = h.shape[1]
-    x_bias, h_bias = split_bias(w["bias"])
-    mx = product + x_bias
-    inner = h @ w["recurrent_kernel"] + h_bias
-    z = _sigmoid(mx[:, :n] + inner[:, :n])
-    r = _sigmoid(mx[:, n : 2 * n] + inner[:, n : 2 * n])
-    g = np.tanh(mx[:, 2 * n :] + r * inner[:, 2 * n :])
-    return z * h + (1.0 - z) * g, c, (h, z, r, g, inner[:, 2 * n :])
-
-
-def _gru_back(w: Grads, cache: Any, dh: np.ndarray, dc: np.ndarray, grads: Grads) -> Any:
-    h, z, r, g, inner_h = cache
-    dz = dh * (h - g) * z * (1 - z)
-    dg = dh * (1.0 - z) * (1 - g**2)
-    dr = dg * inner_h * r * (1 - r)
-    d_inner = np.concatenate([dz, dr, dg * r], axis=1)
-    grads["recurrent_kernel"] += h.T @ d_inner
-    grads["bias"][1] += d_inner.sum(axis=0)
-    d_h = dh * z + d_inner @ w["recurrent_kernel"].T
-    return np.concatenate([dz, dr, dg], axis=1), d_h, np.zeros_like(dc)
-
-
-def _gru_before(w: Grads, product: np.ndarray, h: np.ndarray, c: np.ndarray) -> Any:
-    """A GRU with reset_after=False (a (3n,) bias): r scales h before the matmul."""
-    n = h.shape[1]
-    u = w["recurrent_kernel"]
-    mx = product + w["bias"]
-    zr = _sigmoid(mx[:, : 2 * n] + h @ u[:, : 2 * n])
-    z, r = zr[:, :n], zr[:, n:]
-    g = np.tanh(mx[:, 2 * n :] + (r * h) @ u[:, 2 * n :])
-    return z * h + (1.0 - z) * g, c, (h, z, r, g)
-
-
-def _gru_before_back(w: Grads, cache: Any, dh: np.ndarray, dc: np.ndarray, grads: Grads) -> Any:
-    h, z, r, g = cache
-    n = h.shape[1]
-    u = w["recurrent_kernel"]
-    dz = dh * (h - g) * z * (1 - z)
-    dg = dh * (1.0 - z) * (1 - g**2)
-    d_rh = dg @ u[:, 2 * n :].T
-    dr = d_rh * h * r * (1 - r)
-    d_zr = np.concatenate([dz, dr], axis=1)
-    grads["recurrent_kernel"][:, 2 * n :] += (r * h).T @ dg
-    grads["recurrent_kernel"][:, : 2 * n] += h.T @ d_zr
-    d_h = dh * z + d_rh * r + d_zr @ u[:, : 2 * n].T
-    return np.concatenate([dz, dr, dg], axis=1), d_h, np.zeros_like(dc)
-
-
-# Each cell's step forward and back, by (cell, the bias's number of axes).
-STEPS: dict[tuple[Cell, int], tuple[Step, Step]] = {
-    (Cell.simple, 1): (_simple, _simple_back),
-    (Cell.lstm, 1): (_lstm, _lstm_back),
-    (Cell.gru, 2): (_gru, _gru_back),
-    (Cell.gru, 1): (_gru_before, _gru_before_back),
-}

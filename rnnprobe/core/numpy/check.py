@@ -16,9 +16,9 @@ __all__ = ["TOLERANCE", "max_abs_diff", "verify"]
 
 def reported(result: ProbeResult) -> dict[str, np.ndarray]:
     """What Keras returned, by name: the Embedding's output, outputs, states, logits and
-    probabilities (those the model has)."""
+    probabilities, or a value head's predictions (those the model has)."""
     found = {"outputs": result.outputs.array, **{s.name: s.array for s in result.states}}
-    for tensor in (result.embedding, result.logits, result.probabilities):
+    for tensor in (result.embedding, result.logits, result.probabilities, result.predictions):
         if tensor is not None:
             found[tensor.name] = tensor.array
     return found

@@ -20,6 +20,7 @@ from rnnprobe.core.numpy.equations import (
     QUANTITIES,
     STATES,
     CellWeights,
+    activate,
     attention_scores,
     cell_step,
     softmax,
@@ -35,6 +36,7 @@ from rnnprobe.core.stages import (
     Recurrent,
     Stage,
     TokenIds,
+    ValueHead,
 )
 
 Attend = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # h -> (weights, context)
@@ -275,4 +277,14 @@ def _(stage: Head, flow: NumpyFlow) -> NumpyFlow:
     logits = flow.value @ kernel + bias
     flow.value = flow.computed["logits"] = logits
     flow.computed["probabilities"] = softmax(logits)
+    return flow
+
+
+@forward.register
+def _(stage: ValueHead, flow: NumpyFlow) -> NumpyFlow:
+    """One number per window from the last step: activation(outputs @ kernel + bias)."""
+    kernel, bias = (flow.weights[w.name] for w in stage.weights())
+    flow.value = flow.computed["predictions"] = activate(
+        stage.activation, flow.value @ kernel + bias
+    )
     return flow

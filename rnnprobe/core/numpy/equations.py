@@ -130,6 +130,27 @@ def cell_step(
     return z * h + (1.0 - z) * g, c, step
 
 
+ACTIVATIONS = ("linear", "tanh", "sigmoid")  # a value head's, as Keras names them
+
+
+def activate(name: str, z: np.ndarray) -> np.ndarray:
+    """A value head's activation: linear (as is), tanh or sigmoid."""
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return _sigmoid(z)
+    return z
+
+
+def activation_slope(name: str, out: np.ndarray) -> np.ndarray:
+    """The activation's derivative, from its output: 1, 1 - out^2, out (1 - out)."""
+    if name == "tanh":
+        return 1.0 - out**2
+    if name == "sigmoid":
+        return out * (1.0 - out)
+    return np.ones_like(out)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Probabilities over the last axis (the classes), shifted by the maximum for safety."""
     shifted = np.exp(logits - np.max(logits, axis=-1, keepdims=True))

@@ -16,20 +16,22 @@ from __future__ import annotations
 from rnnprobe.core.stages.around import (
     Attention,
     Embedding,
+    Features,
     GivenInput,
     Head,
     OneHotEmbedding,
     OneHotInput,
     StepHead,
     TokenIds,
+    ValueHead,
 )
 from rnnprobe.core.stages.base import KerasLayer, Stage, Weight
-from rnnprobe.core.stages.loss import Loss, StepLoss
+from rnnprobe.core.stages.loss import Loss, Objective, SquaredLoss, StepLoss
 from rnnprobe.core.stages.network import Network, ProbeSpec
 from rnnprobe.core.stages.recurrent import Layer, Recurrent
 
 __all__ = [
-    "Attention", "Embedding", "GivenInput", "Head", "KerasLayer", "Layer", "Loss", "Network",
-    "OneHotEmbedding", "OneHotInput", "ProbeSpec", "Recurrent", "Stage", "StepHead",
-    "StepLoss", "TokenIds", "Weight",
+    "Attention", "Embedding", "Features", "GivenInput", "Head", "KerasLayer", "Layer", "Loss",
+    "Network", "Objective", "OneHotEmbedding", "OneHotInput", "ProbeSpec", "Recurrent",
+    "SquaredLoss", "Stage", "StepHead", "StepLoss", "TokenIds", "ValueHead", "Weight",
 ]  # fmt: skip

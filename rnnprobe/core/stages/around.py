@@ -48,6 +48,13 @@ class TokenIds(Stage):
         return [], True  # the Embedding makes the mask from the ids
 
 
+@dataclass(frozen=True)
+class Features(GivenInput):
+    """A series' windows as x_data (batch, time, features): numbers, one row per time step."""
+
+    output_axis: ClassVar[str] = "features"
+
+
 # -- Embedding -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Embedding(Stage):
@@ -165,6 +172,52 @@ class StepHead(Head):
 
     def shape(self, rows: int, time: int) -> tuple[int, ...]:
         return (rows, time, self.units)
+
+
+@dataclass(frozen=True)
+class ValueHead(Stage):
+    """`layers.Dense(1, activation=...)` on the last step: one number predicted per window
+    (a regression), linear or squashed by tanh or sigmoid."""
+
+    units: int
+    input_width: int
+    input_axis: str  # `hidden` or `2*hidden`
+    activation: str = "linear"
+    name: ClassVar[str] = "head"
+    keras_class: ClassVar[str] = "Dense"
+    dims: ClassVar[tuple[str, ...]] = ("batch", "target")
+    reads: ClassVar[str] = "outputs (the last step)"
+
+    def keras_code(self) -> str:
+        given = "" if self.activation == "linear" else f", activation={self.activation!r}"
+        return f"layers.Dense({self.units}{given})"
+
+    @property
+    def shown_class(self) -> str:
+        return self.keras_code().replace("layers.", "")
+
+    def weights(self) -> tuple[Weight, ...]:
+        return (
+            Weight("head/kernel", (self.input_width, self.units), (self.input_axis, "target")),
+            Weight("head/bias", (self.units,), ("target",)),
+        )
+
+    @property
+    def formula(self) -> str:
+        return f"({self.input_axis} {self.input_width} + 1) x target {self.units}"
+
+    def counts(self) -> tuple[tuple[str, str, int], ...]:
+        return ((self.name, self.formula, self.params),)
+
+    def shape(self, rows: int, time: int) -> tuple[int, ...]:
+        return (rows, self.units)
+
+    def floats(self, rows: int, time: int) -> int:
+        return rows * self.units
+
+    def keras_rows(self, rows: int, time: int, masked: bool) -> tuple[list[KerasLayer], bool]:
+        row = KerasLayer("head", self.keras_class, self.shape(rows, time), False, self.params)
+        return [row], False
 
 
 # -- attention (an encoder-decoder's decoder) ------------------------------------------------

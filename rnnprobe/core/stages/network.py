@@ -9,15 +9,17 @@ from rnnprobe.core.kinds import ONEHOT, Cell, MergeMode, Style, Tokens
 from rnnprobe.core.stages.around import (
     Attention,
     Embedding,
+    Features,
     GivenInput,
     Head,
     OneHotEmbedding,
     OneHotInput,
     StepHead,
     TokenIds,
+    ValueHead,
 )
 from rnnprobe.core.stages.base import KerasLayer, Stage, Weight
-from rnnprobe.core.stages.loss import Loss, StepLoss
+from rnnprobe.core.stages.loss import Loss, Objective, SquaredLoss, StepLoss
 from rnnprobe.core.stages.recurrent import Layer, Recurrent
 
 
@@ -38,14 +40,14 @@ class Network:
         return next(s for s in self.stages if isinstance(s, Recurrent))
 
     @property
-    def loss(self) -> Loss:
+    def loss(self) -> Objective:
         """The loss a trained network ends with."""
-        return next(s for s in self.stages if isinstance(s, Loss))
+        return next(s for s in self.stages if isinstance(s, Objective))
 
     @property
     def model(self) -> Network:
         """The stages that make the model's output (all but a loss)."""
-        return Network(tuple(s for s in self.stages if not isinstance(s, Loss)))
+        return Network(tuple(s for s in self.stages if not isinstance(s, Objective)))
 
     @property
     def layers(self) -> tuple[Layer, ...]:
@@ -103,6 +105,8 @@ class ProbeSpec:
     context: int = 0  # attention: a context of this width joins each step's embedding
     scope: str = ""  # a prefix of the weight names: `encoder/`, `decoder/`
     loss: bool = False  # a loss after the head: the network as it is trained
+    features: bool = False  # the input is a series' windows of numbers (batch, time, features)
+    value_head: str | None = None  # a Dense(1) of this activation on the last step (a series)
 
     def network(self, vocab_size: int, *, given: bool = False) -> Network:
         """The stages this spec stands for, over a vocabulary of `vocab_size` (with <pad>
@@ -146,7 +150,10 @@ class ProbeSpec:
 def _network(spec: ProbeSpec, vocab_size: int, given: bool) -> Network:
     stages: list[Stage] = []
     width, axis = vocab_size, "vocab"  # the layers name their first axis as the lecture does
-    if spec.embed is None:
+    if spec.features:
+        stages.append(Features(vocab_size))
+        axis = "features"
+    elif spec.embed is None:
         stages.append((GivenInput if given else OneHotInput)(vocab_size))
     else:
         scope = spec.scope or "embedding/"
@@ -191,4 +198,8 @@ def _network(spec: ProbeSpec, vocab_size: int, given: bool) -> Network:
         stages.append(kind(units=spec.head, input_width=width, input_axis=recurrent.output_axis))
         if spec.loss:
             stages.append(StepLoss() if spec.each_step else Loss())
+    elif spec.value_head is not None:
+        stages.append(ValueHead(1, width, recurrent.output_axis, spec.value_head))
+        if spec.loss:
+            stages.append(SquaredLoss())
     return Network(tuple(stages))
