@@ -140,7 +140,6 @@ def _api_name(cli_message: str) -> str:
     [
         ({"words": "hello", "hidden": 0}, ["hello", "--hidden", "0"]),
         ({"words": "hello", "hidden": [4, 0]}, ["hello", "--hidden", "4,0"]),
-        ({"words": "hello", "vocab": "olh"}, ["hello", "--vocab", "olh"]),
         ({"words": "hello", "vocab": "olhel"}, ["hello", "--vocab", "olhel"]),
         ({"words": "hello", "merge_mode": "sum"}, ["hello", "--merge-mode", "sum"]),
         ({"words": ["hello", ""]}, ["hello", ""]),

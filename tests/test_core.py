@@ -120,9 +120,9 @@ def test_core_compare_and_vocab():
             None,
         ),
         (
-            lambda: core.vocab(["hello"], "olh"),
-            "vocab 'olh' lacks 'e'",
-            "--vocab 'olh' lacks 'e'",
+            lambda: core.vocab(["hello"], "olhel"),
+            "vocab repeats 'l'",
+            "--vocab repeats 'l'",
         ),
         (lambda: core.vocab([]), "no words given", None),
         (

@@ -22,8 +22,8 @@ PADDED = ["grads", "hello", "hi", "elo", "--seed", "2"]
 KEYS = [
     "rnnprobe", "words", "lengths", "vocab", "style", "cell", "hidden", "seed",
     "bidirectional", "merge_mode", "task", "classes", "x_data", "tokenizer", "embed", "head",
-    "each_step", "mask", "targets", "after", "at", "loss", "weights", "gradients", "frozen",
-    "state_gradients", "state_gradient_norms", "global_norm", "nonfinite",
+    "each_step", "mask", "targets", "after", "shuffle", "at", "loss", "weights", "gradients",
+    "frozen", "state_gradients", "state_gradient_norms", "global_norm", "nonfinite",
 ]  # fmt: skip
 
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 PANELS = {
-    "Words": ["WORD...", "--vocab CHARS", "--tokens TOKENS", "--window T", "--stride S"],
+    "Words": ["WORD...", "--vocab CHARS", "--tokens TOKENS", "--window T", "--stride S",
+              "--from FILE", "--columns NAME,...", "--limit N"],
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
                 "--merge-mode MODE"],

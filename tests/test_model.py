@@ -270,7 +270,7 @@ def test_bad_input_names_the_option_before_tensorflow_loads(cli, monkeypatch):
         (["--head", "0"], "--head '0': a head needs at least 1 class"),
         (["--head", "x"], "--head 'x': give the number of classes"),
         (["--tokens", "foo"], "'--tokens'"),
-        (["--tokens", "word", "--vocab", "good"], "--vocab 'good' lacks 'bad'"),
+        (["--tokens", "word", "--vocab", "good,good"], "--vocab repeats 'good'"),
         (["--head", "2", "--each-step", "--no-return-sequences"],
          "--each-step reads every step: it does not combine with --no-return-sequences"),
     ]  # fmt: skip

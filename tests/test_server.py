@@ -458,13 +458,23 @@ def test_the_server_handshake_names_this_version(server):
     assert hello["rnnprobe"] == __version__
 
 
-def test_relative_paths_are_the_clients(client_, tmp_path):
+def test_relative_paths_are_the_clients(cli, client_, tmp_path, monkeypatch):
     (tmp_path / "probes.txt").write_text("hi --seed 1\n", encoding="utf-8")
-    for args in (["batch", "probes.txt"], ["run", "hi", "--seed", "1", "--export", "out.txt"]):
+    (tmp_path / "words.csv").write_text("w,l\nhi,a\nyo there,b\nhey,a\n", encoding="utf-8")
+    corpus = ["train", "--from", "words.csv", "--columns", "w,l", "--batch-size", "2",
+              "--validation", "0.3", "--epochs", "2", "--seed", "1", "--json"]  # fmt: skip
+    for args in (["batch", "probes.txt"], ["run", "hi", "--seed", "1", "--export", "out.txt"],
+                 corpus):  # fmt: skip
         done = client_(*args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.heavy == ""  # served
     assert "outputs, h = rnn(x_data)" in (tmp_path / "out.txt").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert done.stdout == in_process(cli, *corpus).stdout_bytes
+    piped = ["run", "--from", "-", "--columns", "w", "--seed", "2", "--json"]
+    text = (tmp_path / "words.csv").read_text(encoding="utf-8")
+    served = client_(*piped, input=text.encode())
+    assert served.heavy == "" and served.stdout == in_process(cli, *piped, input=text).stdout_bytes
 
 
 def test_a_second_server_on_the_same_socket_is_refused(server):

@@ -35,8 +35,8 @@ TAGGED = [
 TRAIN_KEYS = [
     "rnnprobe", "words", "lengths", "vocab", "style", "cell", "hidden", "seed",
     "bidirectional", "merge_mode", "return_sequences", "return_state", "task", "classes",
-    "epochs", "lr", "batch_size", "every", "optimizer", "loss", "params", "trainable_params",
-    "x_data", "tokenizer", "embed", "head", "each_step", "layers",
+    "epochs", "lr", "batch_size", "shuffle", "every", "optimizer", "loss", "params",
+    "trainable_params", "x_data", "tokenizer", "embed", "head", "each_step", "layers",
 ]  # fmt: skip
 
 
@@ -169,7 +169,9 @@ def test_lab_12_1_many_to_one_with_a_frozen_one_hot_embedding(cli):
     assert obj["final"]["loss"] == pytest.approx(loss, abs=1e-5)
     table = cli.ok(*LAB_12_1).stdout
     assert "embedding/embeddings │ (11, 11) │ frozen, no gradient" in table
-    assert "2 batches an epoch, in the words' order" in table
+    assert "2 batches an epoch, shuffled every epoch, the order drawn from the seed" in " ".join(
+        table.split()
+    )
     assert "loss = mean of -log p over the 4 words" in table
 
 
@@ -399,24 +401,35 @@ def test_shapes_diagram_weights_export_and_batch(cli, tmp_path):
     assert batched == cli.ok(*HIHELLO, "--epochs", "5", "--json").stdout
 
 
-def test_a_progress_bar_counts_the_epochs_only_on_a_terminal(cli, monkeypatch):
+def test_a_progress_bar_per_epoch_counts_its_batches_only_on_a_terminal(cli, monkeypatch):
     from rnnprobe.core import progress
 
     seen = []
-    real = progress.bar
+    real = progress.training
 
-    def bar(total, message):
-        seen.append(total)
-        return real(total, message)
+    def training(epochs, batches, *, shown=True):
+        seen.append((epochs, batches, shown))
+        return real(epochs, batches, shown=shown)
 
-    monkeypatch.setattr(progress, "bar", bar)
-    result = cli.ok(*HIHELLO, "--epochs", "3")
-    assert seen == [3] and result.stderr == ""  # not a terminal: nothing drawn
-    done = []
-    with progress.bar(3, "x") as advance:
-        advance(1)
-        done.append(True)
-    assert done == [True]
+    monkeypatch.setattr(progress, "training", training)
+    result = cli.ok(*HIHELLO, "--epochs", "3", "--batch-size", "1")
+    assert seen == [(3, 1, True)] and result.stderr == ""  # not a terminal: nothing drawn
+    cli.ok("train", "hi", "hello", "hey", "--epochs", "2", "--batch-size", "2", "--seed", "1",
+           "--json")  # fmt: skip
+    assert seen[-1] == (2, 2, False)  # --json: no bar, even on a terminal
+    from rich.progress import Progress
+
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    shown = []
+    monkeypatch.setattr(Progress, "update", lambda self, task, **fields: shown.append(fields))
+    monkeypatch.setattr(Progress, "reset", lambda self, task, **fields: shown.append(fields))
+    with real(2, 3) as (epoch, batch):
+        assert epoch is not None and batch is not None
+        batch(1, 3, 0.75)
+        epoch(1)
+        epoch(2)  # the last: nothing to reset
+    assert shown == [{"completed": 1, "total": 3, "loss": "0.7500"},
+                     {"total": 3, "description": "epoch 2/2", "loss": "…"}]  # fmt: skip
 
 
 def test_the_python_api_is_the_cli_json(cli):

@@ -7,6 +7,7 @@ import pytest
 
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.inputs.vocab import build_batch, vocabulary, words_from_text
+from rnnprobe.core.kinds import Tokens
 
 from .conftest import LECTURE_WORDS
 
@@ -62,7 +63,6 @@ def test_short_words_are_padded_at_the_end_with_zero_rows():
     [
         ([], None, "no words"),
         (["ok", ""], None, "word 2 is empty"),
-        (["hello"], "olh", "'e'"),
         (["hello"], "olhee", "repeats 'e'"),
         (["hello"], "", "^vocab is empty"),
         (["a\udc80"], None, "not valid text"),
@@ -72,6 +72,19 @@ def test_bad_words_and_vocabularies_are_input_errors(words, explicit, needle):
     with pytest.raises(InputError, match=needle) as caught:
         vocabulary(words, explicit)
     assert caught.value.exit_code == 2
+
+
+def test_a_vocabulary_that_lacks_a_token_reads_it_as_unk():
+    from rnnprobe.core.inputs.vocab import unknown_tokens
+
+    assert vocabulary(["hello"], "olh") == ("<unk>", "o", "l", "h")
+    assert vocabulary(["hello"], "olhe") == ("o", "l", "h", "e")
+    assert vocabulary(["good bad"], "good", Tokens.word) == ("<unk>", "good")
+    batch = build_batch(["hello", "eh"], ("<unk>", "o", "l", "h"))
+    assert batch.x_data is not None
+    assert batch.x_data.array[0].argmax(axis=-1).tolist() == [3, 0, 2, 2, 1]
+    assert batch.x_data.array[1, :2].argmax(axis=-1).tolist() == [0, 3]
+    assert unknown_tokens(["hello", "eh"], ("<unk>", "o", "l", "h"), Tokens.char) == ["e"]
 
 
 def test_stdin_text_is_split_on_whitespace():

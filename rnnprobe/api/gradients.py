@@ -124,10 +124,16 @@ def grads(
     torch: bool = False,
     window: int | None = None,
     stride: int | None = None,
+    shuffle: bool | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
 ) -> Grads | GradsCells:
     """One backward pass of the whole-set loss (or of step `at`'s loss alone) at the
     weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`.
-    With `cells=["simple", "lstm", "gru"]`, the same in each cell (`grads --cells`)."""
+    With `cells=["simple", "lstm", "gru"]`, the same in each cell (`grads --cells`).
+    `shuffle` takes the `after` epochs' rows in a new order each epoch (by default when
+    there is more than one batch); `max_vocab` / `min_count` read the rarer tokens as
+    `<unk>`."""
     if cells is not None and torch:
         raise InputError("cells compares Keras's cells; it does not combine with torch")
     kinds = [cell] if cells is None else [str(name) for name in cells]
@@ -153,6 +159,7 @@ def grads(
         else options.positive_int("batch_size", batch_size),
         "clipnorm": gradients.positive_number("clipnorm", clipnorm),
         "global_clipnorm": gradients.positive_number("global_clipnorm", global_clipnorm),
+        "shuffle": None if shuffle is None else bool(shuffle),
     }
     gradients.check_clipping(recipe["clipnorm"], recipe["global_clipnorm"])
     cut, step = window_of(window, stride)
@@ -165,6 +172,7 @@ def grads(
         labels=training.parse_labels(labels),
         tagged=bool(tagged),
         vocab=vocab,
+        **options.vocab_limits(max_vocab, min_count),
     )
     gradients.check_at(at, data)
     drawn = options.resolve_seed(seed)  # one seed for every cell

@@ -15,6 +15,7 @@ from rnnprobe.core.commands import seq2seq_train as pairs_training
 from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.commands.seq2seq_train import PairsTraining
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs.pairs import make_batches
 from rnnprobe.show import jsonout, jsontrain
 
 
@@ -132,6 +133,9 @@ def seq2seq(
     every: int | None = None,
     max_steps: int | None = None,
     translate: Sequence[str] = (),
+    shuffle: bool | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
 ) -> Seq2Seq | Seq2SeqTraining:
     """An encoder and a decoder on (source, target) pairs: `rnnprobe seq2seq`.
 
@@ -139,7 +143,9 @@ def seq2seq(
     the target and predicts the target + `<eos>`. With `attention`, each decoder step also
     reads a context of the encoder's outputs. With `train=N`, trained N epochs with Adam
     (`lr` 0.001 by default), then every source (and each of `translate`) decoded greedily:
-    a `Seq2SeqTraining`.
+    a `Seq2SeqTraining`. `shuffle` takes the pairs in a new order every epoch (by default
+    when there is more than one batch); `max_vocab` / `min_count` read the rarer tokens as
+    `<unk>`, as a word of `translate` the pairs never have.
     """
     if isinstance(pairs, str) or not all(
         isinstance(p, tuple | list) and len(p) == 2 and all(isinstance(s, str) for s in p)
@@ -150,13 +156,16 @@ def seq2seq(
         cell=cell, hidden=hidden, embed=embed, attention=attention, tokens=tokens
     )
     given = [(s, t) for s, t in pairs]
+    limits = options.vocab_limits(max_vocab, min_count)
     if train is None:
         training_only = {"lr": lr, "batch_size": batch_size, "every": every,
-                         "max_steps": max_steps, "translate": translate or None}  # fmt: skip
+                         "max_steps": max_steps, "translate": translate or None,
+                         "shuffle": shuffle}  # fmt: skip
         for name, value in training_only.items():
             if value is not None:
                 raise InputError(Param(name), " needs ", Param("train"), ": it is about training")
-        return Seq2Seq(commands.seq2seq(given, spec, seed=seed, check=check))
+        return Seq2Seq(commands.seq2seq(given, spec, seed=seed, check=check,
+                                        batches=make_batches(given, spec, **limits)))  # fmt: skip
     if isinstance(translate, str):
         translate = [translate]
     planned = pairs_training.plan(
@@ -166,5 +175,6 @@ def seq2seq(
         batch_size=None if batch_size is None else options.positive_int("batch_size", batch_size),
         every=None if every is None else options.positive_int("every", every),
         max_steps=max_steps, translate=list(translate),
+        shuffle=None if shuffle is None else bool(shuffle), **limits,
     )  # fmt: skip
     return Seq2SeqTraining(pairs_training.train_pairs(planned, check=check))

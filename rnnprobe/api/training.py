@@ -14,6 +14,7 @@ from rnnprobe.core import options
 from rnnprobe.core.commands import train as trainer
 from rnnprobe.core.commands.trained import Snapshot, Trained, TrainResult
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs import split
 from rnnprobe.core.inputs import tasks as training
 from rnnprobe.show import jsontrain
 
@@ -28,6 +29,8 @@ class State:
     predictions: list[Any]
     weights: dict[str, np.ndarray]
     step_losses: np.ndarray
+    val_loss: float | None = None
+    val_accuracy: float | None = None
 
 
 def _state(result: Trained, found: Snapshot) -> State:
@@ -39,6 +42,8 @@ def _state(result: Trained, found: Snapshot) -> State:
         predictions=[list(n) if isinstance(n, tuple) else n for n in names],
         weights={w.name: w.array for w in found.weights},
         step_losses=found.step_losses.array,
+        val_loss=found.val_loss,
+        val_accuracy=found.val_accuracy,
     )
 
 
@@ -56,9 +61,9 @@ class Train(Shown):
         self.classes: list[str] = list(data.classes)
         self.targets: np.ndarray = data.targets.array
         self.mask: np.ndarray = data.batch.mask
-        self.history: list[dict[str, Any]] = [
-            {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
-        ]
+        self.history: list[dict[str, Any]] = [jsontrain.epoch_object(e) for e in result.history]
+        held = data.held_out
+        self.validation_rows: list[int] | None = None if held is None else held.tolist()
         self.initial = _state(result, result.initial)
         self.final = _state(result, result.final)
         self.gradients: dict[str, np.ndarray] = {g.name: g.array for g in result.gradients}
@@ -111,6 +116,10 @@ def train(
     check: bool = False,
     window: int | None = None,
     stride: int | None = None,
+    shuffle: bool | None = None,
+    validation: float | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
 ) -> Train:
     """Train the RNN on your words with Adam: `rnnprobe train`.
 
@@ -119,6 +128,10 @@ def train(
     token as `word/TAG` and learns a tag per word. `check` recomputes the initial loss and
     gradients in numpy. The same `seed` gives the same history, bit for bit. `window` cuts
     one text (a string) into next-token windows of that many tokens, `stride` apart.
+    `shuffle` (by default whenever there is more than one batch) takes the rows in a new
+    order every epoch, drawn from the seed; `validation=0.2` holds a fifth of the rows out
+    and measures them every epoch; `max_vocab` / `min_count` read the rarer tokens as
+    `<unk>`.
     """
     if isinstance(lr, bool):
         raise InputError(Param("lr"), f" {lr!r}: give a number such as 0.1")
@@ -145,6 +158,9 @@ def train(
         lr=options.learning_rate(lr),
         batch_size=None if batch_size is None else options.positive_int("batch_size", batch_size),
         every=None if every is None else options.positive_int("every", every),
+        shuffle=None if shuffle is None else bool(shuffle),
+        validation=split.check_validation(validation),
+        **options.vocab_limits(max_vocab, min_count),
         check=check,
     )
     return Train(found)

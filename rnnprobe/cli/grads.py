@@ -9,6 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnprobe.cli.data import (
+    ColumnsOpt,
+    FromOpt,
+    LimitOpt,
+    MaxVocabOpt,
+    MinCountOpt,
+    ShuffleOpt,
+    StrideOpt,
+    WindowOpt,
+)
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
     MODEL,
@@ -28,20 +38,15 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
-    StrideOpt,
     StyleOpt,
     TaggedOpt,
     TokensOpt,
     VocabOpt,
-    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
     print_result,
-    read_text,
-    read_words,
     whole_numbers,
-    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
@@ -90,11 +95,19 @@ class GradsArgs:
     json: bool
     window: str | None = None
     stride: str | None = None
+    source: str | None = None  # --from
+    columns: str | None = None
+    limit: str | None = None
+    shuffle: bool | None = None
+    max_vocab: str | None = None
+    min_count: str | None = None
+    validation: None = None  # grads holds nothing out
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> GradsArgs:
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
+        fields["source"] = fields.pop("from", None)
         fields["words"] = list(fields["words"] or [])
         return cls(**whole_numbers(fields, "seed", "at", "word"))
 
@@ -133,28 +146,18 @@ class GradsArgs:
             "batch_size": None
             if self.batch_size is None
             else options.positive_int("batch_size", self.batch_size),
+            "shuffle": self.shuffle,
             "clipnorm": gradients.positive_number("clipnorm", self.clipnorm),
             "global_clipnorm": gradients.positive_number("global_clipnorm", self.global_clipnorm),
         }
         gradients.check_clipping(found["clipnorm"], found["global_clipnorm"])
         return found
 
-    def data(self, spec: ProbeSpec) -> TrainData:
+    def data(self, spec: ProbeSpec, seed: int) -> TrainData:
+        from rnnprobe.cli.train import task_data_of
         from rnnprobe.core.commands import grads as gradients
-        from rnnprobe.core.inputs import tasks as training
 
-        window, stride = window_of(self.window, self.stride)
-        given = read_text(self.words) if window else read_words(self.words, self.tokens)
-        found = training.task_data(
-            given,
-            kind=spec.tokens,
-            embedded=spec.embed is not None,
-            labels=training.parse_labels(self.labels),
-            tagged=self.tagged,
-            vocab=self.vocab,
-            window=window,
-            stride=stride,
-        )
+        found = task_data_of(self, spec, seed)
         gradients.check_at(self.at, found)
         return found
 
@@ -196,6 +199,11 @@ def grads(
     tokens: TokensOpt = Tokens.char,
     window: WindowOpt = None,
     stride: StrideOpt = None,
+    from_: FromOpt = None,
+    columns: ColumnsOpt = None,
+    limit: LimitOpt = None,
+    max_vocab: MaxVocabOpt = None,
+    min_count: MinCountOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
@@ -217,6 +225,7 @@ def grads(
     ] = None,
     lr: LrOpt = "0.1",
     batch_size: BatchSizeOpt = None,
+    shuffle: ShuffleOpt = None,
     at: Annotated[
         str | None,
         typer.Option(
@@ -297,10 +306,10 @@ def grads(
     specs = args.specs()
     kind = args.export_format()
     recipe = args.recipe()
-    data = args.data(specs[0])
+    drawn = options.resolve_seed(args.seed)  # one seed for every cell of --cells
+    data = args.data(specs[0], drawn)
     if args.diagram:
         options.check_drawn("word", args.word, data.batch.rows)
-    drawn = options.resolve_seed(args.seed)  # one seed for every cell of --cells
     results = []
     with progress.spinner("Taking the gradients…"):
         for spec in specs:

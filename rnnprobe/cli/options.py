@@ -55,6 +55,11 @@ CLI_NAMES = {
     "scale": "--scale",
     "activation": "--activation",
     "index": "--index",
+    "from": "--from",
+    "limit": "--limit",
+    "validation": "--validation",
+    "max_vocab": "--max-vocab",
+    "min_count": "--min-count",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -346,39 +351,3 @@ EveryOpt = Annotated[
         rich_help_panel=TRAINING,
     ),
 ]
-
-
-# Shared by run, train and grads: one long text cut into windows.
-WindowOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--window",
-        metavar="T",
-        help="Cut one long text (one argument, or - for stdin) into windows of T tokens, "
-        "each with the token after it: the windows are the batch.",
-        show_default=False,
-        rich_help_panel=WORDS,
-    ),
-]
-StrideOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--stride",
-        metavar="S",
-        help="With --window: tokens from one window to the next (default 1).",
-        show_default=False,
-        rich_help_panel=WORDS,
-    ),
-]
-
-
-def window_of(window: str | None, stride: str | None) -> tuple[int | None, int]:
-    """--window and --stride, checked: a stride needs a window."""
-    from rnnprobe.core import options
-
-    if window is None:
-        if stride is not None:
-            raise InputError("--stride needs --window")
-        return None, 1
-    step = 1 if stride is None else options.positive_int("stride", stride)
-    return options.positive_int("window", window), step

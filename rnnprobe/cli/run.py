@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnprobe.cli.data import (
+    ColumnsOpt,
+    FromOpt,
+    LimitOpt,
+    StrideOpt,
+    WindowOpt,
+    from_file,
+    window_of,
+)
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
     EXAMPLES,
@@ -32,18 +41,15 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
-    StrideOpt,
     StyleOpt,
     TokensOpt,
     VocabOpt,
-    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
     read_text,
     read_words,
     whole_numbers,
-    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
@@ -85,6 +91,9 @@ class RunArgs:
     torch: bool
     window: str | None = None
     stride: str | None = None
+    source: str | None = None  # --from
+    columns: str | None = None
+    limit: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
@@ -92,12 +101,23 @@ class RunArgs:
         whole numbers, read as text, are parsed here."""
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
+        fields["source"] = fields.pop("from", None)
         fields["words"] = list(fields["words"] or [])
         return cls(**whole_numbers(fields, "seed", "at", "word"))
 
     def given(self, *, stdin: bool = True) -> list[str]:
         """The words: as given (or from stdin), or one text cut into windows (--window)."""
         window, stride = window_of(self.window, self.stride)
+        found = from_file(self.source, self.columns, self.limit, self.words, default=1,
+                          allowed=(1,), stdin=stdin)  # fmt: skip
+        if found is not None:
+            words = list(found[0])
+            if window is None:
+                return words
+            from rnnprobe.core.inputs.tasks import one_text
+            from rnnprobe.core.inputs.windows import text_windows
+
+            return text_windows(one_text(words), window, stride, self.tokens, predict=False)
         if window is None:
             return read_words(self.words, self.tokens) if stdin else self.words
         from rnnprobe.core.inputs.tasks import one_text
@@ -213,6 +233,9 @@ def run(
     tokens: TokensOpt = Tokens.char,
     window: WindowOpt = None,
     stride: StrideOpt = None,
+    from_: FromOpt = None,
+    columns: ColumnsOpt = None,
+    limit: LimitOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,

@@ -9,6 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnprobe.cli.data import (
+    ColumnsOpt,
+    FromOpt,
+    LimitOpt,
+    MaxVocabOpt,
+    MinCountOpt,
+    ShuffleOpt,
+    from_file,
+)
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
     MODEL,
@@ -27,7 +36,8 @@ from rnnprobe.cli.options import (
     whole_numbers,
 )
 from rnnprobe.core.errors import InputError
-from rnnprobe.core.kinds import Cell, Tokens
+from rnnprobe.core.kinds import SHOWN_WORDS, Cell, Tokens
+from rnnprobe.core.options import vocab_limits
 
 if TYPE_CHECKING:
     from rnnprobe.core.commands.seq2seq import Seq2SeqResult
@@ -68,11 +78,18 @@ class Seq2SeqArgs:
     every: str | None = None
     max_steps: str | None = None
     translate: list[str] | None = None
+    source: str | None = None  # --from
+    columns: str | None = None
+    limit: str | None = None
+    shuffle: bool | None = None
+    max_vocab: str | None = None
+    min_count: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Seq2SeqArgs:
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
+        fields["source"] = fields.pop("from", None)
         fields["sentences"] = list(fields["sentences"] or [])
         fields["translate"] = list(fields.get("translate") or []) or None
         return cls(**whole_numbers(fields, "seed", "pair"))
@@ -84,7 +101,8 @@ class Seq2SeqArgs:
 
         if self.train is None:
             given = {"--lr": self.lr, "--batch-size": self.batch_size, "--every": self.every,
-                     "--max-steps": self.max_steps, "--translate": self.translate}  # fmt: skip
+                     "--max-steps": self.max_steps, "--translate": self.translate,
+                     "--shuffle": self.shuffle}  # fmt: skip
             for flag, value in given.items():
                 if value is not None:
                     raise InputError(f"{flag} needs --train N: it is about training")
@@ -100,6 +118,9 @@ class Seq2SeqArgs:
             if self.max_steps is None
             else options.positive_int("max_steps", self.max_steps),
             "translate": list(self.translate or ()),
+            "shuffle": self.shuffle,
+            "shown": None if self.all else SHOWN_WORDS,
+            **vocab_limits(self.max_vocab, self.min_count),
         }
         return found
 
@@ -119,6 +140,10 @@ class Seq2SeqArgs:
 
         from rnnprobe.core.inputs import pairs as pair_inputs
 
+        found = from_file(self.source, self.columns, self.limit, self.sentences, default=2,
+                          allowed=(2,), stdin=stdin is not None)  # fmt: skip
+        if found is not None:
+            return list(zip(found[0], found[1], strict=True))
         if self.sentences == ["-"]:
             if stdin is None:
                 raise InputError("a batch line cannot read pairs from stdin")
@@ -192,9 +217,10 @@ def produce(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec, 
         with progress.spinner(message) if shown else contextlib.nullcontext():
             return commands.seq2seq(pairs, spec, seed=args.seed, check=args.check,
                                     batches=batches)  # fmt: skip
-    message = f"Training on {len(pairs):,} pairs"
-    with progress.bar(plan.epochs, message) if shown else contextlib.nullcontext(None) as done:
-        return pairs_training.train_pairs(plan, check=args.check, on_epoch=done)
+    batches_per_epoch = -(-len(pairs) // plan.batch_size)
+    with progress.training(plan.epochs, batches_per_epoch, shown=shown) as (epoch, batch):
+        return pairs_training.train_pairs(plan, check=args.check, on_epoch=epoch,
+                                          on_batch=batch)  # fmt: skip
 
 
 def _passed(result: Seq2SeqResult | PairsTraining) -> bool:
@@ -210,7 +236,7 @@ def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     spec = args.spec()
     kind = args.export_format()
     pairs = args.pairs()
-    batches = pair_inputs.make_batches(pairs, spec)
+    batches = pair_inputs.make_batches(pairs, spec, **vocab_limits(args.max_vocab, args.min_count))
     result = produce(args, pairs, spec, batches, planned(args, pairs, spec, batches),
                      shown=False)  # fmt: skip
     if args.export is not None and kind is not None:
@@ -241,6 +267,11 @@ def seq2seq(
             rich_help_panel=WORDS,
         ),
     ] = Tokens.word,
+    from_: FromOpt = None,
+    columns: ColumnsOpt = None,
+    limit: LimitOpt = None,
+    max_vocab: MaxVocabOpt = None,
+    min_count: MinCountOpt = None,
     cell: Annotated[
         Cell,
         typer.Option(
@@ -327,11 +358,12 @@ def seq2seq(
         typer.Option(
             "--batch-size",
             metavar="N",
-            help="Pairs per batch, in their order (default: all in one batch).",
+            help="Pairs per batch (default: all in one batch).",
             show_default=False,
             rich_help_panel=TRAINING,
         ),
     ] = None,
+    shuffle: ShuffleOpt = None,
     every: EveryOpt = None,
     max_steps: Annotated[
         str | None,
@@ -376,7 +408,7 @@ def seq2seq(
     spec = args.spec()
     kind = args.export_format()
     pairs = args.pairs(sys.stdin)
-    batches = pair_inputs.make_batches(pairs, spec)
+    batches = pair_inputs.make_batches(pairs, spec, **vocab_limits(args.max_vocab, args.min_count))
     if args.diagram:
         options.check_drawn("pair", args.pair, len(pairs))
     plan = planned(args, pairs, spec, batches)

@@ -172,9 +172,10 @@ def _series(args: SeriesArgs, planned: SeriesPlan, *, shown: bool) -> SeriesResu
     if planned.recipe is None or not shown:
         with progress.spinner(f"Running the RNN on {planned.windows.count:,} windows…"):
             return series.series(planned, check=args.check)
-    message = f"Training on {int(planned.windows.train.sum()):,} windows"
-    with progress.bar(planned.recipe.epochs, message) as done:
-        return series.series(planned, check=args.check, on_epoch=done)
+    learn = int(planned.windows.train.sum())
+    batches = -(-learn // min(planned.recipe.batch_size, learn))
+    with progress.training(planned.recipe.epochs, batches) as (epoch, batch):
+        return series.series(planned, check=args.check, on_epoch=epoch, on_batch=batch)
 
 
 def _passed(result: SeriesResult) -> bool:
@@ -379,7 +380,7 @@ def series(
 
         sys.stdout.write(script(planned, table.source))
         return
-    result = _series(args, planned, shown=True)
+    result = _series(args, planned, shown=not args.json)
     print_result(
         lambda: jsonseries.series_object(result),
         lambda: view(args, result, table.source),

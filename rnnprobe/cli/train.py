@@ -13,6 +13,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnprobe.cli.data import (
+    ColumnsOpt,
+    FromOpt,
+    LimitOpt,
+    MaxVocabOpt,
+    MinCountOpt,
+    ShuffleOpt,
+    StrideOpt,
+    ValidationOpt,
+    WindowOpt,
+    from_file,
+    window_of,
+)
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
     SHOW,
@@ -32,12 +45,10 @@ from rnnprobe.cli.options import (
     MergeModeOpt,
     NoServerOpt,
     SeedOpt,
-    StrideOpt,
     StyleOpt,
     TaggedOpt,
     TokensOpt,
     VocabOpt,
-    WindowOpt,
     WordOpt,
     WordsArg,
     output_format,
@@ -45,10 +56,10 @@ from rnnprobe.cli.options import (
     read_text,
     read_words,
     whole_numbers,
-    window_of,
 )
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
+from rnnprobe.core.options import vocab_limits
 
 if TYPE_CHECKING:
     from rnnprobe.core.commands.trained import TrainResult
@@ -95,11 +106,19 @@ class TrainArgs:
     torch: bool
     window: str | None = None
     stride: str | None = None
+    source: str | None = None  # --from
+    columns: str | None = None
+    limit: str | None = None
+    shuffle: bool | None = None
+    validation: str | None = None
+    max_vocab: str | None = None
+    min_count: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainArgs:
         fields = {key.rstrip("_"): value for key, value in params.items()}
         fields.pop("no_server", None)
+        fields["source"] = fields.pop("from", None)
         fields["words"] = list(fields["words"] or [])
         return cls(**whole_numbers(fields, "seed", "word"))
 
@@ -129,26 +148,12 @@ class TrainArgs:
             if self.batch_size is None
             else options.positive_int("batch_size", self.batch_size),
             "every": None if self.every is None else options.positive_int("every", self.every),
+            "shuffle": self.shuffle,
         }
 
-    def data(self, spec: ProbeSpec, stdin: bool = True) -> TrainData:
-        from rnnprobe.core.inputs import tasks as training
-
-        window, stride = window_of(self.window, self.stride)
-        read = read_text if window else functools.partial(read_words, tokens=self.tokens)
-        given = read(self.words) if stdin else self.words
-        if not stdin and given == ["-"]:
-            raise InputError("a batch line cannot read words from stdin")
-        return training.task_data(
-            given,
-            kind=spec.tokens,
-            embedded=spec.embed is not None,
-            labels=training.parse_labels(self.labels),
-            tagged=self.tagged,
-            vocab=self.vocab,
-            window=window,
-            stride=stride,
-        )
+    def data(self, spec: ProbeSpec, seed: int, stdin: bool = True) -> TrainData:
+        """The task's data: the words (or --from's rows), held out and counted as asked."""
+        return task_data_of(self, spec, seed, stdin=stdin)
 
     def export_format(self) -> str | None:
         if self.word is not None and not self.diagram:
@@ -173,6 +178,41 @@ class TrainArgs:
         )
 
 
+def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True) -> TrainData:
+    """`train`'s and `grads`'s data: the words given (or --from's text and label columns),
+    cut into windows, held out (--validation, from the seed) and counted as asked."""
+    from rnnprobe.core.inputs import split
+    from rnnprobe.core.inputs import tasks as training
+
+    window, stride = window_of(args.window, args.stride)
+    read = read_text if window else functools.partial(read_words, tokens=args.tokens)
+    given = read(args.words) if stdin and args.source is None else args.words
+    if not stdin and given == ["-"]:
+        raise InputError("a batch line cannot read words from stdin")
+    labels = training.parse_labels(args.labels)
+    found = from_file(args.source, args.columns, args.limit, given, default=1, allowed=(1, 2),
+                      stdin=stdin)  # fmt: skip
+    if found is not None:
+        given = list(found[0])
+        if len(found) == 2:
+            if labels is not None:
+                raise InputError("--labels gives the labels: --columns names only the text")
+            labels = list(found[1])
+    return training.task_data(
+        given,
+        kind=spec.tokens,
+        embedded=spec.embed is not None,
+        labels=labels,
+        tagged=args.tagged,
+        vocab=args.vocab,
+        window=window,
+        stride=stride,
+        validation=split.check_validation(args.validation),
+        seed=seed,
+        **vocab_limits(args.max_vocab, args.min_count),
+    )
+
+
 def view(args: TrainArgs, result: TrainResult) -> Any:
     from rnnprobe.show import train_view
 
@@ -182,23 +222,19 @@ def view(args: TrainArgs, result: TrainResult) -> Any:
     return train_view.train_view(result, weights=args.weights, all_words=args.all, diagram=drawn)
 
 
-def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, *, shown: bool) -> TrainResult:
+def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, seed: int, *,
+           shown: bool) -> TrainResult:  # fmt: skip
     from rnnprobe.core import progress
     from rnnprobe.core.commands import train as trainer
 
     recipe = args.recipe()
-    message = f"Training on {data.batch.rows:,} words"
-    with progress.bar(recipe["epochs"], message) if shown else _quiet() as done:
+    rows = len(data.trained_rows)
+    size = rows if recipe["batch_size"] is None else min(recipe["batch_size"], rows)
+    with progress.training(recipe["epochs"], -(-rows // size), shown=shown) as (epoch, batch):
         return trainer.train(
-            data.words, spec, seed=args.seed, check=args.check, probe=args.diagram, data=data,
-            on_epoch=done, torch=args.torch, **recipe,
+            data.words, spec, seed=seed, check=args.check, probe=args.diagram, data=data,
+            on_epoch=epoch, on_batch=batch, torch=args.torch, **recipe,
         )  # fmt: skip
-
-
-def _quiet() -> Any:
-    import contextlib
-
-    return contextlib.nullcontext(None)
 
 
 TorchTrainOpt = Annotated[
@@ -219,13 +255,15 @@ def _passed(result: TrainResult) -> bool:
 def train_json(args: TrainArgs) -> tuple[bytes, bool]:
     """A batch line: what `train ... --json` prints for these arguments, and whether it
     passed."""
+    from rnnprobe.core import options
     from rnnprobe.show import export, jsonout, jsontrain, widgets
 
     spec = args.spec()
     kind = args.export_format()
     args.recipe()
-    data = args.data(spec, stdin=False)
-    result = _train(args, data, spec, shown=False)
+    seed = options.resolve_seed(args.seed)
+    data = args.data(spec, seed, stdin=False)
+    result = _train(args, data, spec, seed, shown=False)
     if args.export is not None and kind is not None:
         export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
     return jsonout.dumps(jsontrain.train_object(result, values=not args.shapes)), _passed(result)
@@ -241,6 +279,11 @@ def train(
     tokens: TokensOpt = Tokens.char,
     window: WindowOpt = None,
     stride: StrideOpt = None,
+    from_: FromOpt = None,
+    columns: ColumnsOpt = None,
+    limit: LimitOpt = None,
+    max_vocab: MaxVocabOpt = None,
+    min_count: MinCountOpt = None,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
@@ -257,6 +300,8 @@ def train(
     lr: LrOpt = "0.1",
     batch_size: BatchSizeOpt = None,
     every: EveryOpt = None,
+    shuffle: ShuffleOpt = None,
+    validation: ValidationOpt = None,
     weights: Annotated[
         bool,
         typer.Option("--weights", help="Also show the trained weights.", rich_help_panel=SHOW),
@@ -295,16 +340,16 @@ def train(
     spec = args.spec()
     kind = args.export_format()
     recipe = args.recipe()
-    data = args.data(spec)
+    drawn = options.resolve_seed(args.seed)
+    data = args.data(spec, drawn)
     if args.diagram:
         options.check_drawn("word", args.word, data.batch.rows)
     if args.code:
         from rnnprobe.show import train_code
 
-        drawn = options.resolve_seed(options.check_seed(args.seed))
         sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
         return
-    result = _train(args, data, spec, shown=True)
+    result = _train(args, data, spec, drawn, shown=not args.json)
     print_result(
         lambda: jsontrain.train_object(result, values=not args.shapes),
         lambda: view(args, result),

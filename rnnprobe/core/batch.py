@@ -80,6 +80,21 @@ class Batch:
             return tuple(tuple(word.split()) for word in self.words)
         return tuple(tuple(word) for word in self.words)
 
+    def take(self, rows: slice) -> Batch:
+        """These rows of the batch (its time axis kept): a part of a corpus, in turn."""
+        from dataclasses import replace
+
+        def part(tensor: Tensor | None) -> Tensor | None:
+            return None if tensor is None else Tensor(tensor.name, tensor.dims, tensor.array[rows])
+
+        return replace(
+            self,
+            words=None if self.words is None else self.words[rows],
+            lengths=self.lengths[rows],
+            x_data=part(self.x_data),
+            ids=part(self.ids),
+        )
+
     @property
     def padded(self) -> bool:
         """True when some word is shorter than the batch's time axis."""

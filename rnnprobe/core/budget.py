@@ -9,6 +9,7 @@ from rnnprobe.core.errors import InputError, Param
 
 if TYPE_CHECKING:  # only a model spec needs it; `vocab` never does
     from rnnprobe.core.stages import ProbeSpec
+    from rnnprobe.core.stages.encdec import Seq2SeqSpec
 
 FLOAT_BYTES = 4  # every tensor rnnprobe builds is float32
 LIMIT_ENV = "RNNPROBE_MEMORY_LIMIT"  # bytes (or 4GB, 512MB): lowers what counts as available
@@ -94,8 +95,47 @@ def estimate_bytes(spec: ProbeSpec, batch: int, time: int, vocab: int) -> tuple[
     return total, f"{largest[1]} alone is {human(FLOAT_BYTES * largest[0])}"
 
 
-def check_probe_memory(spec: ProbeSpec, batch: int, time: int, vocab: int) -> None:
-    """Refuse, as a usage error naming the hidden sizes, a probe that would not fit."""
+def _named(spec: ProbeSpec, batch: int, time: int, vocab: int,
+           options: tuple[str, ...]) -> tuple[str, ...]:  # fmt: skip
+    """What a refusal names: the option (of the command's `options`) that sized the stage
+    needing the most memory (its weights and its output), else the data."""
+    stages = spec.network(vocab).stages
+    largest = max(stages, key=lambda s: 4 * s.params + 3 * s.floats(batch, time))
+    if largest.option is not None and largest.option in options:
+        return Param(largest.option), f" {largest.option_value}: this probe"
+    if largest.option == "head":  # a training's head: as wide as its classes
+        return (f"this probe's {int(largest.option_value):,} classes",)
+    return (f"this probe of {batch:,} rows of {time:,} steps over {vocab:,} tokens",)
+
+
+def check_probe_memory(spec: ProbeSpec, batch: int, time: int, vocab: int,
+                       options: tuple[str, ...] = ("hidden", "embed", "head")) -> None:  # fmt: skip
+    """Refuse, as a usage error naming the option that makes it too big, a probe that
+    would not fit (`options`: those the command has)."""
     total, detail = estimate_bytes(spec, batch, time, vocab)
-    sizes = ",".join(map(str, spec.hidden))
-    ensure_fits(total, Param("hidden"), f" {sizes}: this probe", detail=detail)
+    if total > available_bytes():
+        ensure_fits(total, *_named(spec, batch, time, vocab, options), detail=detail)
+
+
+def check_pairs_memory(spec: Seq2SeqSpec, rows: int, source: tuple[int, int],
+                       target: tuple[int, int], *, batched: bool) -> None:  # fmt: skip
+    """Refuse an encoder-decoder that would not fit: `rows` pairs at once (a training's
+    batch when `batched`, else every pair), each side (time, vocabulary). Names the hidden
+    or embedding size when its weights are the most, else the pairs taken at once."""
+    encoder, decoder = spec.encoder, spec.decoder(target[1])
+    sides = ((encoder, source), (decoder, target))
+    total = sum(estimate_bytes(side, rows, *dims)[0] for side, dims in sides)
+    have = available_bytes()
+    if total <= have:
+        return
+    costs = [(4 * stage.params + 3 * stage.floats(rows, dims[0]), stage)
+             for side, dims in sides for stage in side.network(dims[1]).stages]  # fmt: skip
+    largest = max(costs, key=lambda found: found[0])[1]
+    if largest.option in ("hidden", "embed") and largest.params * 4 >= total // 2:
+        ensure_fits(total, Param(largest.option), f" {largest.option_value}: this encoder-decoder")
+    elif batched:
+        ensure_fits(total, Param("batch_size"), f" {rows}: a batch over {target[1]:,} target "
+                    "tokens (--max-vocab keeps fewer)")  # fmt: skip
+    else:
+        ensure_fits(total, f"{rows:,} pairs at once over {target[1]:,} target tokens (--limit "
+                    "takes fewer pairs, --train trains in batches)")  # fmt: skip

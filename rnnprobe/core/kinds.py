@@ -15,6 +15,7 @@ WEIGHT_NAMES = ("kernel", "recurrent_kernel", "bias")  # of every recurrent cell
 PAD = "<pad>"  # token id 0 when the words go through an Embedding, as the lecture writes it
 ONEHOT = "onehot"  # `--embed onehot`: the lecture's constant identity Embedding
 BOS, EOS = "<bos>", "<eos>"  # a decoder's first input and its last target, as the lecture
+UNK = "<unk>"  # every token outside a vocabulary that has it (held out, rare, unseen)
 IDENTICAL_WITHIN = 1e-6  # `compare`: the two styles agree
 TOLERANCE = 1e-5  # `--check` and `--steps`: rnnprobe's numpy agrees with Keras
 

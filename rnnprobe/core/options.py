@@ -256,3 +256,11 @@ def default_every(epochs: int) -> int:
 def shown_epochs(epochs: int, every: int) -> list[int]:
     """The epochs whose loss is printed: the first, every `every`-th, and the last."""
     return sorted({1, epochs, *range(every, epochs + 1, every)})
+
+
+def vocab_limits(max_vocab: Any, min_count: Any) -> dict[str, Any]:
+    """`max_vocab` and `min_count`, checked (each at least 1, or None)."""
+    return {
+        "max_vocab": None if max_vocab is None else positive_int("max_vocab", max_vocab),
+        "min_count": None if min_count is None else positive_int("min_count", min_count),
+    }

@@ -36,18 +36,42 @@ def spinner(message: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def bar(total: int, message: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar of `total` steps on the terminal behind stderr, and the function that
-    says how many are done; nothing is drawn when stderr is not a terminal."""
-    if not ENABLED or not stderr_is_terminal():
-        yield lambda done: None
+def training(
+    epochs: int, batches: int, *, shown: bool = True
+) -> Iterator[tuple[Callable[[int], None] | None, Callable[[int, int, float], None] | None]]:
+    """A bar per epoch on the terminal behind stderr: the epoch, its batches done, the
+    running loss and the time left; and the two functions a training calls (after an
+    epoch, after a batch). Nothing is drawn when not `shown` or stderr is no terminal."""
+    if not shown or not ENABLED or not stderr_is_terminal():
+        yield None, None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     with os.fdopen(os.dup(2), "w", encoding="utf-8") as terminal:
         console = Console(file=terminal)
-        columns = (TextColumn(message), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=console, transient=True) as shown:
-            task = shown.add_task(message, total=total)
-            yield lambda done: shown.update(task, completed=done)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("batches  loss {task.fields[loss]}"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as shown_bar:
+            task = shown_bar.add_task(f"epoch 1/{epochs}", total=batches, loss="…")
+
+            def on_epoch(epoch: int) -> None:
+                if epoch < epochs:
+                    described = f"epoch {epoch + 1}/{epochs}"
+                    shown_bar.reset(task, total=batches, description=described, loss="…")
+
+            def on_batch(done: int, total: int, loss: float) -> None:
+                shown_bar.update(task, completed=done, total=total, loss=f"{loss:.4f}")
+
+            yield on_epoch, on_batch

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.inputs.vocab import show_char
-from rnnprobe.core.kinds import PAD, SHOWN_WORDS, Tokens
+from rnnprobe.core.kinds import PAD, SHOWN_WORDS, UNK, Tokens
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
 
@@ -101,15 +101,66 @@ def more_note(batch: Batch, shown: range) -> list[RenderableType]:
     return [BLANK, note]
 
 
-def vocab_line(batch: Batch) -> Text:
+VOCAB_LISTED_UP_TO = 50  # tokens a vocabulary line lists whole; a longer one is summed up
+MOST_FREQUENT = 10  # tokens the summary of a long vocabulary names, with their counts
+
+
+def vocab_tokens(vocab: Sequence[str], words: Sequence[str] | None, tokens: Tokens,
+                 *, whole: bool = False, counts: dict[str, int] | None = None) -> Text:  # fmt: skip
+    """A vocabulary's tokens, all of them; or, when long (and not `whole`), a summary: the
+    most frequent with their counts (`counts`, or counted in `words`), how many appear only
+    once, and how many tokens read as `<unk>`."""
+    from rnnprobe.core.inputs.vocab import counted, unknown_tokens
+
+    if whole or len(vocab) <= VOCAB_LISTED_UP_TO or not (words or counts):
+        line = Text(" ".join(label(c) for c in vocab))
+        left = unknown_tokens(words or (), vocab, tokens) if UNK in vocab else []
+        if left:
+            shown = " ".join(label(t) for t in left[:VOCAB_LISTED_UP_TO])
+            more = len(left) - VOCAB_LISTED_UP_TO
+            line.append(f"   read as {UNK}: {shown}" + (f" and {more:,} more" if more > 0 else ""),
+                        style="yellow")  # fmt: skip
+        return line
+
+    found = counts if counts is not None else counted(words or (), tokens)
+    known = set(vocab)
+    ranked = [(n, i, t) for i, (t, n) in enumerate(found.items()) if t in known]
+    top = sorted(ranked, key=lambda item: (-item[0], item[1]))[:MOST_FREQUENT]
+    once = sum(1 for n, _, _ in ranked if n == 1)
+    line = Text("the most frequent: ")
+    line.append(" ".join(f"{label(t)}({n:,})" for n, _, t in top))
+    line.append(f"; {once:,} appear once", style="dim")
+    if UNK in known:  # counted in every row, held-out ones too
+        every = counted(words, tokens) if words else found
+        rest = [n for t, n in every.items() if t not in known]
+        line.append(f"; {len(rest):,} others ({sum(rest):,} times) read as {UNK}", style="dim")
+    line.append(" (--all lists every token, --json too)", style="dim")
+    return line
+
+
+def vocab_line(batch: Batch, *, whole: bool = False, counts: dict[str, int] | None = None) -> Text:
     if batch.vocab is None:  # the user's own x_data
         line = Text(f"{batch.input.name}: {len(batch.lengths)} sequences", style="bold")
     else:
         kind = " words" if batch.tokenizer is Tokens.word else ""
-        line = Text(f"vocab ({len(batch.vocab)}{kind}): ", style="bold")
-        line.append(" ".join(label(c) for c in batch.vocab))
-    line.append(f"    lengths: {list(batch.lengths)}", style="dim")
+        line = Text(f"vocab ({len(batch.vocab):,}{kind}): ", style="bold")
+        line.append_text(vocab_tokens(batch.vocab, batch.words, batch.tokenizer, whole=whole,
+                                      counts=counts))  # fmt: skip
+    lengths = list(batch.lengths)
+    shown = str(lengths) if len(lengths) <= VOCAB_LISTED_UP_TO or whole else (
+        f"{len(lengths):,} rows of {min(lengths)} to {max(lengths)} tokens")  # fmt: skip
+    line.append(f"    lengths: {shown}", style="dim")
     return line
+
+
+def names_line(title: str, names: Sequence[str], *, whole: bool = False) -> Text:
+    """`title (N): a b c`, the first names only when there are many (all with `whole`)."""
+    line = Text(f"{title} ({len(names):,}): ", style="bold")
+    if whole or len(names) <= VOCAB_LISTED_UP_TO:
+        return line.append(" ".join(label(c) for c in names), style="")
+    line.append(" ".join(label(c) for c in names[:VOCAB_LISTED_UP_TO]), style="")
+    return line.append(f" ... {len(names) - VOCAB_LISTED_UP_TO:,} more (--all lists them, "
+                       "--json too)", style="dim")  # fmt: skip
 
 
 def keys(batch: Batch) -> list[Column]:

@@ -135,7 +135,7 @@ def through_time(result: GradsResult, *, all_words: bool = False) -> list[Render
     return parts
 
 
-def header(result: GradsResult) -> list[RenderableType]:
+def header(result: GradsResult, *, whole: bool = False) -> list[RenderableType]:
     batch = result.data.batch
     network = result.network
     model = keras_code.layer_lines(result.spec, batch.width)
@@ -146,7 +146,7 @@ def header(result: GradsResult) -> list[RenderableType]:
         Text(f"task: {TASKS[result.data.task]}", style="bold"),
         *code([*model, *loss]),
         Text(f"seed {result.seed}", style="dim"),
-        vocab_line(batch),
+        vocab_line(batch, whole=whole, counts=result.data.counts),
         Text(
             f"loss {result.loss:.4f} {when}: one forward and backward pass, no update", style="bold"
         ),
@@ -172,7 +172,7 @@ def grads_view(result: GradsResult, *, all_words: bool = False,
 
 
 def _grads_view(result: GradsResult, *, all_words: bool, diagram: int | None) -> Group:
-    parts: list[RenderableType] = [*header(result), BLANK]
+    parts: list[RenderableType] = [*header(result, whole=all_words), BLANK]
     parts.append(Text("every weight's gradient:", style="bold"))
     parts.append(gradients_table(result.weights, result.gradients, clipped=result.clipped,
                                  digits=".4g"))  # fmt: skip

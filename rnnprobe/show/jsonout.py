@@ -17,6 +17,7 @@ import numpy as np
 import orjson
 
 from rnnprobe import __version__
+from rnnprobe.core.kinds import UNK
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, TorchTwin
 from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
 
@@ -54,13 +55,19 @@ def tensor_object(tensor: Tensor, *, named: bool, values: bool = True) -> dict[s
 
 
 def batch_object(batch: Batch) -> dict[str, Any]:
-    """The keys `vocab --json` prints, and `run --json` starts with."""
-    return {
+    """The keys `vocab --json` prints, and `run --json` starts with (`unknown`: the tokens
+    read as `<unk>`, when the vocabulary holds it)."""
+    found: dict[str, Any] = {
         "rnnprobe": __version__,
         "words": None if batch.words is None else list(batch.words),
         "lengths": list(batch.lengths),
         "vocab": None if batch.vocab is None else list(batch.vocab),
     }
+    if batch.vocab is not None and UNK in batch.vocab and batch.words is not None:
+        from rnnprobe.core.inputs.vocab import unknown_tokens
+
+        found["unknown"] = unknown_tokens(batch.words, batch.vocab, batch.tokenizer)
+    return found
 
 
 def vocab_object(batch: Batch) -> dict[str, Any]:

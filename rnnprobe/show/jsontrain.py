@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 
 def _snapshot(result: Trained, found: Snapshot, values: bool) -> dict[str, Any]:
     data = result.data
+    held = {} if found.val_loss is None else {"val_loss": found.val_loss,
+                                              "val_accuracy": found.val_accuracy}  # fmt: skip
     return {
         "weights": [tensor_object(w, named=True, values=values) for w in found.weights],
         "loss": found.loss,
         "accuracy": found.accuracy,
+        **held,
         "predictions": [
             list(names) if isinstance(names, tuple) else names
             for names in (data.names(found.predicted, i) for i in range(data.batch.rows))
@@ -41,12 +44,17 @@ def _training_keys(result: Trained, values: bool) -> dict[str, Any]:
         "initial": _snapshot(result, result.initial, values),
         "gradients": [tensor_object(g, named=True, values=values) for g in result.gradients],
         "frozen": list(result.frozen),
-        "history": [
-            {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy} for e in result.history
-        ],
+        "history": [epoch_object(e) for e in result.history],
         "final": _snapshot(result, result.final, values),
         "stopped": result.stopped,
     }
+
+
+def epoch_object(e: Any) -> dict[str, Any]:
+    found = {"epoch": e.epoch, "loss": e.loss, "accuracy": e.accuracy}
+    if e.val_loss is not None:
+        found.update(val_loss=e.val_loss, val_accuracy=e.val_accuracy)
+    return found
 
 
 def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
@@ -70,6 +78,7 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
         epochs=result.epochs,
         lr=result.lr,
         batch_size=result.batch_size,
+        shuffle=result.shuffle,
         every=result.every,
         optimizer="adam",
         loss=result.network.loss.text,
@@ -99,6 +108,9 @@ def train_object(result: TrainResult, *, values: bool = True) -> dict[str, Any]:
     if result.embedding is not None:
         body["embedding"] = tensor_object(result.embedding, named=False, values=values)
     body["targets"] = tensor_object(data.targets, named=False, values=values)
+    if data.held_out is not None:
+        body["validation"] = data.validation
+        body["validation_rows"] = data.held_out.tolist()
     body.update(_training_keys(result, values))
     if result.rebuilt is not None:
         body["stride"] = data.stride
@@ -163,6 +175,7 @@ def grads_object(result: GradsResult, *, values: bool = True) -> dict[str, Any]:
     body = _data_keys(result.data, result.spec, result.seed, values)
     body.update(
         after=result.after,
+        shuffle=result.shuffle,
         at=result.at,
         loss=result.loss,
         weights=named(result.weights),
@@ -209,6 +222,7 @@ def decoded_object(decoded: Decoded) -> dict[str, Any]:
         "expected": decoded.expected,
         "tokens": list(decoded.tokens),
         "reached_eos": decoded.reached_eos,
+        "unknown": list(decoded.unknown),
         "steps": [
             {"input": s.input, "predicted": s.predicted, "probability": s.probability}
             for s in decoded.steps
@@ -231,6 +245,7 @@ def pairs_object(result: PairsTraining, *, weights: bool = False,
         epochs=result.epochs,
         lr=result.lr,
         batch_size=result.batch_size,
+        shuffle=result.shuffle,
         every=result.every,
         optimizer="adam",
         loss=result.network.decoder.loss.text,

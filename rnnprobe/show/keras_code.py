@@ -6,11 +6,12 @@ place in the lecture's `keras.Sequential`, and the lines that rebuild its input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 
 from rnnprobe import __version__
-from rnnprobe.core.kinds import Tokens, identifier
+from rnnprobe.core.kinds import UNK, Tokens, identifier
 from rnnprobe.core.result import Batch
 from rnnprobe.core.stages import (
     Embedding,
@@ -145,30 +146,52 @@ def input_lines(stage: Stage, batch: Batch) -> list[str]:
     return []
 
 
+LOOKED_UP_FROM = 100  # tokens in a vocabulary a script looks up in a dict, not a list
+
+
+def lookup(vocab: Sequence[str], name: str = "vocab", prefix: str = "") -> tuple[list[str], str]:
+    """How a script finds a token's index (`{}` stands for the token): `vocab.index(...)`
+    for a short vocabulary, a dict for a long one, where a token outside it is `<unk>`
+    (the dict and its `<unk>` id named with `prefix`, for a script with two vocabularies)."""
+    if UNK not in vocab and len(vocab) < LOOKED_UP_FROM:
+        return [], f"{name}.index({{}})"
+    index, unknown = f"{prefix}index", f"{prefix}unknown"
+    setup = [f"{index} = {{token: i for i, token in enumerate({name})}}"]
+    if UNK in vocab:
+        return [*setup, f"{unknown} = {index}['<unk>']  # a token outside the vocabulary"], (
+            f"{index}.get({{}}, {unknown})"
+        )
+    return setup, f"{index}[{{}}]"
+
+
 @input_lines.register
 def _(stage: TokenIds, batch: Batch) -> list[str]:
     lines, sequences = _words(batch)
+    setup, find = lookup(batch.vocab or ())
     return [
         *lines,
+        *setup,
         f"lengths = [len(sequence) for sequence in {sequences}]",
         f"ids = np.zeros((len({sequences}), max(lengths)), dtype=np.int32)  # <pad> is id 0",
         f"for b, sequence in enumerate({sequences}):",
         "    for t, token in enumerate(sequence):",
-        "        ids[b, t] = vocab.index(token)",
+        f"        ids[b, t] = {find.format('token')}",
     ]
 
 
 @input_lines.register
 def _(stage: OneHotInput, batch: Batch) -> list[str]:
     lines, sequences = _words(batch)
+    setup, find = lookup(batch.vocab or ())
+    lines += setup
     if batch.tokenizer is Tokens.char:  # the lecture's words, character by character
         lines.append("lengths = [len(word) for word in words]")
         loop = ["for b, word in enumerate(words):", "    for t, char in enumerate(word):",
-                "        x_data[b, t, vocab.index(char)] = 1.0"]  # fmt: skip
+                f"        x_data[b, t, {find.format('char')}] = 1.0"]  # fmt: skip
     else:
         lines.append(f"lengths = [len(sequence) for sequence in {sequences}]")
         loop = ["for b, sequence in enumerate(tokens):", "    for t, token in enumerate(sequence):",
-                "        x_data[b, t, vocab.index(token)] = 1.0"]  # fmt: skip
+                f"        x_data[b, t, {find.format('token')}] = 1.0"]  # fmt: skip
     lines += [
         f"x_data = np.zeros((len({sequences}), max(lengths), len(vocab)), dtype=np.float32)",
         *loop,

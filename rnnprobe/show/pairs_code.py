@@ -12,7 +12,7 @@ from __future__ import annotations
 from rnnprobe import __version__
 from rnnprobe.core.commands.seq2seq_train import Plan
 from rnnprobe.core.kinds import Tokens
-from rnnprobe.show.keras_code import loss_function
+from rnnprobe.show.keras_code import lookup, loss_function
 from rnnprobe.show.seq2seq_code import data_lines, seq2seq_layer_lines, side_lines
 
 
@@ -20,12 +20,33 @@ def _indented(lines: list[str]) -> list[str]:
     return [f"    {line}" for line in lines]
 
 
+def _epoch_lines(plan: Plan) -> list[str]:
+    """Each epoch's batches: the pairs in their order, or shuffled every epoch by the
+    generator rnnprobe draws the orders from."""
+    if not plan.shuffle:
+        return [
+            f"batch_size = {plan.batch_size}  # pairs per batch, in their order",
+            f"for epoch in range(1, {plan.epochs} + 1):",
+            "    total = 0.0",
+            "    for start in range(0, len(sources), batch_size):",
+            "        rows = slice(start, start + batch_size)",
+        ]
+    return [
+        f"batch_size = {plan.batch_size}  # pairs per batch",
+        f"order = np.random.default_rng({plan.seed})  # each epoch's order, in turn",
+        f"for epoch in range(1, {plan.epochs} + 1):",
+        "    taken = order.permutation(len(sources))  # shuffled every epoch",
+        "    total = 0.0",
+        "    for start in range(0, len(sources), batch_size):",
+        "        rows = taken[start : start + batch_size]",
+    ]
+
+
 def script(plan: Plan) -> str:
     """A self-contained script (numpy and tensorflow.keras) that trains as `seq2seq --train`
     does and decodes as it does."""
     spec, source, target, network = plan.spec, plan.source, plan.target, plan.network
-    seed, lr, epochs, batch_size, max_steps = (plan.seed, plan.lr, plan.epochs, plan.batch_size,
-                                               plan.max_steps)  # fmt: skip
+    seed, lr, max_steps = plan.seed, plan.lr, plan.max_steps
     translate = list(plan.translate.words or ()) if plan.translate is not None else []
     handover = network.handover
     handed, kept = handover.variables("enc"), handover.variables("dec")
@@ -33,6 +54,7 @@ def script(plan: Plan) -> str:
     layers = seq2seq_layer_lines(network)
     names = [name for line in layers for name in line.split(" = ")[0].split(", ")]
     attention = spec.attention
+    find = lookup(source.vocab or (), "source_vocab", "source_")[1].format("token")
     returned = "logits, target_mask, [" + ", ".join(kept) + "]"
     returned += ", attention_weights" if attention else ", None"
     split = "sentence.split()" if spec.tokens is Tokens.word else "list(sentence)"
@@ -87,11 +109,7 @@ def script(plan: Plan) -> str:
         "    return loss",
         "",
         "",
-        f"batch_size = {batch_size}  # pairs per batch, in their order",
-        f"for epoch in range(1, {epochs} + 1):",
-        "    total = 0.0",
-        "    for start in range(0, len(sources), batch_size):",
-        "        rows = slice(start, start + batch_size)",
+        *_epoch_lines(plan),
         "        loss = train_step(source_ids[rows], decoder_input[rows], decoder_target[rows])",
         "        total += float(loss) * len(source_ids[rows])  # each loss before its update",
         "    print(f'epoch {epoch} loss {total / len(sources):.6f}')",
@@ -99,7 +117,7 @@ def script(plan: Plan) -> str:
         "",
         f"def greedy(sentence, max_steps={max_steps}):",
         "    # inference: <bos> in, a token out, fed back in, the state carried by hand",
-        f"    ids = np.array([[source_vocab.index(token) for token in {split}]], dtype=np.int32)",
+        f"    ids = np.array([[{find} for token in {split}]], dtype=np.int32)",
         "    enc_outputs, source_mask, states = encoder(ids)",
         "    token, decoded = target_vocab.index('<bos>'), []",
         "    for _ in range(max_steps):",

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from rnnprobe.core.commands.decoding import Decoded
 from rnnprobe.core.commands.seq2seq_train import PairsTraining
-from rnnprobe.core.kinds import EOS, SHOWN_WORDS, TOLERANCE
+from rnnprobe.core.kinds import EOS, SHOWN_WORDS, TOLERANCE, UNK
 from rnnprobe.show import keras_code, seq2seq_code, seq2seq_view, train_view
 from rnnprobe.show.cells import check_line, code, probability
 from rnnprobe.show.widgets import BLANK, BlockTable, Column
@@ -24,7 +24,7 @@ MODES = (
 )
 
 
-def recipe(result: PairsTraining) -> list[RenderableType]:
+def recipe(result: PairsTraining, *, whole: bool = False) -> list[RenderableType]:
     """The layers, the decoder's loss and the optimizer as the lab writes them, the plan."""
     network = result.network
     lines = [
@@ -32,14 +32,13 @@ def recipe(result: PairsTraining) -> list[RenderableType]:
         *keras_code.loss_lines(network.decoder.loss),
         train_view.optimizer_line(result),
     ]
-    probe = result.probe
     return [
         Text(f"task: {train_view.TASKS[result.data.task]}", style="bold"),
         *code(lines),
         train_view.plan(result),
         Text(f"seed {result.seed}", style="dim"),
-        seq2seq_view.vocab_line("source", probe.source),
-        seq2seq_view.vocab_line("target", probe.target),
+        seq2seq_view.vocab_line("source", result.source, whole=whole),
+        seq2seq_view.vocab_line("target", result.data.batch, whole=whole),
     ]
 
 
@@ -68,6 +67,10 @@ def decoded_parts(result: PairsTraining, decoded: Decoded, title: Text) -> list[
         line.append("   ✓ the target" if right else f"   ✗ the target is {decoded.expected}",
                     style="green" if right else "red")  # fmt: skip
     parts.append(line)
+    if decoded.unknown:
+        unknown = " ".join(decoded.unknown)
+        parts.append(Text(f"read as {UNK} (not in the source vocabulary): {unknown}",
+                          style="yellow"))  # fmt: skip
     if not decoded.reached_eos:
         parts.append(Text(f"no <eos> within --max-steps {result.max_steps}: the loop stopped "
                           "there", style="yellow"))  # fmt: skip
@@ -110,7 +113,7 @@ def decoding_parts(result: PairsTraining, all_pairs: bool) -> list[RenderableTyp
 def pairs_view(result: PairsTraining, *, weights: bool = False, all_pairs: bool = False,
                diagram: int | None = None) -> Group:  # fmt: skip
     """`seq2seq --train`: the recipe, the loss, the training, then the decoding loops."""
-    parts: list[RenderableType] = [*recipe(result), BLANK]
+    parts: list[RenderableType] = [*recipe(result, whole=all_pairs), BLANK]
     parts += train_view.loss_layout(result.network.decoder.loss, result)
     parts += [BLANK, train_view.first_gradients(result), BLANK]
     parts += train_view.history_lines(result)

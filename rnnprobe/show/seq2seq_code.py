@@ -13,7 +13,7 @@ from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.stages import Attention, Embedding, Head, Network, Recurrent, Stage, TokenIds
 from rnnprobe.core.stages.encdec import EncoderDecoder, HandOver
-from rnnprobe.show.keras_code import printed
+from rnnprobe.show.keras_code import lookup, printed
 
 
 @dataclass
@@ -213,21 +213,25 @@ def seq2seq_script(result: Seq2SeqResult) -> str:
 def data_lines(source: Batch, target: Batch, tokens: Tokens) -> list[str]:
     """Lines that rebuild the vocabularies and the ids from the sentences."""
     split = "sentence.split()" if tokens is Tokens.word else "list(sentence)"
+    source_setup, source_find = lookup(source.vocab or (), "source_vocab", "source_")
+    target_setup, target_find = lookup(target.vocab or (), "target_vocab", "target_")
     return [
         f"sources = {list(source.words or ())!r}",
         f"targets = {list(target.words or ())!r}",
         f"source_vocab = {list(source.vocab or ())!r}",
         f"target_vocab = {list(target.vocab or ())!r}",
+        *source_setup,
+        *target_setup,
         f"source_tokens = [{split} for sentence in sources]",
         f"target_tokens = [{split} for sentence in targets]",
         "source_ids = np.zeros((len(sources), max(map(len, source_tokens))), dtype=np.int32)",
         "for b, tokens in enumerate(source_tokens):",
-        "    source_ids[b, : len(tokens)] = [source_vocab.index(token) for token in tokens]",
+        f"    source_ids[b, : len(tokens)] = [{source_find.format('token')} for token in tokens]",
         "steps = max(map(len, target_tokens)) + 1",
         "decoder_input = np.zeros((len(targets), steps), dtype=np.int32)  # <bos> + target",
         "decoder_target = np.zeros_like(decoder_input)  # target + <eos>",
         "for b, tokens in enumerate(target_tokens):",
-        "    ids = [target_vocab.index(token) for token in tokens]",
+        f"    ids = [{target_find.format('token')} for token in tokens]",
         "    decoder_input[b, : len(ids) + 1] = [target_vocab.index('<bos>'), *ids]",
         "    decoder_target[b, : len(ids) + 1] = [*ids, target_vocab.index('<eos>')]",
     ]

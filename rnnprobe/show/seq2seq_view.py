@@ -16,18 +16,32 @@ from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.kinds import SHOWN_WORDS, TOLERANCE
 from rnnprobe.core.result import Batch, Tensor
 from rnnprobe.show import seq2seq_code
-from rnnprobe.show.cells import check_line, code, shape_text, vector, weight_table
+from rnnprobe.show.cells import (
+    VOCAB_LISTED_UP_TO,
+    check_line,
+    code,
+    shape_text,
+    vector,
+    vocab_tokens,
+    weight_table,
+)
 from rnnprobe.show.grid import Grid, finished, fitted
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, number
 
 SHADES = " ░▒▓█"  # attention weight 0 to 1, as a picture
 
 
-def vocab_line(name: str, batch: Batch) -> Text:
+def vocab_line(name: str, batch: Batch, *, whole: bool = False) -> Text:
     vocab = batch.vocab or ()
-    line = Text(f"{name} vocab ({len(vocab)}): ", style="bold")
-    line.append(" ".join(vocab))
-    line.append(f"    lengths: {list(batch.lengths)}", style="dim")
+    line = Text(f"{name} vocab ({len(vocab):,}): ", style="bold")
+    if whole or len(vocab) <= VOCAB_LISTED_UP_TO:
+        line.append(" ".join(vocab))
+    else:
+        line.append_text(vocab_tokens(vocab, batch.words, batch.tokenizer))
+    lengths = list(batch.lengths)
+    shown = str(lengths) if whole or len(lengths) <= VOCAB_LISTED_UP_TO else (
+        f"{len(lengths):,} rows of {min(lengths)} to {max(lengths)} tokens")  # fmt: skip
+    line.append(f"    lengths: {shown}", style="dim")
     return line
 
 

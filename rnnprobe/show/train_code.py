@@ -12,7 +12,14 @@ from rnnprobe import __version__
 from rnnprobe.core.inputs.tasks import TrainData, train_spec
 from rnnprobe.core.kinds import Task
 from rnnprobe.core.stages import ProbeSpec
-from rnnprobe.show.keras_code import Calls, call_code, input_lines, layer_lines, loss_function
+from rnnprobe.show.keras_code import (
+    Calls,
+    call_code,
+    input_lines,
+    layer_lines,
+    lookup,
+    loss_function,
+)
 
 TASK_LINES = {
     Task.next: "# next token: each word reads its tokens but the last, predicts all but the first",
@@ -24,21 +31,73 @@ TASK_LINES = {
 def _targets(data: TrainData) -> list[str]:
     """Lines that rebuild the targets `y_data` (class ids) from what each word is taught."""
     lines = [f"classes = {list(data.classes)!r}"]
+    setup, find = lookup(data.classes, "classes")
     if not data.per_step:
         labels = [data.classes[int(c)] for c in data.targets.array]
         return [
             *lines,
+            *setup,
             f"labels = {labels!r}",
-            "y_data = np.array([classes.index(label) for label in labels], dtype=np.int32)",
+            f"y_data = np.array([{find.format('label')} for label in labels], dtype=np.int32)",
         ]
     taught = [list(data.names(data.targets.array, row)) for row in range(data.batch.rows)]
     return [
         *lines,
+        *setup,
         f"taught = {taught!r}  # what each word is taught, step by step",
         "y_data = np.zeros((len(taught), max(lengths)), dtype=np.int32)  # padded steps: 0",
         "for b, sequence in enumerate(taught):",
         "    for t, token in enumerate(sequence):",
-        "        y_data[b, t] = classes.index(token)",
+        f"        y_data[b, t] = {find.format('token')}",
+    ]
+
+
+def _split(data: TrainData, seed: int, shuffles: bool) -> list[str]:
+    """Lines that hold out the rows `--validation` holds out (drawn as rnnprobe draws them)."""
+    if data.held_out is None:
+        return ["trained = np.arange(len(y_data))  # every row trains"] if shuffles else []
+    return [
+        f"held_out = np.sort(np.random.default_rng([{seed}, 1]).permutation(len(y_data))"
+        f"[: math.ceil({data.validation!r} * len(y_data))])  # --validation",
+        "trained = np.setdiff1d(np.arange(len(y_data)), held_out)",
+    ]
+
+
+def _epochs(data: TrainData, seed: int, source: str, size: int, epochs: int,
+            shuffles: bool) -> list[str]:  # fmt: skip
+    """The training loop: each epoch's rows (shuffled from the seed, or in order), their
+    batches, and the held-out rows measured after the epoch's updates."""
+    if data.held_out is None and not shuffles:
+        return [
+            f"batch_size = {size}  # words per batch, in their order",
+            f"for epoch in range(1, {epochs} + 1):",
+            "    total = 0.0",
+            "    for start in range(0, len(y_data), batch_size):",
+            "        rows = slice(start, start + batch_size)",
+            f"        loss = train_step({source}[rows], mask[rows], y_data[rows])",
+            "        total += float(loss) * len(y_data[rows])  # each loss before its update",
+            "    print(f'epoch {epoch} loss {total / len(y_data):.6f}')",
+        ]
+    found = [
+        f"batch_size = {size}  # rows per batch",
+        *([f"order = np.random.default_rng({seed})  # each epoch's order, in turn"]
+          if shuffles else []),
+        f"for epoch in range(1, {epochs} + 1):",
+        ("    taken = trained[order.permutation(len(trained))]  # shuffled" if shuffles
+         else "    taken = trained  # in their order"),
+        "    total = 0.0",
+        "    for start in range(0, len(taken), batch_size):",
+        "        rows = taken[start : start + batch_size]",
+        f"        loss = train_step({source}[rows], mask[rows], y_data[rows])",
+        "        total += float(loss) * len(rows)  # each loss before its update",
+    ]  # fmt: skip
+    if data.held_out is None:
+        return [*found, "    print(f'epoch {epoch} loss {total / len(taken):.6f}')"]
+    return [
+        *found,
+        f"    held = loss_fn(model({source}[held_out], mask[held_out]), y_data[held_out], "
+        "mask[held_out])",
+        "    print(f'epoch {epoch} loss {total / len(taken):.6f} val_loss {float(held):.6f}')",
     ]
 
 
@@ -51,12 +110,18 @@ def script(
     lr: float,
     batch_size: int | None,
     every: int | None = None,
+    shuffle: bool | None = None,
 ) -> str:
-    """A self-contained script (numpy and tensorflow.keras) that trains as `train` does."""
+    """A self-contained script (numpy and tensorflow.keras) that trains as `train` does:
+    the same rows held out, each epoch's rows in the same order."""
+    from rnnprobe.core.inputs.split import shuffled
+
     full = train_spec(spec, data)
     batch = data.batch
     network = full.network(batch.width)
-    size = batch.rows if batch_size is None else min(batch_size, batch.rows)
+    rows = len(data.trained_rows)
+    size = rows if batch_size is None else min(batch_size, rows)
+    shuffles = shuffled(shuffle, rows, size)
     inputs = input_lines(network.input, batch)
     mask = "mask = np.arange(max(lengths))[None, :] < np.array(lengths)[:, None]"
     calls = Calls(source="x", masked=True, make_mask=False, softmax=False)
@@ -68,6 +133,7 @@ def script(
     lines = [
         f"# Written by rnnprobe {__version__}: this training, in the lecture's style: the same "
         "data, seed, layers, loss and optimizer.",
+        *(["import math", ""] if data.held_out is not None else []),
         "import numpy as np",
         "import tensorflow as tf",
         "from tensorflow import keras",
@@ -78,6 +144,7 @@ def script(
         *inputs,
         *([] if any(line.startswith("mask = ") for line in inputs) else [mask]),
         *_targets(data),
+        *_split(data, seed, shuffles),
         "",
         f"keras.utils.set_random_seed({seed})  # before the layers are built",
         *layers,
@@ -107,14 +174,7 @@ def script(
         "    return loss",
         "",
         "",
-        f"batch_size = {size}  # words per batch, in their order",
-        f"for epoch in range(1, {epochs} + 1):",
-        "    total = 0.0",
-        "    for start in range(0, len(y_data), batch_size):",
-        "        rows = slice(start, start + batch_size)",
-        f"        loss = train_step({source}[rows], mask[rows], y_data[rows])",
-        "        total += float(loss) * len(y_data[rows])  # each loss before its update",
-        "    print(f'epoch {epoch} loss {total / len(y_data):.6f}')",
+        *_epochs(data, seed, source, size, epochs, shuffles),
         "",
         f"predicted = np.argmax(model({source}, mask), axis=-1)",
         "for b, word in enumerate(given):",

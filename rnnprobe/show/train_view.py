@@ -9,12 +9,14 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from rnnprobe.core.commands.trained import Trained, TrainResult
-from rnnprobe.core.kinds import TOLERANCE, Task
+from rnnprobe.core.inputs.tasks import TrainData
+from rnnprobe.core.kinds import SHOWN_WORDS, TOLERANCE, Task
 from rnnprobe.core.stages import Objective, StepLoss
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
@@ -22,12 +24,14 @@ from rnnprobe.show.cells import (
     code,
     gradients_table,
     label,
+    names_line,
     probability,
     shape_text,
     shown_words,
     vocab_line,
     weight_table,
 )
+from rnnprobe.show.chart import line_chart
 from rnnprobe.show.curve import curve
 from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
@@ -40,7 +44,7 @@ TASKS = {
 }
 
 
-def recipe(result: TrainResult) -> list[Any]:
+def recipe(result: TrainResult, *, whole: bool = False) -> list[Any]:
     """The model, the loss and the optimizer as the lecture writes them, and the plan."""
     network = result.network
     batch = result.data.batch
@@ -51,10 +55,8 @@ def recipe(result: TrainResult) -> list[Any]:
         *code([*model, *loss, optimizer_line(result)]),
         plan(result),
         Text(f"seed {result.seed}", style="dim"),
-        vocab_line(batch),
-        Text(f"classes ({len(result.data.classes)}): ", style="bold").append(
-            " ".join(label(c) for c in result.data.classes), style=""
-        ),
+        vocab_line(batch, whole=whole, counts=result.data.counts),
+        names_line("classes", result.data.classes, whole=whole),
     ]
 
 
@@ -63,20 +65,39 @@ def optimizer_line(result: Trained) -> str:
 
 
 def plan(result: Trained) -> Text:
-    """Epochs, batches and what is trained."""
-    rows, unit, size = result.data.batch.rows, result.data.unit, result.batch_size
+    """Epochs, batches (in order or shuffled), the rows held out, and what is trained."""
+    data, size = result.data, result.batch_size
+    rows, unit = len(data.trained_rows), data.unit
     groups = -(-rows // size)
+    order = ("shuffled every epoch, the order drawn from the seed" if result.shuffle
+             else f"in the {unit}s' order")  # fmt: skip
+    batches = (
+        (f"(the one {unit})" if rows == 1 else f"(all {rows} {unit}s in one batch)")
+        if groups == 1
+        else f"({groups} batches an epoch, {order})"
+    )
+    held = ""
+    if data.held_out is not None:
+        held = (f", {len(data.held_out):,} of the {data.batch.rows:,} {unit}s held out "
+                f"(--validation {data.validation:g}), measured after every epoch")  # fmt: skip
+    frozen = f" of {result.params:,} ({', '.join(result.frozen)} frozen)" if result.frozen else ""
     return Text(
-        f"epochs {result.epochs}, batch size {size} "
-        + (
-            (f"(the one {unit})" if rows == 1 else f"(all {rows} {unit}s in one batch)")
-            if groups == 1
-            else f"({groups} batches an epoch, in the {unit}s' order)"
-        )
-        + f", {result.trainable:,} trainable parameters"
-        + (f" of {result.params:,} ({', '.join(result.frozen)} frozen)" if result.frozen else ""),
+        f"epochs {result.epochs}, batch size {size} {batches}{held}, "
+        f"{result.trainable:,} trainable parameters{frozen}",
         style="dim",
-    )  # fmt: skip
+    )
+
+
+def _is_held(data: TrainData, index: int) -> bool:
+    return data.held_out is not None and bool(np.isin(index, data.held_out))
+
+
+def _held(data: TrainData, index: int) -> Text:
+    """A row's name, marked when it is held out of training."""
+    found = Text(data.word(index))
+    if _is_held(data, index):
+        found.append(" (held out)", style="dim italic")
+    return found
 
 
 def _words_table(result: TrainResult, all_words: bool) -> Table:
@@ -101,16 +122,18 @@ def loss_layout(stage: Objective, result: Trained) -> list[RenderableType]:
         table.add_column(heading, justify="left" if heading in ("word", "target") else "right")
     targets = data.targets.array
     for index in shown_words(data.batch, False):
-        p = float(initial.probabilities.array[index, targets[index]])
-        table.add_row(data.word(index), data.classes[targets[index]], probability(p),
+        p = float(initial.target_probabilities.array[index])
+        table.add_row(_held(data, index), data.classes[targets[index]], probability(p),
                       number(float(initial.step_losses.array[index])))  # fmt: skip
-    total = float(initial.step_losses.array.sum())
+    rows = data.trained_rows
+    total = float(initial.step_losses.array[rows].sum())
+    trained = "" if data.held_out is None else "training "
     return [
         Text("the loss before training, word by word:", style="bold"),
         table,
         Text(
-            f"loss = mean of -log p over the {len(targets)} words = {total:.4f} / "
-            f"{len(targets)} = {initial.loss:.4f}",
+            f"loss = mean of -log p over the {len(rows):,} {trained}words = {total:.4f} / "
+            f"{len(rows):,} = {initial.loss:.4f}",
             style="bold",
         ),
     ]
@@ -130,7 +153,7 @@ def _(stage: StepLoss, result: Trained) -> list[RenderableType]:
     targets = data.targets.array
     for step in range(batch.time):
         real = step < batch.lengths[0]
-        p = float(initial.probabilities.array[0, step, targets[0, step]])
+        p = float(initial.target_probabilities.array[0, step])
         table.add_row(
             [
                 Text(str(step)),
@@ -142,19 +165,22 @@ def _(stage: StepLoss, result: Trained) -> list[RenderableType]:
             ],
             style=None if real else "dim",
         )
-    mask = batch.mask
-    total, count = float(initial.step_losses.array.sum()), int(mask.sum())
+    rows = data.trained_rows
+    mask = batch.mask[rows]
+    total, count = float(initial.step_losses.array[rows].sum()), int(mask.sum())
     word = float(initial.step_losses.array[0].sum())
     cells = mask.size
+    every = f"every {unit}" if data.held_out is None else f"every training {unit}"
     lines: list[RenderableType] = [
         Text(f"the loss before training, {unit} 1 step by step:", style="bold"),
         table,
         Text(
-            f"{unit} 1: -log p adds up to {word:.4f} over its {batch.lengths[0]} real steps",
+            f"{unit} 1: -log p adds up to {word:.4f} over its {batch.lengths[0]} real steps"
+            + (" (held out: not in the loss trained)" if _is_held(data, 0) else ""),
             style="dim",
         ),
         Text(
-            f"loss = Σ(-log p · mask) / Σ mask over every {unit} = {total:.4f} / {count} = "
+            f"loss = Σ(-log p · mask) / Σ mask over {every} = {total:.4f} / {count:,} = "
             f"{initial.loss:.4f}",
             style="bold",
         ),
@@ -164,7 +190,7 @@ def _(stage: StepLoss, result: Trained) -> list[RenderableType]:
         means = Table(show_edge=False)
         means.add_column("the mean over")
         means.add_column("loss", justify="right")
-        means.add_row(f"the {count} real steps (masked: the loss trained)", f"{initial.loss:.4f}")
+        means.add_row(f"the {count:,} real steps (masked: the loss trained)", f"{initial.loss:.4f}")
         means.add_row(f"all {cells} steps, padding counted (target 0)", f"{initial.plain_loss:.4f}")
         lecture = " (the lecture's)" if unit == "word" else ""
         means.add_row(f"each {unit}'s real steps, then the {unit}s{lecture}",
@@ -196,11 +222,26 @@ def history_lines(result: Trained) -> list[RenderableType]:
         Text(
             f"epoch {e.epoch:>{len(str(result.epochs))}}  loss {e.loss:.4f}  "
             f"accuracy {e.accuracy:.2f}"
+            + ("" if e.val_loss is None else
+               f"  val_loss {e.val_loss:.4f}  val_accuracy {e.val_accuracy or 0.0:.2f}")
         )
         for e in result.history
         if e.epoch in shown
-    ]
-    return [*lines, BLANK, curve([e.loss for e in result.history])]
+    ]  # fmt: skip
+    if result.history[0].val_loss is None:
+        return [*lines, BLANK, curve([e.loss for e in result.history])]
+    return [
+        *lines,
+        Text("loss: the training batches' mean, each before its update; val_loss: the "
+             "held-out rows after the epoch's updates", style="dim"),
+        BLANK,
+        Text("loss per epoch:", style="bold"),
+        line_chart(
+            [("loss", [e.loss for e in result.history], "•", "cyan"),
+             ("val_loss", [float(e.val_loss or 0.0) for e in result.history], "+", "yellow")],
+            first="epoch 1", last=f"epoch {len(result.history)}",
+        ),
+    ]  # fmt: skip
 
 
 def torch_training(result: TrainResult) -> list[RenderableType]:
@@ -239,16 +280,27 @@ def torch_training(result: TrainResult) -> list[RenderableType]:
     ]
 
 
+def predicted_rows(data: TrainData, all_words: bool) -> list[int]:
+    """The rows "before and after" shows: the first few, or with rows held out the first
+    few training rows and the first few held-out ones, in the file's order."""
+    every = list(shown_words(data.batch, all_words))
+    if data.held_out is None or all_words or len(every) == data.batch.rows:
+        return every
+    half = max(1, SHOWN_WORDS // 2)
+    held = data.held_out[:half].tolist()
+    return sorted([*data.trained_rows[: SHOWN_WORDS - len(held)].tolist(), *held])
+
+
 def predictions_table(result: Trained, all_words: bool) -> Table:
     data = result.data
     table = Table(show_edge=False)
     for heading in ("source" if data.unit == "pair" else "word", "target", "before", "after"):
         table.add_column(heading)
-    for index in shown_words(data.batch, all_words):
+    for index in predicted_rows(data, all_words):
         target = data.shown(data.names(data.targets.array, index))
         after = data.shown(data.names(result.final.predicted, index))
         table.add_row(
-            data.word(index),
+            _held(data, index),
             target,
             data.shown(data.names(result.initial.predicted, index)),
             Text(after, style="bold green" if after == target else "bold"),
@@ -259,7 +311,8 @@ def predictions_table(result: Trained, all_words: bool) -> Table:
 def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = False,
                diagram: int | None = None) -> Group:  # fmt: skip
     """`train`: the recipe, the loss laid out, the gradients, the history, the results."""
-    parts: list[RenderableType] = [*recipe(result), BLANK, _words_table(result, all_words)]
+    parts: list[RenderableType] = [*recipe(result, whole=all_words), BLANK,
+                                   _words_table(result, all_words)]  # fmt: skip
     parts += [BLANK, *loss_layout(result.network.loss, result)]
     parts += [BLANK, first_gradients(result), BLANK, *history_lines(result)]
     if result.torch is not None:
@@ -271,6 +324,13 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
     initial, final = result.initial, result.final
     parts.append(Text(f"accuracy {initial.accuracy:.2f} -> {final.accuracy:.2f}, loss "
                       f"{initial.loss:.4f} -> {final.loss:.4f}", style="bold"))  # fmt: skip
+    held = result.data.held_out
+    if final.val_loss is not None and held is not None:
+        before, after = initial.val_accuracy or 0.0, final.val_accuracy or 0.0
+        parts.append(Text(
+            f"held out ({len(held):,} {result.data.unit}s, never trained on): accuracy "
+            f"{before:.2f} -> {after:.2f}, loss {initial.val_loss or 0.0:.4f} -> "
+            f"{final.val_loss:.4f}", style="bold"))  # fmt: skip
     if result.rebuilt is not None:
         parts += [BLANK, *rebuilt_lines(result)]
     if diagram is not None and result.probe is not None:
@@ -321,7 +381,7 @@ def train_shapes_view(result: TrainResult) -> Group:
         (data.batch.input, "input"),
         (result.mask, "mask"),
         (data.targets, "targets"),
-        (result.initial.probabilities, "softmax"),
+        (result.probabilities, "softmax"),
         (result.initial.step_losses, "-log p"),
     ]
     found += [(w, "weight") for w in result.initial.weights]

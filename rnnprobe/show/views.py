@@ -45,11 +45,11 @@ def call_code(result: ProbeResult) -> list[RenderableType]:
     return code(result.call_lines or keras_code.call_lines(result.spec, masked=result.batch.padded))
 
 
-def header(result: ProbeResult) -> list[RenderableType]:
+def header(result: ProbeResult, *, whole: bool = False) -> list[RenderableType]:
     parts = layer_code(result)
     if result.seed is not None:
         parts.append(Text(f"seed {result.seed}", style="dim"))
-    return [*parts, vocab_line(result.batch)]
+    return [*parts, vocab_line(result.batch, whole=whole)]
 
 
 def result_check_line(result: ProbeResult) -> RenderableType:
@@ -71,7 +71,7 @@ def run_view(
     """
     batch = result.batch
     stages = result.network.stages
-    parts: list[Any] = [*header(result), shapes_table(all_roles(result))]
+    parts: list[Any] = [*header(result, whole=all_words), shapes_table(all_roles(result))]
     if whole_model(result):
         parts.append(layers_table(result))
     parts += call_code(result)

@@ -43,6 +43,7 @@ class Decoded:
     attention: np.ndarray | None  # (steps, the source's tokens), with attention
     reached_eos: bool
     expected: str | None = None  # a training pair's target; None for `--translate`
+    unknown: tuple[str, ...] = ()  # the source's tokens read as <unk>
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -96,9 +97,9 @@ def greedy(step: Step, states: list[Any], rows: int, *, bos: int, eos: int,
     )
 
 
-def decoded(loop: Loop, sources: Batch, vocab: Sequence[str],
-            expected: Sequence[str | None]) -> tuple[Decoded, ...]:  # fmt: skip
-    """Each row of the loop, by name."""
+def decoded(loop: Loop, sources: Batch, vocab: Sequence[str], expected: Sequence[str | None],
+            unknown: Sequence[Sequence[str]] | None = None) -> tuple[Decoded, ...]:  # fmt: skip
+    """Each row of the loop, by name (and each source's tokens read as <unk>)."""
     found = []
     eos = vocab.index(EOS)
     for row, source in enumerate(sources.words or ()):
@@ -112,7 +113,8 @@ def decoded(loop: Loop, sources: Batch, vocab: Sequence[str],
         attention = None
         if loop.attention is not None:
             attention = loop.attention[row, :count, : sources.lengths[row]].astype(np.float32)
-        found.append(Decoded(source, steps, attention, bool(ids[-1] == eos), expected[row]))
+        said = tuple(unknown[row]) if unknown else ()
+        found.append(Decoded(source, steps, attention, bool(ids[-1] == eos), expected[row], said))
     return tuple(found)
 
 

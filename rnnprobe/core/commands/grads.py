@@ -60,6 +60,7 @@ class GradsResult:
     clipnorm: float | None = None
     global_clipnorm: float | None = None
     clipped: tuple[Tensor, ...] | None = None
+    shuffle: bool = False  # the `after` epochs took the rows in a new order each
     check: GradsCheck | None = None
     torch: Any = None  # `--torch`: the twin's gradients (core/torch/twin.py TorchGrads)
 
@@ -166,6 +167,7 @@ def grads(
     at: int | None = None,
     clipnorm: float | None = None,
     global_clipnorm: float | None = None,
+    shuffle: bool | None = None,
     check: bool = False,
     torch: bool = False,
     data: TrainData | None = None,
@@ -187,12 +189,18 @@ def grads(
         commands.check_torch()
     full = train_spec(spec, data)
     batch = data.batch
-    check_probe_memory(full, batch.rows, batch.time, batch.width)
+    check_probe_memory(full, batch.rows, batch.time, batch.width, ("hidden", "embed"))
     drawn = options.resolve_seed(checked)
     model = keras_train.prepared(data, full, drawn)
+    shuffles = False
     if after:
+        from rnnprobe.core.inputs import split
+
         size = batch.rows if batch_size is None else min(batch_size, batch.rows)
-        keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size)
+        order = (
+            split.orders(drawn, batch.rows) if split.shuffled(shuffle, batch.rows, size) else None
+        )
+        keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size, order=order)
     keras = env.load_keras()
     with env.tensorflow_logs_quiet():
         found = keras_grads.through_time(
@@ -228,6 +236,7 @@ def grads(
         clipnorm=clipnorm,
         global_clipnorm=global_clipnorm,
         clipped=clipped,
+        shuffle=shuffles,
     )
     if check:
         result = replace(result, check=check_grads(result))

@@ -75,7 +75,11 @@ def run(
     batches: tuple[Batch, Batch, Tensor] | None = None,
 ) -> Seq2SeqResult:
     """Build the encoder and the decoder under one seed, run them, collect every tensor."""
+    from rnnprobe.core.budget import check_pairs_memory
+
     source, target, decoder_target = batches or make_batches(pairs, spec)
+    check_pairs_memory(spec, source.rows, (source.time, source.width),
+                       (target.time, target.width), batched=False)  # fmt: skip
     network = spec.network(source.width, target.width)
     env.load_keras()
     with env.build_lock:

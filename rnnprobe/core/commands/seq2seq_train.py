@@ -22,7 +22,7 @@ from rnnprobe.core.commands.decoding import Decoded
 from rnnprobe.core.commands.seq2seq import Seq2SeqResult
 from rnnprobe.core.commands.trained import Counted, Epoch, Snapshot
 from rnnprobe.core.inputs.tasks import TrainData
-from rnnprobe.core.kinds import BOS, EOS, TOLERANCE, Task
+from rnnprobe.core.kinds import BOS, EOS, TOLERANCE, UNK, Task
 from rnnprobe.core.options import default_every
 from rnnprobe.core.stages.encdec import EncoderDecoder, Seq2SeqSpec
 
@@ -70,6 +70,7 @@ class PairsTraining(Counted):
     frozen: tuple[str, ...] = ()
     stopped: str | None = None
     check: PairsCheck | None = None
+    shuffle: bool = False
 
     @property
     def network(self) -> EncoderDecoder:
@@ -121,6 +122,9 @@ class Plan:
     every: int
     max_steps: int
     translate: Batch | None  # the `--translate` sentences as encoder ids
+    shuffle: bool = False  # each epoch takes the pairs in a new order, drawn from the seed
+    shown: int | None = None  # the pairs of the teacher-forced pass (None: every one)
+    unknown: tuple[tuple[str, ...], ...] = ()  # each sentence to translate's tokens read as <unk>
 
     @property
     def batches(self) -> tuple[Batch, Batch, Tensor]:
@@ -143,16 +147,36 @@ def plan(
     max_steps: int | None = None,
     translate: Sequence[str] = (),
     batches: tuple[Batch, Batch, Tensor] | None = None,
+    shuffle: bool | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
+    shown: int | None = None,
 ) -> Plan:
-    """The training asked for, checked: a usage error (a word `--translate` cannot read, a
-    bad `--max-steps`) comes before any model is built."""
-
+    """The training asked for, checked: a usage error (a bad `--max-steps`, a sentence to
+    translate with no token) comes before any model is built. A token of a sentence to
+    translate that the training pairs never have reads as `<unk>`, which the source
+    vocabulary then holds (as it does when `max_vocab` or `min_count` leave tokens out)."""
+    from rnnprobe.core.budget import check_pairs_memory
     from rnnprobe.core.inputs import pairs as pair_inputs
+    from rnnprobe.core.inputs import split
 
     checked = options.check_seed(seed)
-    source, target, decoder_target = batches or pair_inputs.make_batches(pairs, spec)
+    source, target, decoder_target = batches or pair_inputs.make_batches(
+        pairs, spec, max_vocab=max_vocab, min_count=min_count
+    )
+    assert source.vocab is not None
+    unknown: list[list[str]] = []
+    if translate:
+        unknown = pair_inputs.unseen(translate, source.vocab, spec.tokens)
+        if any(unknown) and UNK not in source.vocab:
+            source, target, decoder_target = pair_inputs.make_batches(
+                pairs, spec, unknown=True, max_vocab=max_vocab, min_count=min_count
+            )
     assert source.vocab is not None
     given = pair_inputs.sources_batch(translate, source.vocab, spec.tokens) if translate else None
+    size = source.rows if batch_size is None else min(batch_size, source.rows)
+    check_pairs_memory(spec, size, (source.time, source.width), (target.time, target.width),
+                       batched=batch_size is not None)  # fmt: skip
     return Plan(
         pairs=tuple(pairs),
         spec=replace(spec, loss=True),
@@ -162,19 +186,24 @@ def plan(
         seed=options.resolve_seed(checked),
         epochs=epochs,
         lr=lr,
-        batch_size=source.rows if batch_size is None else min(batch_size, source.rows),
+        batch_size=size,
         every=every or default_every(epochs),
         max_steps=max_steps_of(max_steps, target),
         translate=given,
+        shuffle=split.shuffled(shuffle, source.rows, size),
+        shown=shown,
+        unknown=tuple(tuple(tokens) for tokens in unknown),
     )
 
 
-def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> PairsTraining:
+def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None,
+                on_batch: Any = None) -> PairsTraining:  # fmt: skip
     """Train the encoder and the decoder on the pairs, then decode every source greedily
-    (and each sentence to translate)."""
+    (and each sentence to translate), batch by batch."""
     from rnnprobe.core.commands import seq2seq
     from rnnprobe.core.commands.train import first_gradients, snapshot
-    from rnnprobe.core.keras import env
+    from rnnprobe.core.inputs import split
+    from rnnprobe.core.keras import env, passes
     from rnnprobe.core.keras import pairs as keras_pairs
     from rnnprobe.core.keras import train as keras_train
     from rnnprobe.core.keras.probe import collect_weights
@@ -188,17 +217,27 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> 
         env.seed_keras(planned.seed)
         pair = keras_pairs.built(planned.network, source, target, unroll=True)
     model = keras_pairs.prepared(pair, source, target, decoder_target)
+    order = split.orders(planned.seed, source.rows) if planned.shuffle else None
     fitted = keras_train.fit(data, model, epochs=planned.epochs, lr=planned.lr,
-                             batch_size=planned.batch_size, on_epoch=on_epoch)  # fmt: skip
+                             batch_size=planned.batch_size, order=order, on_epoch=on_epoch,
+                             on_batch=on_batch, summarise=passes.classes_kept)  # fmt: skip
+    shown = slice(0, source.rows if planned.shown is None else min(planned.shown, source.rows))
+    expected = [t for _, t in planned.pairs]
     with env.build_lock, env.tensorflow_logs_quiet():
-        found = model.forward(*model.arrays)
-        decoded = _decode(keras_pairs.Stepper(pair, source.input.array, source.mask), source,
-                          target.vocab, [t for _, t in planned.pairs], limit)  # fmt: skip
+        found = model.forward(*(a[shown] for a in model.arrays))  # the pairs the tables show
+        decoded = _decode_all(lambda part: keras_pairs.Stepper(
+            pair, part.input.array, part.mask), source, target.vocab, expected, limit)  # fmt: skip
         if given is not None:
-            decoded += _decode(keras_pairs.Stepper(pair, given.input.array, given.mask), given,
-                               target.vocab, [None] * given.rows, limit)  # fmt: skip
+            decoded += _decode_all(lambda part: keras_pairs.Stepper(
+                pair, part.input.array, part.mask), given, target.vocab, [None] * given.rows,
+                limit, planned.unknown)  # fmt: skip
     weights = collect_weights(fitted.named, fitted.final.weights)
-    probe = seq2seq.result_of(replace(spec, loss=False), planned.seed, planned.batches,
+    batches = (
+        source.take(shown),
+        target.take(shown),
+        Tensor(decoder_target.name, decoder_target.dims, decoder_target.array[shown]),
+    )
+    probe = seq2seq.result_of(replace(spec, loss=False), planned.seed, batches,
                               (found["encoder"], found), weights)  # fmt: skip
     result = PairsTraining(
         spec=spec,
@@ -217,17 +256,31 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None) -> 
         decoded=decoded,
         probe=probe,
         stopped=fitted.stopped,
+        shuffle=planned.shuffle,
     )
     if check:
         result = replace(result, check=check_pairs(result, given))
     return result
 
 
-def _decode(step: Any, sources: Batch, vocab: Sequence[str], expected: Sequence[str | None],
-            limit: int) -> tuple[Decoded, ...]:  # fmt: skip
-    loop = decoding.greedy(step, step.start(), sources.rows, bos=vocab.index(BOS),
-                           eos=vocab.index(EOS), max_steps=limit)  # fmt: skip
-    return decoding.decoded(loop, sources, vocab, expected)
+DECODE_ROWS = 1024  # sources decoded together: memory grows with them, not the corpus
+
+
+def _decode_all(stepper: Any, sources: Batch, vocab: Sequence[str],
+                expected: Sequence[str | None], limit: int,
+                unknown: Sequence[Sequence[str]] = ()) -> tuple[Decoded, ...]:  # fmt: skip
+    """Every source decoded greedily, DECODE_ROWS at a time, with its tokens read as <unk>."""
+    from rnnprobe.core.keras.passes import slices
+
+    found: tuple[Decoded, ...] = ()
+    for part in slices(sources.rows, DECODE_ROWS):
+        chunk = sources.take(part)
+        step = stepper(chunk)
+        loop = decoding.greedy(step, step.start(), chunk.rows, bos=vocab.index(BOS),
+                               eos=vocab.index(EOS), max_steps=limit)  # fmt: skip
+        found += decoding.decoded(loop, chunk, vocab, expected[part],
+                                  list(unknown[part]) if unknown else None)  # fmt: skip
+    return found
 
 
 def check_pairs(result: PairsTraining, given: Batch | None) -> PairsCheck:
@@ -251,13 +304,17 @@ def check_pairs(result: PairsTraining, given: Batch | None) -> PairsCheck:
         (result.source, [d.expected for d in result.pairs]),
         (given, [None] * len(result.translations)),
     ]
+    from rnnprobe.core.keras.passes import slices
+
     for sources, expected in groups:
         if sources is None:
             continue
-        step = decoding.NumpyStep(result.spec, width, weights, sources)
-        loop = decoding.greedy(step, step.states, sources.rows, bos=vocab.index(BOS),
-                               eos=vocab.index(EOS), max_steps=result.max_steps)  # fmt: skip
-        found += decoding.decoded(loop, sources, vocab, expected)
+        for part in slices(sources.rows, DECODE_ROWS):
+            chunk = sources.take(part)
+            step = decoding.NumpyStep(result.spec, width, weights, chunk)
+            loop = decoding.greedy(step, step.states, chunk.rows, bos=vocab.index(BOS),
+                                   eos=vocab.index(EOS), max_steps=result.max_steps)  # fmt: skip
+            found += decoding.decoded(loop, chunk, vocab, expected[part])
     same = [d.tokens for d in found] == [d.tokens for d in result.decoded]
     differences = [0.0]
     for mine, theirs in zip(found, result.decoded, strict=True):

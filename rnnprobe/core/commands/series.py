@@ -178,14 +178,10 @@ class SeriesResult:
         return self.probe.params
 
 
-def _orders(seed: int, rows: int) -> Any:
-    """Each epoch's order of the training windows, drawn from the seed in turn."""
-    generator = np.random.default_rng(seed)
-    return lambda epoch: generator.permutation(rows)
-
-
-def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None) -> SeriesResult:
+def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None,
+           on_batch: Any = None) -> SeriesResult:  # fmt: skip
     """The windows through the network (trained first, with a recipe), and the test."""
+    from rnnprobe.core.inputs import split
     from rnnprobe.core.keras import passes
     from rnnprobe.core.keras import train as keras_train
     from rnnprobe.core.keras import windows as keras_windows
@@ -235,10 +231,11 @@ def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None) ->
         gradients = _gradients(model, first)
         final = initial
         if recipe is not None:
-            order = _orders(planned.seed, learn) if recipe.shuffle else None
+            order = split.orders(planned.seed, learn) if recipe.shuffle else None
             fitted = keras_train.fit(None, model, epochs=recipe.epochs, lr=recipe.lr,
                                      batch_size=min(recipe.batch_size, learn), order=order,
-                                     after_epoch=test_loss, on_epoch=on_epoch)  # fmt: skip
+                                     after_epoch=test_loss, on_epoch=on_epoch,
+                                     on_batch=on_batch)  # fmt: skip
             history = tuple(SeriesEpoch(**entry) for entry in fitted.history)
             stopped = fitted.stopped
             final = Measure(fitted.final.loss, test_loss(model).get("test_loss"),

@@ -32,33 +32,76 @@ def train(
     lr: float = DEFAULT_LR,
     batch_size: int | None = None,
     every: int | None = None,
+    shuffle: bool | None = None,
+    validation: float | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
     check: bool = False,
     probe: bool = False,
     data: TrainData | None = None,
     on_epoch: Any = None,
+    on_batch: Any = None,
     torch: bool = False,
     window: int | None = None,
     stride: int = 1,
 ) -> TrainResult:
     """`rnnprobe train`: the task's data, the network trained with Adam, before and after.
 
-    `check` recomputes the initial loss and gradients in numpy; `probe` runs the trained
-    network on the words as `run` would (for `--diagram`). Returns a `TrainResult`.
+    `shuffle` (by default: whenever there is more than one batch) takes the training rows
+    in a new order every epoch, drawn from the seed; `validation` holds a fraction of the
+    rows out of training and measures them after every epoch. `check` recomputes the
+    initial loss and gradients in numpy; `probe` runs the trained network on the words as
+    `run` would (for `--diagram`). Returns a `TrainResult`.
     """
-    checked_seed = options.check_seed(seed)
+    from rnnprobe.core.inputs import split
+    from rnnprobe.core.keras import passes
+
+    drawn = options.resolve_seed(options.check_seed(seed))
     if torch:
         commands.check_torch()
     if data is None:
         data = task_data(words, kind=spec.tokens, embedded=spec.embed is not None,
                          labels=labels, tagged=tagged, vocab=vocab, window=window,
-                         stride=stride)  # fmt: skip
+                         stride=stride, validation=validation, seed=drawn,
+                         max_vocab=max_vocab, min_count=min_count)  # fmt: skip
     full = train_spec(spec, data)
     batch = data.batch
-    check_probe_memory(full, batch.rows, batch.time, batch.width)
-    size = batch.rows if batch_size is None else min(batch_size, batch.rows)
-    drawn = options.resolve_seed(checked_seed)
+    rows = data.trained_rows
+    check_probe_memory(full, min(len(rows), batch_size or len(rows)), batch.time, batch.width,
+                       ("hidden", "embed"))  # fmt: skip
+    size = len(rows) if batch_size is None else min(batch_size, len(rows))
+    shuffles = split.shuffled(shuffle, len(rows), size)
+    order = split.orders(drawn, len(rows)) if shuffles else None
     layers = keras_train.prepared(data, full, drawn)
-    fitted = keras_train.fit(data, layers, epochs=epochs, lr=lr, batch_size=size, on_epoch=on_epoch)
+    summarise = passes.classes_kept
+    held = data.held_out
+
+    last: list[Any] = []  # the held-out rows measured after the last epoch
+
+    def held_out(model: Any) -> Any:
+        found = passes.measure(model, data.arrays(held), gradients=False, summarise=summarise,
+                               size=passes.pass_rows(size, data.logits_per_row))  # fmt: skip
+        last[:] = [found]
+        return found
+
+    def scores(found: Any) -> dict[str, float]:
+        return {"val_loss": found.loss, "val_accuracy": accuracy(data, found, held)}
+
+    before = held_out(layers) if held is not None else None  # at the initial weights
+    fitted = keras_train.fit(
+        data, layers, epochs=epochs, lr=lr, batch_size=size, order=order,
+        after_epoch=(lambda model: scores(held_out(model))) if held is not None else None,
+        on_epoch=on_epoch, on_batch=on_batch, summarise=summarise,
+    )  # fmt: skip
+    if before is not None:
+        # A training stopped mid-epoch moved on from the last epoch's measurement.
+        after = last[0] if fitted.history and not fitted.stopped else held_out(layers)
+        initial = snapshot(data, fitted.named, _joined(data, fitted.initial, before),
+                           **scores(before))  # fmt: skip
+        final = snapshot(data, fitted.named, _joined(data, fitted.final, after), **scores(after))
+    else:
+        initial = snapshot(data, fitted.named, fitted.initial)
+        final = snapshot(data, fitted.named, fitted.final)
     result = TrainResult(
         data=data,
         spec=full,
@@ -67,8 +110,9 @@ def train(
         lr=lr,
         batch_size=size,
         every=every or default_every(epochs),
-        initial=snapshot(data, fitted.named, fitted.initial),
-        final=snapshot(data, fitted.named, fitted.final),
+        shuffle=shuffles,
+        initial=initial,
+        final=final,
         gradients=first_gradients(fitted),
         frozen=tuple(name for name, _, _ in fitted.named if name not in fitted.trainable),
         history=tuple(Epoch(**entry) for entry in fitted.history),
@@ -82,8 +126,9 @@ def train(
         twinned = twin.train(
             result.network,
             {w.name: w.array for w in result.initial.weights},
-            (batch.input.array, batch.mask, data.targets.array),
+            data.arrays(rows) if held is not None else data.arrays(),  # type: ignore[arg-type]
             epochs=len(result.history), lr=lr, batch_size=size, frozen=result.frozen,
+            order=split.orders(drawn, len(rows)) if shuffles else None,
         )  # fmt: skip
         result = replace(result, torch=twinned)
     if probe:
@@ -93,6 +138,33 @@ def train(
         found = keras_probe.run_probe(batch, model, drawn, weights_from=_as_probe(result))
         result = replace(result, probe=found)
     return result
+
+
+def _joined(data: TrainData, trained: Any, held: Any) -> Any:
+    """Every row at some weights: the training rows' measurement (its loss theirs) with the
+    held-out rows' put in their places."""
+    rows, held_out, count = data.trained_rows, data.held_out, data.batch.rows
+
+    def placed(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+        found = np.zeros((count, *ours.shape[1:]), dtype=ours.dtype)
+        found[rows], found[held_out] = ours, theirs
+        return found
+
+    return replace(
+        trained,
+        step_losses=placed(trained.step_losses, held.step_losses),
+        kept={name: placed(value, held.kept[name]) for name, value in trained.kept.items()},
+    )
+
+
+def accuracy(data: TrainData, measured: Any, rows: np.ndarray | None = None) -> float:
+    """How many of these rows' real steps (or words) are predicted right."""
+    targets = data.targets.array if rows is None else data.targets.array[rows]
+    right = measured.kept["predicted"] == targets
+    if data.per_step:
+        real = data.batch.mask if rows is None else data.batch.mask[rows]
+        return float(right[real].mean())
+    return float(right.mean())
 
 
 def first_gradients(fitted: Any) -> tuple[Tensor, ...]:
@@ -111,42 +183,45 @@ def _as_probe(result: Any) -> Any:
     return SimpleNamespace(weights=result.final.weights)
 
 
-def snapshot(data: TrainData, named: Any, measured: Any) -> Snapshot:
-    """The whole set at some weights: loss, accuracy, predictions, each -log p."""
-    with np.errstate(all="ignore"):  # a training stopped by a NaN loss has NaN logits
-        return _snapshot(data, named, measured)
-
-
-def _snapshot(data: TrainData, named: Any, measured: Any) -> Snapshot:
+def snapshot(
+    data: TrainData,
+    named: Any,
+    measured: Any,
+    *,
+    val_loss: float | None = None,
+    val_accuracy: float | None = None,
+) -> Snapshot:
+    """The whole set at some weights: the loss and accuracy of the training rows (and of
+    the held-out ones), each row's predictions and -log p(target)."""
     from rnnprobe.core.keras.probe import collect_weights
-    from rnnprobe.core.numpy.equations import softmax
 
-    logits = measured.logits.astype(np.float64)
-    predicted = np.argmax(logits, axis=-1)
-    right = predicted == data.targets.array
-    if data.per_step:
-        real = data.batch.mask
-        accuracy = float(right[real].mean())
-    else:
-        accuracy = float(right.mean())
-    dims = (*data.targets.dims, "class")
-    probabilities = softmax(logits)
-    every = -np.log(np.take_along_axis(probabilities, data.targets.array[..., None], -1)[..., 0])
-    if data.per_step:
-        real = data.batch.mask
-        per_word = (every * real).sum(axis=1) / real.sum(axis=1)
-    else:
-        per_word = every
-    return Snapshot(
-        weights=collect_weights(named, measured.weights),
-        loss=measured.loss,
-        accuracy=accuracy,
-        step_losses=Tensor("step_losses", data.targets.dims, measured.step_losses),
-        probabilities=Tensor("probabilities", dims, probabilities.astype(np.float32)),
-        predicted=predicted,
-        plain_loss=float(every.mean()),
-        sentence_loss=float(per_word.mean()),
-    )
+    with np.errstate(all="ignore"):  # a training stopped by a NaN loss has NaN logits
+        predicted, target_p = measured.kept["predicted"], measured.kept["target_p"]
+        rows = data.trained_rows
+        every = -np.log(target_p)
+        if data.per_step:
+            real = data.batch.mask
+            per_word = (every * real).sum(axis=1) / real.sum(axis=1)
+        else:
+            per_word = every
+        trained = data.held_out is None  # else the training rows' means only
+        return Snapshot(
+            weights=collect_weights(named, measured.weights),
+            loss=measured.loss,
+            accuracy=accuracy(data, measured) if trained else _rows_accuracy(data, predicted, rows),
+            step_losses=Tensor("step_losses", data.targets.dims, measured.step_losses),
+            target_probabilities=Tensor("target_p", data.targets.dims, target_p.astype(np.float32)),
+            predicted=predicted,
+            plain_loss=float(every.mean() if trained else every[rows].mean()),
+            sentence_loss=float(per_word.mean() if trained else per_word[rows].mean()),
+            val_loss=val_loss,
+            val_accuracy=val_accuracy,
+        )
+
+
+def _rows_accuracy(data: TrainData, predicted: np.ndarray, rows: np.ndarray) -> float:
+    right = predicted[rows] == data.targets.array[rows]
+    return float(right[data.batch.mask[rows]].mean() if data.per_step else right.mean())
 
 
 def check_training(result: TrainResult) -> TrainCheck:

@@ -23,13 +23,15 @@ class Snapshot:
     """The whole set at some weights: the loss, and what the network predicts."""
 
     weights: tuple[Tensor, ...]
-    loss: float
-    accuracy: float
+    loss: float  # the training rows'
+    accuracy: float  # the training rows'
     step_losses: Tensor  # -log p(target): (batch, time), 0 at padded steps; (batch,)
-    probabilities: Tensor  # softmax of the logits: (batch, time, class) or (batch, class)
+    target_probabilities: Tensor  # p(target) of the softmax, as the targets: every row's
     predicted: np.ndarray  # class ids, as the targets
     plain_loss: float  # the mean over every step, padding counted (its targets are class 0)
     sentence_loss: float  # the lecture's: each word's mean over its real steps, then their mean
+    val_loss: float | None = None  # the held-out rows' (`--validation`)
+    val_accuracy: float | None = None
 
     def weight(self, name: str) -> Tensor:
         return next(w for w in self.weights if w.name == name)
@@ -42,6 +44,8 @@ class Epoch:
     epoch: int
     loss: float
     accuracy: float
+    val_loss: float | None = None  # measured after the epoch's updates, as Keras does
+    val_accuracy: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class Trained(Protocol):
     def params(self) -> int: ...
     @property
     def trainable(self) -> int: ...
+    @property
+    def shuffle(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class TrainResult(Counted):
     lr: float
     batch_size: int  # words per batch (all of them by default)
     every: int  # the loss is printed every this many epochs
+    shuffle: bool  # each epoch took the training rows in a new order, drawn from the seed
     initial: Snapshot
     final: Snapshot
     gradients: tuple[Tensor, ...]  # of the initial whole-set loss, every trainable weight
@@ -127,6 +134,13 @@ class TrainResult(Counted):
     check: TrainCheck | None = None
     probe: ProbeResult | None = None  # the trained network run on the words (--diagram)
     torch: Any = None  # `--torch`: the twin trained the same way (core/torch/twin.py TorchTraining)
+
+    @property
+    def probabilities(self) -> Tensor:
+        """The softmax over the classes, by its shape alone (a pass keeps p(target) only)."""
+        dims = (*self.data.targets.dims, "class")
+        shape = (*self.data.targets.array.shape, len(self.data.classes))
+        return Tensor("probabilities", dims, np.broadcast_to(np.float32(0), shape))
 
     @property
     def rebuilt(self) -> tuple[str, ...] | None:

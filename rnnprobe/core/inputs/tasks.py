@@ -9,6 +9,7 @@ Pure numpy, checked before TensorFlow loads:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,8 @@ import numpy as np
 
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.inputs.vocab import build_batch, vocabulary
-from rnnprobe.core.kinds import Task, Tokens
+from rnnprobe.core.inputs.vocab import build_batch, counted, trimmed, vocabulary
+from rnnprobe.core.kinds import UNK, Task, Tokens
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,28 @@ class TrainData:
     targets: Tensor  # class ids: (batch,) for labels, (batch, time) with 0 at padded steps
     reads: tuple[tuple[str, ...], ...] | None = None  # the tokens read, when not the batch's
     stride: int | None = None  # the words are windows of one text, this many tokens apart
+    held_out: np.ndarray | None = None  # the rows held out of training (`--validation`)
+    validation: float | None = None  # the fraction asked to be held out
+    counts: dict[str, int] | None = None  # how often each token appears in the training rows
+
+    @property
+    def trained_rows(self) -> np.ndarray:
+        """The rows that train, in order (every row without `--validation`)."""
+        keep = np.ones(self.batch.rows, dtype=bool)
+        if self.held_out is not None:
+            keep[self.held_out] = False
+        found: np.ndarray = np.flatnonzero(keep)
+        return found
+
+    @property
+    def logits_per_row(self) -> int:
+        """How many logits a row's output holds: a class score per step, or per row."""
+        return (self.batch.time if self.per_step else 1) * len(self.classes)
+
+    def arrays(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """What a network trains on: input, mask and targets, of these rows (or all)."""
+        found = (self.batch.input.array, self.batch.mask, self.targets.array)
+        return found if rows is None else tuple(a[rows] for a in found)
 
     def rebuilt(self, ids: np.ndarray) -> tuple[str, ...]:
         """Windows of one text: the text that these class ids (per window and step)
@@ -116,10 +139,17 @@ def task_data(
     vocab: str | None = None,
     window: int | None = None,
     stride: int = 1,
+    validation: float | None = None,
+    seed: int | None = None,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
 ) -> TrainData:
     """The task's input batch, classes and targets, checked (a usage error names what is
     wrong before any model is built). With `window`, the one text given is cut into windows
-    of `window` tokens, `stride` apart, each predicting its next tokens."""
+    of `window` tokens, `stride` apart, each predicting its next tokens. With `validation`,
+    a fraction of the rows (drawn from `seed`) is held out: the vocabulary and the classes
+    come from the training rows alone (a held-out token training never saw is `<unk>`), as
+    with `max_vocab` (the most frequent tokens) and `min_count` (the tokens seen so often)."""
     task = task_of(labels, tagged, kind)
     if window is not None:
         from dataclasses import replace
@@ -132,7 +162,35 @@ def task_data(
                 "combine with ", Param("labels" if labels is not None else "tagged"),
             )  # fmt: skip
         cut = text_windows(one_text(words), window, stride, kind, predict=True)
-        return replace(task_data(cut, kind=kind, embedded=embedded, vocab=vocab), stride=stride)
+        windows = task_data(cut, kind=kind, embedded=embedded, vocab=vocab,
+                            validation=validation, seed=seed, max_vocab=max_vocab,
+                            min_count=min_count)  # fmt: skip
+        return replace(windows, stride=stride)
+    limited = validation is not None or max_vocab is not None or min_count is not None
+    if limited and vocab is not None:
+        raise InputError(
+            Param("vocab"), " gives the whole vocabulary: it does not combine with ",
+            Param("validation" if validation is not None else "max_vocab" if max_vocab
+                  is not None else "min_count"),
+        )  # fmt: skip
+    held = None
+    if validation is not None:
+        from rnnprobe.core.inputs.split import held_out
+
+        assert seed is not None, "a validation split is drawn from the seed"
+        held = held_out(seed, len(words), validation)
+    keep = np.ones(len(words), dtype=bool)
+    if held is not None:
+        keep[held] = False
+
+    def vocabulary_of(texts: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int]]:
+        found = vocabulary(texts, vocab, kind)  # every word checked
+        counts = dict(counted([t for t, k in zip(texts, keep, strict=True) if k], kind))
+        if not limited:
+            return found, counts
+        return trimmed(Counter(counts), max_vocab=max_vocab, min_count=min_count,
+                       unknown=validation is not None), counts  # fmt: skip
+
     if task is Task.labels:
         assert labels is not None
         if len(labels) != len(words):
@@ -140,10 +198,14 @@ def task_data(
                 Param("labels"), f" gives {len(labels)} labels for {len(words)} words: give one"
                 " label per word"
             )  # fmt: skip
-        batch = build_batch(words, vocabulary(words, vocab, kind), tokens=kind, ids=embedded)
-        classes = tuple(dict.fromkeys(labels))
-        ids = np.array([classes.index(label) for label in labels], dtype=np.int32)
-        return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch",), ids))
+        tokens_vocab, counts = vocabulary_of(words)
+        batch = build_batch(words, tokens_vocab, tokens=kind, ids=embedded)
+        classes = tuple(dict.fromkeys(label for label, k in zip(labels, keep, strict=True) if k))
+        _all_trained(labels, classes, "label")
+        index = {label: i for i, label in enumerate(classes)}
+        ids = np.array([index[label] for label in labels], dtype=np.int32)
+        return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch",), ids),
+                         held_out=held, validation=validation, counts=counts)  # fmt: skip
     if task is Task.tags:
         pairs = [_tagged(number, sentence) for number, sentence in enumerate(words, start=1)]
         inputs = [" ".join(word for word, _ in sentence) for sentence in pairs]
@@ -159,16 +221,33 @@ def task_data(
                 )  # fmt: skip
         inputs = [_joined(found[:-1], kind) for found in tokens]
         tags = [found[1:] for found in tokens]
-    tokens_vocab = vocabulary(inputs if task is Task.tags else words, vocab, kind)
+    tokens_vocab, counts = vocabulary_of(inputs if task is Task.tags else words)
     batch = build_batch(inputs, tokens_vocab, tokens=kind, ids=embedded)
-    classes = (
-        tokens_vocab if task is Task.next else tuple(dict.fromkeys(t for s in tags for t in s))
-    )
+    if task is Task.next:
+        classes = tokens_vocab
+    else:
+        classes = tuple(dict.fromkeys(t for s, k in zip(tags, keep, strict=True) if k for t in s))
+        _all_trained([t for s in tags for t in s], classes, "tag")
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = index.get(UNK, 0)
     targets = np.zeros((batch.rows, batch.time), dtype=np.int32)
     for row, sequence in enumerate(tags):
-        targets[row, : len(sequence)] = [classes.index(tag) for tag in sequence]
+        targets[row, : len(sequence)] = [index.get(tag, unknown) for tag in sequence]
     return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch", "time"),
-                                                                 targets))  # fmt: skip
+                                                                 targets),
+                     held_out=held, validation=validation, counts=counts)  # fmt: skip
+
+
+def _all_trained(given: Sequence[str], classes: Sequence[str], what: str) -> None:
+    """Every class a held-out row has, training rows have too: else it cannot be learned."""
+    known = set(classes)
+    absent = next((name for name in given if name not in known), None)
+    if absent is not None:
+        raise InputError(
+            Param("validation"), f" holds out every row of the {what} {absent!r}: a class "
+            "that no training row has cannot be learned (give a smaller ", Param("validation"),
+            " or another ", Param("seed"), ")",
+        )  # fmt: skip
 
 
 def one_text(words: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.budget import FLOAT_BYTES, ensure_fits
 from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.kinds import PAD, Tokens
+from rnnprobe.core.kinds import PAD, UNK, Tokens
 
 
 def show_char(char: str) -> str:
@@ -79,14 +79,9 @@ def _word_vocabulary(words: Sequence[str], explicit: str | None) -> tuple[str, .
         raise InputError(
             Param("vocab"), f" repeats {', '.join(map(repr, repeated))}: each word may appear once"
         )
-    absent = [w for w in seen if w not in set(given)]
-    if absent:
-        shown = ", ".join(map(repr, absent))
-        raise InputError(
-            Param("vocab"),
-            f" {explicit!r} lacks {shown}, used by the words: add them to ",
-            Param("vocab"),
-        )
+    known = set(given)
+    if UNK not in known and any(w not in known for w in seen):
+        return (UNK, *given)  # the words outside it read as `<unk>`, as StringLookup's OOV
     return tuple(given)
 
 
@@ -94,7 +89,8 @@ def vocabulary(
     words: Sequence[str], explicit: str | None = None, tokens: Tokens = Tokens.char
 ) -> tuple[str, ...]:
     """The distinct tokens (characters, or words with `tokens=word`) in first-seen order,
-    or `explicit` checked (characters, or words separated by commas)."""
+    or `explicit` checked (characters, or words separated by commas), `<unk>` first when
+    the words use a token outside it (that token reads as `<unk>`)."""
     check_words(words)
     if tokens is Tokens.word:
         return _word_vocabulary(words, explicit)
@@ -111,35 +107,76 @@ def vocabulary(
         raise InputError(
             Param("vocab"), f" repeats {_show_chars(repeated)}: each character may appear once"
         )
-    given = _code_points([explicit])
-    missing = np.setdiff1d(distinct, given)
-    if missing.size:
-        missing_set = set(missing.tolist())
-        in_order = distinct[np.argsort(first_seen, kind="stable")].tolist()
-        absent = [chr(c) for c in in_order if c in missing_set]
-        raise InputError(
-            Param("vocab"),
-            f" {explicit!r} lacks {_show_chars(absent)}, used by the words: add them to ",
-            Param("vocab"),
-        )
+    if np.setdiff1d(distinct, _code_points([explicit])).size:
+        return (UNK, *explicit)  # the characters outside it read as `<unk>`
     return tuple(explicit)
+
+
+def unknown_tokens(words: Sequence[str], vocab: Sequence[str], tokens: Tokens) -> list[str]:
+    """The distinct tokens of the words outside the vocabulary (those read as `<unk>`), in
+    first-seen order."""
+    known = set(vocab)
+    return [token for token in counted(words, tokens) if token not in known]
 
 
 def _columns(
     words: Sequence[str], vocab: Sequence[str], tokens: Tokens
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each word's length in tokens, and every token's index in the vocabulary, in order."""
+    """Each word's length in tokens, and every token's index in the vocabulary, in order;
+    a token outside a vocabulary that holds `<unk>` is `<unk>`'s."""
+    unknown = list(vocab).index(UNK) if UNK in vocab else None
     if tokens is Tokens.word:
         sentences = [sentence.split() for sentence in words]
         lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
         index = {word: i for i, word in enumerate(vocab)}
-        flat = (index[word] for sentence in sentences for word in sentence)
+        flat = (
+            index[word] if unknown is None else index.get(word, unknown)
+            for sentence in sentences
+            for word in sentence
+        )
         return lengths, np.fromiter(flat, dtype=np.int64, count=int(lengths.sum()))
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     codes = _code_points(words)  # vectorised over every character at once
-    vocab_codes = _code_points(vocab)
+    known = [token for token in vocab if len(token) == 1]  # `<unk>` is no character
+    vocab_codes = _code_points(known)
+    positions = np.array([i for i, token in enumerate(vocab) if len(token) == 1], dtype=np.int64)
     order = np.argsort(vocab_codes, kind="stable")
-    return lengths, order[np.searchsorted(vocab_codes[order], codes)]
+    found = np.searchsorted(vocab_codes[order], codes).clip(0, max(len(known) - 1, 0))
+    column = positions[order[found]] if len(known) else np.zeros_like(codes, dtype=np.int64)
+    if unknown is not None:
+        missing = vocab_codes[order[found]] != codes if len(known) else np.ones(len(codes), bool)
+        column = np.where(missing, unknown, column)
+    return lengths, column
+
+
+def counted(words: Sequence[str], tokens: Tokens) -> Counter[str]:
+    """How often each token appears, in first-seen order."""
+    found: Counter[str] = Counter()
+    for word in words:
+        found.update(word.split() if tokens is Tokens.word else word)
+    return found
+
+
+def trimmed(
+    counts: Counter[str],
+    *,
+    max_vocab: int | None = None,
+    min_count: int | None = None,
+    unknown: bool = False,
+) -> tuple[str, ...]:
+    """The vocabulary of these counts in first-seen order: the `max_vocab` most frequent
+    tokens (ties: the first seen), each seen at least `min_count` times; `<unk>` first
+    when some token is left out, or when `unknown` asks for it (held-out rows may bring
+    tokens training never saw)."""
+    kept = [token for token, n in counts.items() if min_count is None or n >= min_count]
+    if max_vocab is not None and len(kept) > max_vocab:
+        ranked = sorted(range(len(kept)), key=lambda i: -counts[kept[i]])[:max_vocab]
+        kept = [kept[i] for i in sorted(ranked)]
+    if UNK in kept:
+        raise InputError(f"the words use {UNK!r}, a token rnnprobe reserves: rename it")
+    if unknown or len(kept) < len(counts):
+        return (UNK, *kept)
+    return tuple(kept)
 
 
 def build_batch(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ class Fitted:
     model: Prepared
 
 
-def correct(data: TrainData, logits: np.ndarray, rows: slice) -> tuple[int, int]:
+def correct(data: TrainData, logits: np.ndarray, rows: Any) -> tuple[int, int]:
     """How many of these rows' real steps (or words) the logits get right, and of how many."""
     predicted = np.argmax(logits, axis=-1)
     targets = data.targets.array[rows]
@@ -66,6 +66,8 @@ class Prepared:
     network: Hashable  # the description the layers were built from
     rebuild: Callable[[], Prepared]  # the same layers anew (the caller holds the build lock)
     output: str = "logits"  # the model's output, as its stages name it (`predictions`)
+    # The graphs of whole-set passes over these layers, traced once and kept (`passes`).
+    graphs: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def structure(self) -> Hashable:
         """What a traced step depends on: the network, the arrays' shapes past the batch
@@ -81,8 +83,9 @@ class Prepared:
 
 
 def prepared(data: TrainData, spec: ProbeSpec, seed: int) -> Prepared:
-    """Seed Keras and build the layers as `run` builds them: the same initial weights."""
-    arrays = (data.batch.input.array, data.batch.mask, data.targets.array)
+    """Seed Keras and build the layers as `run` builds them: the same initial weights; the
+    arrays they train on are the training rows' (all but the held-out ones)."""
+    arrays = data.arrays() if data.held_out is None else data.arrays(data.trained_rows)
     return prepared_arrays(spec.network(data.batch.width), arrays, seed)
 
 
@@ -202,11 +205,15 @@ def fit(
     order: Callable[[int], np.ndarray] | None = None,
     after_epoch: Callable[[Prepared], dict[str, float]] | None = None,
     on_epoch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
+    summarise: passes.Summarise = passes.whole_output,
 ) -> Fitted:
     """Train the layers of `model` with Adam on batches of `batch_size` rows of its arrays
     (words, pairs or windows) for `epochs` epochs: in order, or in the order `order(epoch)`
     gives. `data` names the targets (an epoch's accuracy); `after_epoch` measures more after
-    each epoch's updates (a held-out loss), on the layers being trained."""
+    each epoch's updates (a held-out loss), on the layers being trained; `on_batch` hears
+    each batch (done, of how many in the epoch, the epoch's running loss); `summarise` says
+    what whole-set passes keep of the output."""
     keras = env.load_keras()
 
     named, arrays = model.named, model.arrays
@@ -215,7 +222,7 @@ def fit(
     # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the same
     # numbers to float precision; the same bits for the same command).
     steps = epochs * -(-rows_count // batch_size)
-    size = passes.pass_rows(batch_size)
+    size = passes.pass_rows(batch_size, 1 if data is None else data.logits_per_row)
     with env.build_lock, env.tensorflow_logs_quiet():
         if steps <= EAGER_STEPS_UP_TO:
             working = model
@@ -227,9 +234,12 @@ def fit(
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
         # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
-        initial = passes.measure(working, arrays, size=size) if batch_size < rows_count else None
+        initial = (passes.measure(working, arrays, size=size, summarise=summarise)
+                   if batch_size < rows_count else None)  # fmt: skip
+        batches = -(-rows_count // batch_size)
         history: list[dict[str, Any]] = []
         stopped = None
+        trained = np.arange(rows_count) if data is None else data.trained_rows
         for epoch in range(1, epochs + 1):
             total, rights, counted = 0.0, 0, 0
             shuffled = None if order is None else order(epoch)
@@ -241,7 +251,8 @@ def fit(
                 loss, logits, step_losses, grads = traced(*given)
                 value = float(loss)
                 if initial is None:
-                    initial = measured(weights, loss, step_losses, logits, grads)
+                    initial = measured(weights, loss, step_losses, logits, grads, given[-1],
+                                       summarise)  # fmt: skip
                 if not np.isfinite(value):
                     stopped = (
                         f"the loss became {value} at epoch {epoch}: training stopped there "
@@ -249,8 +260,11 @@ def fit(
                     )
                     break
                 total += value * len(given[0])  # weighted by the batch's rows, as fit does
+                if on_batch is not None:
+                    done = start // batch_size + 1
+                    on_batch(done, batches, total / min(start + batch_size, rows_count))
                 if data is not None:
-                    right, count = correct(data, np.asarray(logits), rows)
+                    right, count = correct(data, np.asarray(logits), trained[rows])
                     rights, counted = rights + right, counted + count
             if stopped:
                 break
@@ -262,9 +276,9 @@ def fit(
             history.append(entry)
             if on_epoch is not None:
                 on_epoch(epoch)
-        final = passes.measure(working, arrays, gradients=False, size=size)
+        final = passes.measure(working, arrays, gradients=False, size=size, summarise=summarise)
         if working is not model:
             _copy(working, model)  # the caller's layers hold the trained weights
     assert initial is not None
-    trained = [n for n, v, _ in named if v.trainable]
-    return Fitted(named, trained, initial, final, history, stopped, model)
+    names = [n for n, v, _ in named if v.trainable]
+    return Fitted(named, names, initial, final, history, stopped, model)

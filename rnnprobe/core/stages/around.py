@@ -68,6 +68,11 @@ class Embedding(Stage):
     output_axis: ClassVar[str] = "embedding"
     read_as: ClassVar[tuple[str, str]] = ("the embedding", "the embedding")
     trainable: ClassVar[bool] = True
+    option: ClassVar[str | None] = "embed"
+
+    @property
+    def option_value(self) -> str:
+        return str(self.width)
 
     @property
     def output_width(self) -> int:
@@ -102,6 +107,7 @@ class OneHotEmbedding(Embedding):
     """The lecture's one-hot Embedding: the constant identity, not trainable."""
 
     trainable: ClassVar[bool] = False
+    option: ClassVar[str | None] = None  # as wide as the vocabulary
 
     def keras_code(self, name: str = "") -> str:
         return (
@@ -121,7 +127,13 @@ class Head(Stage):
     input_axis: str  # `hidden` or `2*hidden`
     name: ClassVar[str] = "head"
     keras_class: ClassVar[str] = "Dense"
+    option: ClassVar[str | None] = "head"
     each_step: ClassVar[bool] = False
+
+    @property
+    def option_value(self) -> str:
+        return str(self.units)
+
     dims: ClassVar[tuple[str, ...]] = ("batch", "class")
     reads: ClassVar[str] = "outputs (the last real step)"
 

@@ -42,6 +42,12 @@ class Stage:
     fixed_time: ClassVar[bool] = False  # a traced graph must know the word length
     # What a recurrent layer reading this stage reads, in words: whole, and at one step.
     read_as: ClassVar[tuple[str, str] | None] = None
+    option: ClassVar[str | None] = None  # the option that sizes it (a memory refusal names it)
+
+    @property
+    def option_value(self) -> str:
+        """The value of `option` that made this stage, as the command line spells it."""
+        return ""
 
     def weights(self) -> tuple[Weight, ...]:
         return ()

@@ -112,6 +112,11 @@ class Recurrent(Stage):
     return_sequences: bool
     return_state: bool
     name: ClassVar[str] = "rnn"
+    option: ClassVar[str | None] = "hidden"
+
+    @property
+    def option_value(self) -> str:
+        return ",".join(str(layer.units) for layer in self.layers)
 
     @property
     def one_keras_layer(self) -> bool:

@@ -328,10 +328,12 @@ def train(
     lr: float,
     batch_size: int,
     frozen: Sequence[str],
+    order: Any = None,
 ) -> TorchTraining:
     """The twin trained by torch.optim.Adam (Keras's epsilon), batch after batch in the
-    words' order; each epoch's loss is its batches' losses before their updates, weighted
-    by their words, as Keras's history is."""
+    words' order (or each epoch's `order(epoch)`, as Keras's training took them); each
+    epoch's loss is its batches' losses before their updates, weighted by their words, as
+    Keras's history is."""
     torch = _torch()
     found, parameters = _twin(network, weights, frozen)
     trained = [p for p in parameters.values() if p.requires_grad]
@@ -339,10 +341,13 @@ def train(
     x, mask, targets = inputs
     history = []
     steps = 0
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         total = 0.0
+        shuffled = None if order is None else order(epoch)
         for start in range(0, len(targets), batch_size):
-            rows = slice(start, start + batch_size)
+            rows: Any = slice(start, start + batch_size)
+            if shuffled is not None:
+                rows = shuffled[rows]
             flow = twin_training.run(torch, network, found, x[rows], mask[rows], targets[rows])
             steps += 1
             for group in optimizer.param_groups:  # Keras's epsilon, where PyTorch adds it
