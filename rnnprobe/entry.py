@@ -27,8 +27,15 @@ def main() -> None:
 
         try:
             served = client.serve_remotely(argv)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the server sees the connection close and stops the work
+            sys.stderr.write("\n")  # as Click says a local Ctrl-C
             sys.exit(130)
+        if isinstance(served, client.Local):  # the server is busy: work here, at cold speed
+            if served.stdin is not None:  # what the client read of stdin, read again here
+                import io
+
+                sys.stdin = io.TextIOWrapper(io.BytesIO(served.stdin), encoding="utf-8")
+            served = None
         if served is not None:
             code, out, err = served
             try:

@@ -54,6 +54,7 @@ def batch(
     failed = False
     with progress.spinner(f"Running {len(probes):,} probes…"):
         for (number, _), (name, params), coming in zip(probes, parsed, expected, strict=True):
+            progress.check()  # a served batch whose client left stops between lines
             try:
                 if isinstance(params, batchlines.LineError):
                     raise params

@@ -1,13 +1,33 @@
-"""A spinner on stderr while something slow happens, only when stderr is a terminal."""
+"""A spinner on stderr while something slow happens, only when stderr is a terminal; a bar
+per epoch of a training; and the check a long loop makes between its batches or steps
+(`check`): a served request whose client went away stops there."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
+from rnnprobe.core.errors import RnnProbeError
+
 ENABLED = True  # `rnnprobe serve` turns spinners off: its terminal is not the client's
+# Set by `rnnprobe serve` while a request runs: the client that sent it went away.
+ABANDONED: threading.Event | None = None
+
+
+class Abandoned(RnnProbeError):
+    """The client of a served request went away: the work stops (no one reads it)."""
+
+    exit_code = 130
+
+
+def check() -> None:
+    """Stop here if the request this work answers was abandoned (a served client that was
+    killed or interrupted): called between the batches and steps of long loops."""
+    if ABANDONED is not None and ABANDONED.is_set():
+        raise Abandoned("the client went away: the request stopped")
 
 
 def stderr_is_terminal() -> bool:

@@ -9,16 +9,22 @@ TensorFlow.
 
 Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH,
-                    "served": N}
+                    "served": N, "local": L, "busy": bool[, "running": {...}]}
   client -> server  one JSON line: {"op": "run", "argv": [...], "cwd": DIR, "env": {...},
                     "stdout_tty": bool, "stderr_tty": bool, "stdin": N}, then N bytes
-                    ({"op": "stop"} asks the server to exit)
-  server -> client  one JSON line: {"code": C, "stdout": N, "stderr": M}, then N + M bytes
+                    ({"op": "stop"} asks the server to exit; {"op": "local"} says that
+                    the client runs its command itself, the server being busy)
+  server -> client  one JSON line: {"code": C, "stdout": N, "stderr": M}, then N + M bytes,
+                    or {"busy": true}: another request runs; the client runs it itself
 
-The client never writes an empty body, and reads the reply even when its own send failed
-(a server answers a fast usage error before it has read everything). Once a server of this
-version has greeted, the client waits for the reply as long as that server process lives;
-its pid comes from the socket itself (SO_PEERCRED), not from what the server says.
+A client never waits behind another request: a server busy at the greeting, or at the
+request, leaves the command to the client, which runs it in-process (with the stdin it
+read, if any). The client never writes an empty body, and reads the reply even when its
+own send failed (a server answers a fast usage error before it has read everything). Once
+a server of this version has taken its request, the client waits for the reply as long as
+that server process lives; its pid comes from the socket itself (SO_PEERCRED), not from
+what the server says. A client that goes away (killed, Ctrl-C) closes the connection: the
+server stops that request.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ TYPE_CHECKING = False  # `typing` costs a served client 2 ms; type checkers read
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["SERVED_COMMANDS", "connect", "request", "serve_remotely", "socket_path"]
+__all__ = ["SERVED_COMMANDS", "Local", "connect", "request", "serve_remotely", "socket_path"]
 # What decides how a command prints (width, colour): the server uses the client's values.
 PASSED_ENV = (
     "COLUMNS",
@@ -282,13 +288,22 @@ def _client_env() -> dict[str, str]:
 SERVER_WENT_AWAY = b"rnnprobe: error: the server went away during the request\n"
 
 
+class Local:
+    """The answer "run it yourself": the server is busy with another request. `stdin`
+    holds what the client already read of its stdin (None: nothing read)."""
+
+    def __init__(self, stdin: bytes | None) -> None:
+        self.stdin = stdin
+
+
 def request(
     connection: Connection, argv: list[str], stdin: bytes | None
-) -> tuple[int, bytes, bytes] | None:
+) -> tuple[int, bytes, bytes] | Local | None:
     """Send one command to a greeted server and read its answer: (code, stdout, stderr).
 
-    None when the server went away before answering and the command can still run here;
-    when it took stdin with it, the answer is the one-line error instead.
+    `Local` when the server is busy with another request; None when the server went away
+    before answering and the command can still run here; when it took stdin with it, the
+    answer is the one-line error instead.
     """
     header = {
         "op": "run",
@@ -311,6 +326,8 @@ def request(
         reply = json.loads(channel.read_line() or b"null")
         if not isinstance(reply, dict):
             raise ConnectionError("no reply")
+        if reply.get("busy"):
+            return Local(stdin)
         out = channel.read_exact(int(reply["stdout"]))
         err = channel.read_exact(int(reply["stderr"]))
         return int(reply["code"]), out, err
@@ -320,8 +337,9 @@ def request(
         return None
 
 
-def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | None:
-    """Run `argv` on a warm server: (exit code, stdout, stderr), or None to work here."""
+def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | Local | None:
+    """Run `argv` on a warm server: (exit code, stdout, stderr); or None (no server) or
+    `Local` (a busy one) to work here."""
     wants_stdin = "-" in argv[1:]
     if wants_stdin and _isatty(sys.stdin):
         return None  # words typed at a terminal: read them in-process
@@ -329,6 +347,12 @@ def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | None:
     if connection is None:
         return None
     try:
+        if connection.hello.get("busy"):  # say so (the server counts it), then work here
+            try:
+                connection.channel.send({"op": "local"})
+            except OSError:
+                pass
+            return Local(None)
         stdin = sys.stdin.buffer.read() if wants_stdin else None
         return request(connection, argv, stdin)
     finally:

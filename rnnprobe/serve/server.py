@@ -4,6 +4,12 @@ Each connection gets a thread that greets at once; the commands themselves run o
 time (they switch the process-wide stdin, stdout, stderr, working directory and
 environment to the client's, and seed Keras per request), exactly as the command line
 would run them.
+
+A client never waits behind another's request: the greeting says whether one runs, and a
+request that finds one running is answered `busy`; either way the client runs the command
+itself (the server counts these). While a request runs, a watcher sees its client's end of
+the socket close (killed, Ctrl-C) and marks the request abandoned: the command stops at its
+next batch or step (`progress.check`) and the server is free again.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import functools
 import io
 import json
 import os
+import select
 import signal
 import socket
 import stat
@@ -84,6 +91,8 @@ class Server:
         self.last_active = time.monotonic()
         self.active = 0
         self.served = 0
+        self.local = 0  # requests their clients ran themselves: the server was busy
+        self.running: dict[str, Any] | None = None  # the request running now
         self.stopping = threading.Event()
         self._work = threading.Lock()
         self._count = threading.Lock()
@@ -156,7 +165,14 @@ class Server:
                         "pid": os.getpid(),
                         "started": self.started,
                         "served": self.served,
+                        "local": self.local,
+                        "busy": self.running is not None,
                     }
+                    if self.running is not None:
+                        hello["running"] = {
+                            **self.running,
+                            "elapsed_s": round(time.time() - self.running["since"], 3),
+                        }
                 threading.Thread(target=self._handle, args=(conn, hello), daemon=True).start()
         finally:
             self.close()
@@ -195,8 +211,20 @@ class Server:
                     channel.send({"code": 0, "stdout": 0, "stderr": 0})
                     self.stopping.set()
                     return
+                if request.get("op") == "local":  # busy at the greeting: the client runs it
+                    with self._count:
+                        self.local += 1
+                    return
                 stdin = channel.read_exact(int(request.get("stdin", 0)))
-                code, out, err = self.execute(request, stdin)
+                if not self._work.acquire(blocking=False):  # another request came first
+                    with self._count:
+                        self.local += 1
+                    channel.send({"busy": True})
+                    return
+                try:
+                    code, out, err = self.execute(request, stdin, conn)
+                finally:
+                    self._work.release()
                 with self._count:
                     self.served += 1
                 conn.settimeout(None)  # a large reply goes out as fast as the client reads
@@ -208,8 +236,10 @@ class Server:
                 self.active -= 1
                 self.last_active = time.monotonic()
 
-    def execute(self, request: dict[str, Any], stdin: bytes) -> tuple[int, bytes, bytes]:
-        """Run one command line as the client would have run it: (code, stdout, stderr)."""
+    def execute(self, request: dict[str, Any], stdin: bytes,
+                conn: socket.socket | None = None) -> tuple[int, bytes, bytes]:  # fmt: skip
+        """Run one command line as the client would have run it: (code, stdout, stderr).
+        The caller holds the work lock; `conn` is watched for the client going away."""
         argv = [str(a) for a in request["argv"]]
         if not argv or argv[0] not in SERVED_COMMANDS:
             return 2, b"", REFUSED
@@ -218,20 +248,74 @@ class Server:
         cwd = str(request.get("cwd") or os.getcwd())
         if not os.path.isdir(cwd):
             return 1, b"", f"rnnprobe: error: the server cannot enter {cwd!r}\n".encode()
-        with self._work, _client_environment(request.get("env") or {}, cwd):
-            saved = sys.stdin, sys.stdout, sys.stderr
-            sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
-            sys.stdout, sys.stderr = out, err
-            try:
-                code = self.command.main(args=argv, prog_name="rnnprobe", standalone_mode=False)
-            except SystemExit as done:
-                code = done.code
-            except Exception:
-                traceback.print_exc()  # into the client's stderr, as an in-process crash
-                code = 1
-            finally:
-                sys.stdin, sys.stdout, sys.stderr = saved
+        found = client.peer(conn) if conn is not None else None
+        with self._count:
+            self.running = {"argv": argv, "client_pid": found[0] if found else None,
+                            "since": time.time()}  # fmt: skip
+        watcher = _Watcher(conn) if conn is not None else None
+        progress.ABANDONED = watcher.abandoned if watcher is not None else None
+        try:
+            with _client_environment(request.get("env") or {}, cwd):
+                saved = sys.stdin, sys.stdout, sys.stderr
+                sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+                sys.stdout, sys.stderr = out, err
+                try:
+                    code = self.command.main(args=argv, prog_name="rnnprobe",
+                                             standalone_mode=False)  # fmt: skip
+                except SystemExit as done:
+                    code = done.code
+                except Exception:
+                    traceback.print_exc()  # into the client's stderr, as an in-process crash
+                    code = 1
+                finally:
+                    sys.stdin, sys.stdout, sys.stderr = saved
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            progress.ABANDONED = None
+            with self._count:
+                self.running = None
         return (code if isinstance(code, int) else 0), out.value(), err.value()
+
+
+class _Watcher:
+    """A thread that, while a request runs, marks it `abandoned` as soon as its client's
+    end of the connection closes (the client sends nothing after its request)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.abandoned = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()  # `stop` wakes the poll at once
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        poller = select.poll()
+        poller.register(self.conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        poller.register(self._wake_read, select.POLLIN)
+        while True:
+            ready = {fd for fd, _ in poller.poll()}
+            if self._wake_read in ready:
+                return
+            try:
+                gone = self.conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                continue
+            except OSError:
+                gone = True
+            if gone:
+                self.abandoned.set()
+                return
+            # A client that wrote more than its request: wait for the end (or its end).
+            poller.unregister(self.conn.fileno())
+            poller.register(self.conn.fileno(), select.POLLHUP | select.POLLERR)
+
+    def stop(self) -> None:
+        """The request is done: end the thread before the connection is used again."""
+        os.write(self._wake_write, b"x")
+        self._thread.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
 
 def serve(path: str, idle_timeout: float) -> None:
@@ -259,21 +343,38 @@ def status(path: str) -> dict[str, Any] | None:
     connection.close()
     hello = connection.hello
     started = float(hello.get("started", time.time()))
+    running = hello.get("running")
     return {
         "rnnprobe": hello["rnnprobe"],
         "pid": connection.pid if connection.pid is not None else hello.get("pid"),
         "socket": path,
         "uptime_s": round(max(0.0, time.time() - started), 3),
         "served": int(hello.get("served", 0)),
-    }
+        "local": int(hello.get("local", 0)),
+        "running": None if not isinstance(running, dict) else {
+            "command": " ".join(["rnnprobe", *map(str, running.get("argv", []))]),
+            "client_pid": running.get("client_pid"),
+            "elapsed_s": running.get("elapsed_s"),
+        },
+    }  # fmt: skip
 
 
 def status_line(found: dict[str, Any]) -> str:
-    served = found["served"]
-    return (
+    """One line, then the request running now (if any) on a second."""
+    served, local = found["served"], found["local"]
+    line = (
         f"rnnprobe server pid {found['pid']} on {found['socket']}, up "
-        f"{_duration(found['uptime_s'])}, {served:,} request{'s' if served != 1 else ''} served"
+        f"{_duration(found['uptime_s'])}, {served:,} request{'s' if served != 1 else ''} "
+        f"served, {local:,} run by {'their clients' if local != 1 else 'its client'} while it "
+        "was busy"
     )
+    running = found["running"]
+    if running is None:
+        return line + "; idle"
+    command = running["command"]
+    shown = command if len(command) <= 100 else command[:99] + "…"
+    return (f"{line}\nrunning for {_duration(float(running['elapsed_s'] or 0))}: {shown} "
+            f"(client pid {running['client_pid']})")  # fmt: skip
 
 
 def stop(path: str, wait: float = 30.0) -> bool:

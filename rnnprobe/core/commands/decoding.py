@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core import progress
 from rnnprobe.core.batch import Batch
 from rnnprobe.core.kinds import BOS, EOS
 from rnnprobe.core.numpy import engine
@@ -77,6 +78,7 @@ def greedy(step: Step, states: list[Any], rows: int, *, bos: int, eos: int,
     counts = np.zeros(rows, dtype=np.int64)
     running = np.ones(rows, dtype=bool)
     for _ in range(max_steps):
+        progress.check()
         logits, states, weights = step(tokens, states)
         p = softmax(np.asarray(logits, dtype=np.float64))
         predicted = np.argmax(p, axis=-1)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core import progress
 from rnnprobe.core.keras import build
 
 Prepared = Any  # a network's layers to call (`train.Prepared`, which imports this module)
@@ -157,6 +158,7 @@ def measure(
     losses: list[np.ndarray] = []
     kept: dict[str, list[np.ndarray]] = {}
     for part in slices(rows, size):
+        progress.check()
         loss, count, step_losses, output, grads = step(*(a[part] for a in arrays))
         found = ({name: np.asarray(value) for name, value in output.items()} if in_graph
                  else summarise(np.asarray(output, np.float32), arrays[-1][part]))  # fmt: skip
@@ -200,6 +202,7 @@ def predict(
         call = _graph(model, ("predict", tuple(keep)), one, arrays)
     found: dict[str, list[Any]] = {name: [] for name in keep}
     for part in slices(rows, size):
+        progress.check()
         given = call(*(np.ascontiguousarray(a[part]) for a in arrays))
         for name in keep:
             found[name].append(given[name])

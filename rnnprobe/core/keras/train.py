@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core import progress
 from rnnprobe.core.inputs.tasks import TrainData
 from rnnprobe.core.keras import build, env, passes, runner
 from rnnprobe.core.keras.passes import Measured, measured
@@ -244,6 +245,7 @@ def fit(
             total, rights, counted = 0.0, 0, 0
             shuffled = None if order is None else order(epoch)
             for start in range(0, rows_count, batch_size):
+                progress.check()  # a served training whose client left stops here
                 rows: Any = slice(start, start + batch_size)
                 if shuffled is not None:
                     rows = shuffled[rows]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnprobe.core import progress
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.result import ProbeResult, Tensor, TorchTwin
@@ -345,6 +346,7 @@ def train(
         total = 0.0
         shuffled = None if order is None else order(epoch)
         for start in range(0, len(targets), batch_size):
+            progress.check()
             rows: Any = slice(start, start + batch_size)
             if shuffled is not None:
                 rows = shuffled[rows]
