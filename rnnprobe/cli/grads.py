@@ -126,7 +126,6 @@ class GradsArgs:
         ]  # fmt: skip
 
     def _cells(self) -> list[Cell]:
-
         from rnnprobe.core import options
 
         assert self.cells is not None

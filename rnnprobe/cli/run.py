@@ -132,7 +132,6 @@ class RunArgs:
         return 1 if self.word is None else self.word
 
     def spec(self) -> ProbeSpec:
-
         from rnnprobe.core import options
 
         return options.make_spec(

@@ -125,7 +125,6 @@ class Seq2SeqArgs:
         return found
 
     def spec(self) -> Seq2SeqSpec:
-
         from rnnprobe.core import options
 
         return options.make_seq2seq_spec(
@@ -137,7 +136,6 @@ class Seq2SeqArgs:
         )
 
     def pairs(self, stdin: Any = None) -> list[tuple[str, str]]:
-
         from rnnprobe.core.inputs import pairs as pair_inputs
 
         found = from_file(self.source, self.columns, self.limit, self.sentences, default=2,

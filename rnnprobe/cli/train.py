@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -123,7 +124,6 @@ class TrainArgs:
         return cls(**whole_numbers(fields, "seed", "word"))
 
     def spec(self) -> ProbeSpec:
-
         from rnnprobe.core import options
 
         return options.make_spec(
@@ -185,7 +185,9 @@ def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True) -
     from rnnprobe.core.inputs import tasks as training
 
     window, stride = window_of(args.window, args.stride)
-    read = read_text if window else functools.partial(read_words, tokens=args.tokens)
+    read: Callable[[list[str] | None], list[str]] = read_text
+    if not window:
+        read = functools.partial(read_words, tokens=args.tokens)
     given = read(args.words) if stdin and args.source is None else args.words
     if not stdin and given == ["-"]:
         raise InputError("a batch line cannot read words from stdin")
