@@ -4,17 +4,18 @@
     result = rnnprobe.run("hello eolll lleel", hidden=2)   # tables in Jupyter
     result.outputs.shape, result.states["h"]
 
-`run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch`, `train`, `grads` and `series` are
-loaded on first use (see `rnnprobe.api`), so that `import rnnprobe` imports neither numpy nor
-TensorFlow.
+`run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch`, `train`, `grads`, `series`, `load`
+and `inspect` are loaded on first use (see `rnnprobe.api`), so that `import rnnprobe` imports
+neither numpy nor TensorFlow.
 """
 
 __version__ = "0.1.0"  # the one source of the version: pyproject.toml reads it from here
 
 __all__ = [
-    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Seq2SeqTraining", "Series",
-    "Train", "Vocabulary", "__version__",
-    "compare", "grads", "probe", "run", "seq2seq", "series", "to_torch", "train", "vocab",
+    "Comparison", "Grads", "GradsCells", "Inspection", "Loaded", "Run", "Seq2Seq",
+    "Seq2SeqTraining", "Series", "Train", "Translations", "Vocabulary", "__version__",
+    "compare", "grads", "inspect", "load", "probe", "run", "seq2seq", "series", "to_torch",
+    "train", "vocab",
 ]  # fmt: skip
 
 TYPE_CHECKING = False  # `typing` would cost every start 2 ms; type checkers read this as True
@@ -23,14 +24,19 @@ if TYPE_CHECKING:
         Comparison,
         Grads,
         GradsCells,
+        Inspection,
+        Loaded,
         Run,
         Seq2Seq,
         Seq2SeqTraining,
         Series,
         Train,
+        Translations,
         Vocabulary,
         compare,
         grads,
+        inspect,
+        load,
         probe,
         run,
         seq2seq,
@@ -41,9 +47,9 @@ if TYPE_CHECKING:
     )
 
 _API = {
-    "Comparison", "Grads", "GradsCells", "Run", "Seq2Seq", "Seq2SeqTraining", "Series", "Train",
-    "Vocabulary", "compare", "grads", "probe", "run", "seq2seq", "series", "to_torch", "train",
-    "vocab",
+    "Comparison", "Grads", "GradsCells", "Inspection", "Loaded", "Run", "Seq2Seq",
+    "Seq2SeqTraining", "Series", "Train", "Translations", "Vocabulary", "compare", "grads",
+    "inspect", "load", "probe", "run", "seq2seq", "series", "to_torch", "train", "vocab",
 }  # fmt: skip
 
 

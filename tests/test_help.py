@@ -12,7 +12,7 @@ PANELS = {
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
                 "--merge-mode MODE"],
-    "Model": ["--embed onehot|N", "--head N", "--each-step", "--torch"],
+    "Model": ["--embed onehot|N", "--head N", "--each-step", "--torch", "--load FILE.keras"],
     "Show": ["--weights", "--check", "--shapes", "--steps", "--at T", "--diagram", "--word N",
              "--code", "--all"],
     "Output": ["--json", "--export FILE"],

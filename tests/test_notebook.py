@@ -70,11 +70,18 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     ]
     assert streams == []  # no error, and no TensorFlow logging
     html = [r.data["text/html"] for r in _results(executed) if "text/html" in r.data]
-    assert len(html) == 15  # the fifteen rnnprobe results; the others are plain values
+    assert len(html) == 16  # the sixteen rnnprobe results; the others are plain values
+    *html, inspected = html
+    plain = [r.data["text/plain"] for r in _results(executed)]
+    *plain, loaded, keras_alone, _ = plain  # the last section: saved, loaded, inspected
+    assert loaded.startswith("(True, ['텐서플로우는', '매우', '어렵다', '<eos>'], 100)")
+    assert keras_alone == "['1', '1']"  # lab 12-1's classes of "good" and "so good"
+    inspected = re.sub(r"<[^>]+>", "", inspected)
+    assert "from mine.keras, keras format" in inspected and "(4, 7, 11)" in inspected
+    assert "forward pass: 4 rows of token ids" in inspected
     assert "(3, 5, 4)" in html[2] and "word 3: lleel" in html[2]
     assert "✓ identical (within 1e-06)" in html[3]
     assert "# your layer 'lstm'" in html[4] and "outputs, h, c = rnn(x_data)" in html[4]
-    plain = [r.data["text/plain"] for r in _results(executed)]
     assert "((3, 5, 4), (3, 5, 2), (3, 2))" in plain
     assert "((4, 7), (4, 7, 11), (4, 10), (4, 2))" in plain  # ids, embedding, outputs, logits
     assert "('TimeDistributed(Dense)', [2, 4, 8], True)" in " ".join(plain)

@@ -1,7 +1,9 @@
 """README.md's console examples are real: each `$ rnnprobe ...` is run and compared.
 
 The rnnprobe part runs in-process; a pipe's other end (jq, cut, tail) runs in a shell on
-its output, and a `$ cat FILE` example provides FILE. Only the structure is compared:
+its output, a `$ cat FILE` example provides FILE, and `$ python FILE.py` of such a file runs
+in the session's script interpreter. Every example runs in one folder, in the README's
+order: a file one example saves is there for a later one. Only the structure is compared:
 four-decimal values, tiny differences (6.02e-08), and the padding and rules whose width
 follows them, are normalised.
 
@@ -21,10 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import run_script
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _examples() -> list[tuple[str, str]]:
+    """(command, output) of every `$ ` line, in the README's order."""
     examples = []
     for block in re.findall(r"```console\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
         for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
@@ -35,7 +40,23 @@ def _examples() -> list[tuple[str, str]]:
 
 FILES = {cmd.split()[1]: out for cmd, out in _examples() if cmd.startswith("cat ")}
 DOWNLOADS = {cmd.split()[-1].rsplit("/", 1)[1] for cmd, _ in _examples() if cmd.startswith("curl ")}
-RUNS = [(cmd, out) for cmd, out in _examples() if cmd.startswith("rnnprobe ")]
+# rnnprobe's examples, and `python FILE.py` where a `$ cat FILE.py` example gives FILE.py.
+RUNS = [
+    (cmd, out)
+    for cmd, out in _examples()
+    if cmd.startswith("rnnprobe ") or (cmd.startswith("python ") and cmd.split()[1] in FILES)
+]
+_FOLDER: list[Path] = []
+
+
+def _folder(factory: pytest.TempPathFactory) -> Path:
+    """One folder for every example, run there in the README's order, so that a file one
+    writes (`--save`) is there for a later one (`--load`)."""
+    if not _FOLDER:
+        _FOLDER.append(factory.mktemp("readme"))
+        for name, text in FILES.items():
+            (_FOLDER[0] / name).write_text(text, encoding="utf-8")
+    return _FOLDER[0]
 
 
 def _stages(command: str) -> list[str]:
@@ -68,14 +89,20 @@ def test_the_readme_has_examples():
 
 
 @pytest.mark.parametrize(("command", "output"), RUNS, ids=lambda v: v[:50])
-def test_readme_example_is_real(cli, tmp_path, monkeypatch, command, output):
+def test_readme_example_is_real(cli, tmp_path_factory, monkeypatch, command, output):
     own, *rest = _stages(command)
     pipeline = " | ".join(rest)
     for stage in rest:
         if shutil.which(stage.split()[0]) is None:
             pytest.skip(f"{stage.split()[0]} is not installed")
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    tmp_path = _folder(tmp_path_factory)
+    if own.startswith("python "):  # a printed script, run as `python FILE.py` runs it
+        given = FILES[own.split()[1]]
+        script = (
+            f"import os\n_was = os.getcwd()\nos.chdir({str(tmp_path)!r})\n{given}\nos.chdir(_was)\n"
+        )
+        assert _normalise(run_script(script)) == _normalise(output)
+        return
     for name in (name for name in DOWNLOADS if name in command):
         folder = os.environ.get("RNNPROBE_LAB_DATA")
         if not folder or not (Path(folder) / name).is_file():

@@ -758,3 +758,17 @@ def test_the_greeting_wait_can_be_made_longer(monkeypatch):
     for value in ("", "soon", "0", "-3"):
         monkeypatch.setenv("RNNPROBE_HANDSHAKE_TIMEOUT", value)
         assert client.handshake_timeout() == client.HANDSHAKE_TIMEOUT == 1.0
+
+
+def test_saved_networks_through_the_server(cli, client_, tmp_path):
+    """--save writes where the client stands, --load and inspect read it: as in process."""
+    path = str(tmp_path / "served.keras")
+    args = ["train", "hello", "hi", "--seed", "3", "--epochs", "2", "--save", path, "--json"]
+    served = client_(*args)
+    assert served.returncode == 0 and served.heavy == "", served.stderr
+    assert served.stdout == in_process(cli, *args).stdout_bytes
+    for asked in (["inspect", path, "--input", "hello", "--json"], ["inspect", path],
+                  ["run", "--load", path, "hex", "--json"]):  # fmt: skip
+        done = client_(*asked)
+        assert done.heavy == ""
+        assert_same_as_in_process(cli, done, asked)

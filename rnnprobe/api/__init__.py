@@ -1,5 +1,5 @@
 """The Python API: `rnnprobe.run`, `compare`, `vocab`, `probe`, `seq2seq`, `to_torch`,
-`train`, `grads` and `series`, for scripts and notebooks.
+`train`, `grads`, `series`, `load` and `inspect`, for scripts and notebooks.
 
 Each function does what the command of the same name does (through the same core
 functions) and returns a result that holds the numbers as numpy arrays, converts to the
@@ -26,12 +26,14 @@ from rnnprobe.api.probes import (
     to_torch,
     vocab,
 )
+from rnnprobe.api.saved import Inspection, Loaded, Translations, inspect, load
 from rnnprobe.api.shown import Picture
 from rnnprobe.api.timeseries import Series, series
 from rnnprobe.api.training import Train, train
 
 __all__ = [
-    "Comparison", "Grads", "GradsCells", "Picture", "Run", "Seq2Seq", "Seq2SeqTraining",
-    "Series", "Train", "Vocabulary",
-    "compare", "grads", "probe", "run", "seq2seq", "series", "to_torch", "train", "vocab",
+    "Comparison", "Grads", "GradsCells", "Inspection", "Loaded", "Picture", "Run", "Seq2Seq",
+    "Seq2SeqTraining", "Series", "Train", "Translations", "Vocabulary",
+    "compare", "grads", "inspect", "load", "probe", "run", "seq2seq", "series", "to_torch",
+    "train", "vocab",
 ]  # fmt: skip

@@ -56,6 +56,13 @@ class Grads(Shown):
             }
         )
 
+    def save(self, path: str) -> str:
+        """The trained network written to `path` (.keras), as `--save` writes it: a plain
+        Keras model that reads what a user has, rnnprobe's description inside."""
+        from rnnprobe.api.saved import save
+
+        return save(self.result, path)
+
     def _view(self) -> RenderableType:
         from rnnprobe.show import grads_view
 

@@ -96,6 +96,13 @@ class Seq2SeqTraining(Shown):
         self.trained = Seq2Seq(result.probe)
         self.check: dict[str, Any] | None = check_of(result.check, "same_tokens")
 
+    def save(self, path: str) -> str:
+        """The trained network written to `path` (.keras), as `--save` writes it: a plain
+        Keras model that reads what a user has, rnnprobe's description inside."""
+        from rnnprobe.api.saved import save
+
+        return save(self.result, path)
+
     def _view(self) -> RenderableType:
         from rnnprobe.show import pairs_view
 

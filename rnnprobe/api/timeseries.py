@@ -55,6 +55,13 @@ class Series(Shown):
         self.stopped: str | None = result.stopped
         self.check: dict[str, Any] | None = check_of(result.check)
 
+    def save(self, path: str) -> str:
+        """The trained network written to `path` (.keras), as `--save` writes it: a plain
+        Keras model that reads what a user has, rnnprobe's description inside."""
+        from rnnprobe.api.saved import save
+
+        return save(self.result, path)
+
     def _view(self) -> RenderableType:
         from rnnprobe.show.series_view import series_view
 

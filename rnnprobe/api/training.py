@@ -73,6 +73,13 @@ class Train(Shown):
         rebuilt = result.rebuilt
         self.rebuilt: str | None = None if rebuilt is None else data.shown(rebuilt)
 
+    def save(self, path: str) -> str:
+        """The trained network written to `path` (.keras), as `--save` writes it: a plain
+        Keras model that reads what a user has, rnnprobe's description inside."""
+        from rnnprobe.api.saved import save
+
+        return save(self.result, path)
+
     def _view(self) -> RenderableType:
         from rnnprobe.show import train_view
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "train": "rnnprobe.cli.train",
     "grads": "rnnprobe.cli.grads",
     "series": "rnnprobe.cli.series",
+    "inspect": "rnnprobe.cli.inspect",
 }
 
 

@@ -48,6 +48,7 @@ from rnnprobe.cli.options import (
     print_result,
     whole_numbers,
 )
+from rnnprobe.cli.saving import SaveOpt
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
@@ -102,6 +103,7 @@ class GradsArgs:
     max_vocab: str | None = None
     min_count: str | None = None
     validation: None = None  # grads holds nothing out
+    save: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> GradsArgs:
@@ -173,14 +175,25 @@ class GradsArgs:
             self.export, diagram=self.diagram, code=False, flags={"--json": self.json}
         )
 
+    def check_save(self) -> None:
+        """--save: the network after --after's epochs, one network (not --cells)."""
+        from rnnprobe.cli import saving
 
-def view(args: GradsArgs, results: list[GradsResult]) -> Any:
-    from rnnprobe.show import grads_view
+        if self.save is not None and self.cells is not None:
+            raise InputError("--save writes one network; it does not combine with --cells")
+        saving.check_save(self.save, trains=self.after is not None, what="--after N")
+
+
+def view(args: GradsArgs, results: list[GradsResult], saved: str | None = None) -> Any:
+    from rich.console import Group
+
+    from rnnprobe.show import grads_view, saved_view
 
     if args.cells is not None:
         return grads_view.cells_view(results, all_words=args.all)
     drawn = (args.word or 1) - 1 if args.diagram else None
-    return grads_view.grads_view(results[0], all_words=args.all, diagram=drawn)
+    shown = grads_view.grads_view(results[0], all_words=args.all, diagram=drawn)
+    return Group(shown, *saved_view.saved_lines(saved))
 
 
 def _passed(results: list[GradsResult]) -> bool:
@@ -294,6 +307,7 @@ def grads(
     all_: AllOpt = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
+    save: SaveOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """The gradient flowing back through time: every weight's, and dL/dh_t at each step."""
@@ -305,6 +319,7 @@ def grads(
     specs = args.specs()
     kind = args.export_format()
     recipe = args.recipe()
+    args.check_save()
     drawn = options.resolve_seed(args.seed)  # one seed for every cell of --cells
     data = args.data(specs[0], drawn)
     if args.diagram:
@@ -316,9 +331,14 @@ def grads(
                 data.words, spec, seed=drawn, at=args.at, check=args.check,
                 torch=args.torch, data=data, **recipe,
             ))  # fmt: skip
+    saved = None
+    if args.save is not None:
+        from rnnprobe.core.commands import saved as saving
+
+        saved = saving.save_grads(results[0], args.save)
     print_result(
         lambda: jsontrain.cells_object(results) if args.cells is not None
-        else jsontrain.grads_object(results[0]),
-        lambda: view(args, results),
+        else {**jsontrain.grads_object(results[0]), **({"saved": saved} if saved else {})},
+        lambda: view(args, results, saved),
         json_=args.json, export=args.export, kind=kind, passed=_passed(results),
     )  # fmt: skip

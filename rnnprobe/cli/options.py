@@ -60,6 +60,11 @@ CLI_NAMES = {
     "validation": "--validation",
     "max_vocab": "--max-vocab",
     "min_count": "--min-count",
+    "save": "--save",
+    "load": "--load",
+    "input": "--input",
+    "random": "--random",
+    "file": "FILE",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.

@@ -51,6 +51,7 @@ from rnnprobe.cli.options import (
     read_words,
     whole_numbers,
 )
+from rnnprobe.cli.saving import RunLoadOpt
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
@@ -94,6 +95,7 @@ class RunArgs:
     source: str | None = None  # --from
     columns: str | None = None
     limit: str | None = None
+    load: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
@@ -125,6 +127,28 @@ class RunArgs:
 
         text = one_text(read_text(self.words) if stdin else self.words)
         return text_windows(text, window, stride, self.tokens, predict=False)
+
+    def loaded(self) -> tuple[ProbeSpec, Any]:
+        """The network: the options', or --load's (checked against the options given)."""
+        if self.load is None:
+            return self.spec(), None
+        from dataclasses import replace
+
+        from rnnprobe.cli import saving
+
+        if self.code or self.vocab is not None:
+            raise InputError("--load brings its weights and vocabulary: it does not combine "
+                             "with --code or --vocab")  # fmt: skip
+        defaults = {**saving.NETWORK_DEFAULTS, "head": None, "each_step": False}
+        loaded = saving.load(self.load, ("train",), self, defaults)
+        return replace(loaded.spec, loss=False, return_state=self.return_state), loaded
+
+    def batch(self, given: list[str], spec: ProbeSpec, loaded: Any) -> Any:
+        from rnnprobe.core.commands import run as commands
+
+        if loaded is None:
+            return commands.make_batch(given, self.vocab, spec)
+        return commands.loaded_batch(given, loaded, spec)
 
     @property
     def word_drawn(self) -> int:
@@ -171,14 +195,18 @@ class RunArgs:
 
 
 def _view(args: RunArgs, result: ProbeResult) -> Any:
-    from rnnprobe.show import views
+    from rich.console import Group
+
+    from rnnprobe.show import saved_view, views
 
     if args.shapes:
         from rnnprobe.show.shapes_view import shapes_view
 
-        return shapes_view(result)
-    word = args.word_drawn - 1 if args.diagram else None
-    return views.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
+        shown = shapes_view(result)
+    else:
+        word = args.word_drawn - 1 if args.diagram else None
+        shown = views.run_view(result, weights=args.weights, all_words=args.all, diagram=word)
+    return Group(*saved_view.loaded_lines(args.load), shown)
 
 
 def _export(
@@ -198,22 +226,31 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
     from rnnprobe.core.commands import run as commands
     from rnnprobe.show import jsonout, widgets
 
-    spec = args.spec()
     kind = args.export_format()
+    spec, loaded = args.loaded()
+    given = args.given(stdin=False)
     result = commands.run(
-        args.given(stdin=False),
+        given,
         spec,
-        vocab=args.vocab,
-        seed=args.seed,
         check=args.check,
         steps=args.steps,
         at=args.at,
         torch=args.torch,
         expected=expected,
+        batch=args.batch(given, spec, loaded),
+        seed=args.seed if loaded is None else loaded.meta["seed"],
+        weights=None if loaded is None else loaded.weights,
     )
     _export(args, result, kind, widgets.unseen_console().width)
+    return jsonout.dumps(_body(args, result)), _passed(result)
+
+
+def _body(args: RunArgs, result: ProbeResult) -> dict[str, Any]:
+    """`run --json`'s object; with --load, the file it came from (`loaded`)."""
+    from rnnprobe.show import jsonout
+
     body = jsonout.run_object(result, weights=args.weights, values=not args.shapes)
-    return jsonout.dumps(body), _passed(result)
+    return body if args.load is None else {**body, "loaded": args.load}
 
 
 def _passed(result: ProbeResult) -> bool:
@@ -307,6 +344,7 @@ def run(
             rich_help_panel=MODEL,
         ),
     ] = False,
+    load: RunLoadOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
@@ -315,10 +353,10 @@ def run(
     from rnnprobe.core.commands import run as commands
     from rnnprobe.show import jsonout, keras_code, widgets
 
-    spec = args.spec()
     kind = args.export_format()
+    spec, loaded = args.loaded()
     given = args.given()
-    batch = commands.make_batch(given, args.vocab, spec)
+    batch = args.batch(given, spec, loaded)
     if args.diagram:
         options.check_drawn("word", args.word, len(given))
     if args.code and not args.torch:
@@ -328,12 +366,13 @@ def run(
         result = commands.run(
             given,
             spec,
-            seed=args.seed,
+            seed=args.seed if loaded is None else loaded.meta["seed"],
             check=args.check,
             steps=args.steps,
             at=args.at,
             batch=batch,
             torch=args.torch,
+            weights=None if loaded is None else loaded.weights,
         )
     if args.code:  # with --torch: a PyTorch script with the converted weights
         from rnnprobe.show.torch_code import torch_script
@@ -343,7 +382,7 @@ def run(
     console = widgets.stdout_console()
     view = None
     if args.json:
-        jsonout.write(jsonout.run_object(result, weights=args.weights, values=not args.shapes))
+        jsonout.write(_body(args, result))
     else:
         view = _view(args, result)
         widgets.show(console, view)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from rnnprobe.cli import translate as loaded_pairs
 from rnnprobe.cli.data import (
     ColumnsOpt,
     FromOpt,
@@ -35,6 +36,7 @@ from rnnprobe.cli.options import (
     output_format,
     whole_numbers,
 )
+from rnnprobe.cli.saving import LoadOpt, SaveOpt, check_save
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import SHOWN_WORDS, Cell, Tokens
 from rnnprobe.core.options import vocab_limits
@@ -84,6 +86,8 @@ class Seq2SeqArgs:
     shuffle: bool | None = None
     max_vocab: str | None = None
     min_count: str | None = None
+    save: str | None = None
+    load: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Seq2SeqArgs:
@@ -231,6 +235,10 @@ def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
     from rnnprobe.core.inputs import pairs as pair_inputs
     from rnnprobe.show import export, jsonout, widgets
 
+    if args.load is not None:
+        from rnnprobe.show import jsontrain
+
+        return jsonout.dumps(jsontrain.translations_object(loaded_pairs.translated(args))), True
     spec = args.spec()
     kind = args.export_format()
     pairs = args.pairs()
@@ -392,16 +400,20 @@ def seq2seq(
     ] = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
+    save: SaveOpt = None,
+    load: LoadOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """An encoder and a decoder: the state handed over, teacher forcing, and attention;
     with --train, trained, then decoded greedily."""
     args = Seq2SeqArgs.from_params(dict(locals()))
+    if args.load is not None:
+        return loaded_pairs.translate(args)
+    check_save(args.save, trains=args.train is not None)
     from rnnprobe.core import options
     from rnnprobe.core.commands import seq2seq as encoder_decoder
     from rnnprobe.core.inputs import pairs as pair_inputs
-    from rnnprobe.show import export as exports
-    from rnnprobe.show import jsonout, pairs_code, seq2seq_code, widgets
+    from rnnprobe.show import pairs_code, seq2seq_code
 
     spec = args.spec()
     kind = args.export_format()
@@ -417,17 +429,5 @@ def seq2seq(
     if args.code and isinstance(result, encoder_decoder.Seq2SeqResult):
         sys.stdout.write(seq2seq_code.seq2seq_script(result))
         return
-    console = widgets.stdout_console()
-    shown = None
-    if args.json:
-        jsonout.write(json_body(args, result))
-    else:
-        shown = view(args, result)
-        widgets.show(console, shown)
-    if args.export is not None and kind is not None:
-        exports.export(shown or view(args, result), args.export, kind, console.width)
-    stopped = getattr(result, "stopped", None)
-    if stopped:
-        typer.echo(f"rnnprobe: {stopped}", err=True)
-    if not _passed(result):
-        raise typer.Exit(1)
+    loaded_pairs.show(args, result, kind, lambda: view(args, result),
+                      lambda: json_body(args, result), passed=_passed(result))  # fmt: skip

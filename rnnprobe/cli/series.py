@@ -31,6 +31,7 @@ from rnnprobe.cli.options import (
     print_result,
     whole_numbers,
 )
+from rnnprobe.cli.saving import SaveOpt
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style
 
@@ -80,6 +81,7 @@ class SeriesArgs:
     all: bool
     export: Path | None
     json: bool
+    save: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> SeriesArgs:
@@ -127,6 +129,7 @@ class SeriesArgs:
         )
 
     def plan(self, table: Table) -> SeriesPlan:
+        from rnnprobe.cli import saving
         from rnnprobe.core import options
         from rnnprobe.core.commands import series
         from rnnprobe.core.inputs import windows
@@ -140,6 +143,7 @@ class SeriesArgs:
             merge_mode=self.merge_mode,
         )
         recipe = self.recipe()
+        saving.check_save(self.save, trains=recipe is not None)
         features, target = select_columns(table, self.columns, self.target)
         cut = windows.cut(
             table.names, table.values, features=features, target=target,
@@ -158,11 +162,30 @@ class SeriesArgs:
                                     "--weights": self.weights})  # fmt: skip
 
 
-def view(args: SeriesArgs, result: SeriesResult, source: str) -> Any:
+def view(args: SeriesArgs, result: SeriesResult, source: str, saved: str | None = None) -> Any:
+    from rich.console import Group
+
+    from rnnprobe.show.saved_view import saved_lines
     from rnnprobe.show.series_view import series_view
 
-    return series_view(result, source=source, weights=args.weights, all_windows=args.all,
-                       diagram=args.diagram)  # fmt: skip
+    shown = series_view(result, source=source, weights=args.weights, all_windows=args.all,
+                        diagram=args.diagram)  # fmt: skip
+    reads = "raw values (windows, window, features) and predicts in the scaled units"
+    return Group(shown, *saved_lines(saved, reads))
+
+
+def _save(args: SeriesArgs, result: SeriesResult) -> str | None:
+    if args.save is None:
+        return None
+    from rnnprobe.core.commands import saved
+
+    return saved.save_series(result, args.save)
+
+
+def _object(result: SeriesResult, saved: str | None) -> dict[str, Any]:
+    from rnnprobe.show import jsonseries
+
+    return {**jsonseries.series_object(result), **({"saved": saved} if saved else {})}
 
 
 def _series(args: SeriesArgs, planned: SeriesPlan, *, shown: bool) -> SeriesResult:
@@ -185,15 +208,16 @@ def _passed(result: SeriesResult) -> bool:
 def series_json(args: SeriesArgs) -> tuple[bytes, bool]:
     """A batch line: what `series ... --json` prints for these arguments, and whether it
     passed."""
-    from rnnprobe.show import export, jsonout, jsonseries, widgets
+    from rnnprobe.show import export, jsonout, widgets
 
     kind = args.export_format()
     table = args.table(stdin=False)
     result = _series(args, args.plan(table), shown=False)
+    saved = _save(args, result)
     if args.export is not None and kind is not None:
-        export.export(view(args, result, table.source), args.export, kind,
+        export.export(view(args, result, table.source, saved), args.export, kind,
                       widgets.unseen_console().width)  # fmt: skip
-    return jsonout.dumps(jsonseries.series_object(result)), _passed(result)
+    return jsonout.dumps(_object(result, saved)), _passed(result)
 
 
 command = typer.Typer(add_completion=False)  # `series` alone, as the app loads it
@@ -366,11 +390,11 @@ def series(
     ] = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
+    save: SaveOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """Cut one long series of numbers into windows and predict the next value."""
     args = SeriesArgs.from_params(dict(locals()))  # every parameter above, by name
-    from rnnprobe.show import jsonseries
 
     kind = args.export_format()
     table = args.table()
@@ -381,9 +405,10 @@ def series(
         sys.stdout.write(script(planned, table.source))
         return
     result = _series(args, planned, shown=not args.json)
+    saved = _save(args, result)
     print_result(
-        lambda: jsonseries.series_object(result),
-        lambda: view(args, result, table.source),
+        lambda: _object(result, saved),
+        lambda: view(args, result, table.source, saved),
         json_=args.json, export=args.export, kind=kind, stopped=result.stopped,
         passed=_passed(result),
     )  # fmt: skip

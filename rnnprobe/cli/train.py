@@ -58,6 +58,7 @@ from rnnprobe.cli.options import (
     read_words,
     whole_numbers,
 )
+from rnnprobe.cli.saving import LoadOpt, SaveOpt
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 from rnnprobe.core.options import vocab_limits
@@ -114,6 +115,8 @@ class TrainArgs:
     validation: str | None = None
     max_vocab: str | None = None
     min_count: str | None = None
+    save: str | None = None
+    load: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> TrainArgs:
@@ -151,9 +154,22 @@ class TrainArgs:
             "shuffle": self.shuffle,
         }
 
-    def data(self, spec: ProbeSpec, seed: int, stdin: bool = True) -> TrainData:
-        """The task's data: the words (or --from's rows), held out and counted as asked."""
-        return task_data_of(self, spec, seed, stdin=stdin)
+    def data(self, spec: ProbeSpec, seed: int, stdin: bool = True, loaded: Any = None
+             ) -> TrainData:  # fmt: skip
+        """The task's data: the words (or --from's rows), held out and counted as asked;
+        with a loaded network, in its vocabulary and classes."""
+        return task_data_of(self, spec, seed, stdin=stdin, loaded=loaded)
+
+    def loaded(self) -> Any:
+        """The network --load names (None without it), checked against the options; and
+        --save's file, checked: both before any work."""
+        from rnnprobe.cli import saving
+
+        saving.check_save(self.save, trains=True)
+        if self.load is not None and self.code:
+            raise InputError("--code prints a training from seeded weights; it does not "
+                             "combine with --load")  # fmt: skip
+        return saving.load(self.load, ("train",), self)
 
     def export_format(self) -> str | None:
         if self.word is not None and not self.diagram:
@@ -178,7 +194,8 @@ class TrainArgs:
         )
 
 
-def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True) -> TrainData:
+def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True,
+                 loaded: Any = None) -> TrainData:  # fmt: skip
     """`train`'s and `grads`'s data: the words given (or --from's text and label columns),
     cut into windows, held out (--validation, from the seed) and counted as asked."""
     from rnnprobe.core.inputs import split
@@ -200,6 +217,16 @@ def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True) -
             if labels is not None:
                 raise InputError("--labels gives the labels: --columns names only the text")
             labels = list(found[1])
+    if loaded is not None:
+        task = training.task_of(labels, args.tagged, spec.tokens)
+        if task is not loaded.task:
+            named = {"next": "the next token", "labels": "labels (--labels)",
+                     "tags": "tags (--tagged)"}  # fmt: skip
+            raise InputError(f"--load holds a network trained for {named[loaded.task.value]}, "
+                             f"not {named[task.value]}: give it that task")  # fmt: skip
+        if args.vocab is not None or args.max_vocab is not None or args.min_count is not None:
+            raise InputError("--load brings its vocabulary: leave out --vocab, --max-vocab and "
+                             "--min-count")  # fmt: skip
     return training.task_data(
         given,
         kind=spec.tokens,
@@ -211,21 +238,27 @@ def task_data_of(args: Any, spec: ProbeSpec, seed: int, *, stdin: bool = True) -
         stride=stride,
         validation=split.check_validation(args.validation),
         seed=seed,
+        saved=None if loaded is None else (loaded.vocab, loaded.classes),
         **vocab_limits(args.max_vocab, args.min_count),
     )
 
 
-def view(args: TrainArgs, result: TrainResult) -> Any:
-    from rnnprobe.show import train_view
+def view(args: TrainArgs, result: TrainResult, saved: str | None = None) -> Any:
+    from rich.console import Group
+
+    from rnnprobe.show import saved_view, train_view
 
     if args.shapes:
-        return train_view.train_shapes_view(result)
-    drawn = (args.word or 1) - 1 if args.diagram else None
-    return train_view.train_view(result, weights=args.weights, all_words=args.all, diagram=drawn)
+        shown = train_view.train_shapes_view(result)
+    else:
+        drawn = (args.word or 1) - 1 if args.diagram else None
+        shown = train_view.train_view(result, weights=args.weights, all_words=args.all,
+                                      diagram=drawn)  # fmt: skip
+    return Group(*saved_view.loaded_lines(args.load), shown, *saved_view.saved_lines(saved))
 
 
 def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, seed: int, *,
-           shown: bool) -> TrainResult:  # fmt: skip
+           shown: bool, loaded: Any = None) -> TrainResult:  # fmt: skip
     from rnnprobe.core import progress
     from rnnprobe.core.commands import train as trainer
 
@@ -235,7 +268,7 @@ def _train(args: TrainArgs, data: TrainData, spec: ProbeSpec, seed: int, *,
     with progress.training(recipe["epochs"], -(-rows // size), shown=shown) as (epoch, batch):
         return trainer.train(
             data.words, spec, seed=seed, check=args.check, probe=args.diagram, data=data,
-            on_epoch=epoch, on_batch=batch, torch=args.torch, **recipe,
+            on_epoch=epoch, on_batch=batch, torch=args.torch, start=loaded, **recipe,
         )  # fmt: skip
 
 
@@ -260,15 +293,39 @@ def train_json(args: TrainArgs) -> tuple[bytes, bool]:
     from rnnprobe.core import options
     from rnnprobe.show import export, jsonout, jsontrain, widgets
 
-    spec = args.spec()
     kind = args.export_format()
+    loaded = args.loaded()
+    spec = args.spec() if loaded is None else loaded.spec
     args.recipe()
     seed = options.resolve_seed(args.seed)
-    data = args.data(spec, seed, stdin=False)
-    result = _train(args, data, spec, seed, shown=False)
+    data = args.data(spec, seed, stdin=False, loaded=loaded)
+    result = _train(args, data, spec, seed, shown=False, loaded=loaded)
+    saved = _save(args, result, loaded)
     if args.export is not None and kind is not None:
-        export.export(view(args, result), args.export, kind, widgets.unseen_console().width)
-    return jsonout.dumps(jsontrain.train_object(result, values=not args.shapes)), _passed(result)
+        export.export(view(args, result, saved), args.export, kind,
+                      widgets.unseen_console().width)  # fmt: skip
+    body = jsontrain.train_object(result, values=not args.shapes)
+    return jsonout.dumps({**body, **_files(args, saved)}), _passed(result)
+
+
+def _save(args: TrainArgs, result: TrainResult, loaded: Any) -> str | None:
+    """--save: the trained network written (its history after the loaded one's)."""
+    if args.save is None:
+        return None
+    from rnnprobe.core.commands import saved
+
+    return saved.save_training(result, args.save, before=None if loaded is None else
+                               loaded.history)  # fmt: skip
+
+
+def _files(args: TrainArgs, saved: str | None) -> dict[str, Any]:
+    """The JSON keys of --load's and --save's files."""
+    found: dict[str, Any] = {}
+    if args.load is not None:
+        found["loaded"] = args.load
+    if saved is not None:
+        found["saved"] = saved
+    return found
 
 
 command = typer.Typer(add_completion=False)  # `train` alone, as the app loads it
@@ -332,6 +389,8 @@ def train(
     json_: JsonOpt = False,
     export: ExportOpt = None,
     torch: TorchTrainOpt = False,
+    save: SaveOpt = None,
+    load: LoadOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """Train the RNN on your words with Adam: the loss, the gradients, before and after."""
@@ -339,11 +398,12 @@ def train(
     from rnnprobe.core import options
     from rnnprobe.show import jsontrain
 
-    spec = args.spec()
     kind = args.export_format()
+    loaded = args.loaded()
+    spec = args.spec() if loaded is None else loaded.spec
     recipe = args.recipe()
     drawn = options.resolve_seed(args.seed)
-    data = args.data(spec, drawn)
+    data = args.data(spec, drawn, loaded=loaded)
     if args.diagram:
         options.check_drawn("word", args.word, data.batch.rows)
     if args.code:
@@ -351,10 +411,11 @@ def train(
 
         sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
         return
-    result = _train(args, data, spec, drawn, shown=not args.json)
+    result = _train(args, data, spec, drawn, shown=not args.json, loaded=loaded)
+    saved = _save(args, result, loaded)
     print_result(
-        lambda: jsontrain.train_object(result, values=not args.shapes),
-        lambda: view(args, result),
+        lambda: {**jsontrain.train_object(result, values=not args.shapes), **_files(args, saved)},
+        lambda: view(args, result, saved),
         json_=args.json, export=args.export, kind=kind, stopped=result.stopped,
         passed=_passed(result),
     )  # fmt: skip

@@ -3,4 +3,4 @@
 It imports nothing, so the served client path stays standard-library-only and cheap.
 """
 
-SERVED_COMMANDS = ("run", "compare", "batch", "seq2seq", "train", "grads", "series")
+SERVED_COMMANDS = ("run", "compare", "batch", "seq2seq", "train", "grads", "series", "inspect")

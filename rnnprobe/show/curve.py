@@ -26,8 +26,8 @@ def _columns(values: Sequence[float], width: int) -> list[float]:
     ]  # fmt: skip
 
 
-def curve(values: Sequence[float], *, label: str = "loss") -> Group:
-    """The values as bars over the epochs, the first epoch on the left."""
+def curve(values: Sequence[float], *, label: str = "loss", first: int = 1) -> Group:
+    """The values as bars over the epochs, the first epoch (numbered `first`) on the left."""
     columns = _columns(values, WIDTH)
     high, low = max(columns), min(columns)
     span = (high - low) or 1.0
@@ -44,9 +44,9 @@ def curve(values: Sequence[float], *, label: str = "loss") -> Group:
         line.rstrip()
         lines.append(line)
     axis = Text(" " * left + "└" + "─" * len(columns), style="dim")
-    last = f"epoch {len(values)}"
+    start, last = f"epoch {first}", f"epoch {first - 1 + len(values)}"
     runs = len(values) / len(columns)
-    ticks = Text(" " * (left + 1) + "epoch 1", style="dim")
-    ticks.append(" " * max(1, len(columns) - len("epoch 1") - len(last)) + last, style="dim")
+    ticks = Text(" " * (left + 1) + start, style="dim")
+    ticks.append(" " * max(1, len(columns) - len(start) - len(last)) + last, style="dim")
     note = f"{label} per epoch" + (f", {runs:.3g} epochs a column" if runs > 1 else "")
     return Group(Text(note, style="dim"), *lines, axis, ticks)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnnprobe import __version__
 from rnnprobe.core.result import Tensor
 from rnnprobe.show.jsonout import batch_object, tensor_object
 
@@ -257,3 +258,23 @@ def pairs_object(result: PairsTraining, *, weights: bool = False,
     if result.check is not None:
         body["check"] = check_object(result.check)
     return body
+
+
+def translations_object(result: Any) -> dict[str, Any]:
+    """`seq2seq --load FILE --translate ... --json`: the loaded network, each sentence
+    decoded (as `seq2seq --train` gives `decoded`)."""
+    spec = result.spec
+    return {
+        "rnnprobe": __version__,
+        "loaded": result.path,
+        "tokenizer": spec.tokens.value,
+        "cell": spec.cell.value,
+        "hidden": spec.hidden,
+        "embed": spec.embed,
+        "attention": spec.attention,
+        "seed": result.seed,
+        "source": {"vocab": list(result.source_vocab)},
+        "target": {"vocab": list(result.target_vocab)},
+        "max_steps": result.max_steps,
+        "decoded": [decoded_object(d) for d in result.decoded],
+    }

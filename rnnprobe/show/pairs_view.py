@@ -7,6 +7,8 @@ The parts `train` shows too are `train_view`'s; nothing is computed here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +17,7 @@ from rnnprobe.core.commands.decoding import Decoded
 from rnnprobe.core.commands.seq2seq_train import PairsTraining
 from rnnprobe.core.kinds import EOS, SHOWN_WORDS, TOLERANCE, UNK
 from rnnprobe.show import keras_code, seq2seq_code, seq2seq_view, train_view
-from rnnprobe.show.cells import check_line, code, probability
+from rnnprobe.show.cells import check_line, code, names_line, probability
 from rnnprobe.show.widgets import BLANK, BlockTable, Column
 
 MODES = (
@@ -154,4 +156,22 @@ def pairs_shapes_view(result: PairsTraining) -> Group:
     parts: list[RenderableType] = [*recipe(result), table]
     if result.check is not None:
         parts.append(check_text(result))
+    return Group(*parts)
+
+
+def translations_view(result: Any) -> Group:
+    """`seq2seq --load FILE --translate ...`: the loaded network, then each sentence's loop."""
+    spec = result.spec
+    parts: list[RenderableType] = [
+        Text(f"loaded from {result.path}: the encoder and the decoder ({spec.cell.value}, "
+             f"hidden {spec.hidden}, embed {spec.embed}"
+             f"{', attention' if spec.attention else ''}; trained with seed {result.seed})",
+             style="bold"),
+        names_line("source vocab", result.source_vocab),
+        names_line("target vocab", result.target_vocab),
+        Text(MODES, style="dim"),
+    ]  # fmt: skip
+    for decoded in result.decoded:
+        title = Text("--translate: ", style="bold").append(decoded.source)
+        parts += decoded_parts(result, decoded, title)
     return Group(*parts)

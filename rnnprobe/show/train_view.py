@@ -218,18 +218,20 @@ def history_lines(result: Trained) -> list[RenderableType]:
     if not result.history:
         return [Text("no epoch finished", style="dim")]
     shown = set(shown_epochs(len(result.history), result.every))
+    first = result.history[0].epoch  # after `--load`, the epochs go on from the file's
+    width = len(str(first - 1 + result.epochs))
     lines: list[RenderableType] = [
         Text(
-            f"epoch {e.epoch:>{len(str(result.epochs))}}  loss {e.loss:.4f}  "
+            f"epoch {e.epoch:>{width}}  loss {e.loss:.4f}  "
             f"accuracy {e.accuracy:.2f}"
             + ("" if e.val_loss is None else
                f"  val_loss {e.val_loss:.4f}  val_accuracy {e.val_accuracy or 0.0:.2f}")
         )
         for e in result.history
-        if e.epoch in shown
+        if e.epoch - first + 1 in shown
     ]  # fmt: skip
     if result.history[0].val_loss is None:
-        return [*lines, BLANK, curve([e.loss for e in result.history])]
+        return [*lines, BLANK, curve([e.loss for e in result.history], first=first)]
     return [
         *lines,
         Text("loss: the training batches' mean, each before its update; val_loss: the "
@@ -239,7 +241,7 @@ def history_lines(result: Trained) -> list[RenderableType]:
         line_chart(
             [("loss", [e.loss for e in result.history], "•", "cyan"),
              ("val_loss", [float(e.val_loss or 0.0) for e in result.history], "+", "yellow")],
-            first="epoch 1", last=f"epoch {len(result.history)}",
+            first=f"epoch {first}", last=f"epoch {result.history[-1].epoch}",
         ),
     ]  # fmt: skip
 
@@ -255,7 +257,7 @@ def torch_training(result: TrainResult) -> list[RenderableType]:
         table.add_column(heading, justify="right")
     shown = set(shown_epochs(len(result.history), result.every))
     for entry, loss, diff in zip(result.history, twin.history, diffs, strict=True):
-        if entry.epoch in shown:
+        if entry.epoch - result.history[0].epoch + 1 in shown:
             table.add_row(str(entry.epoch), f"{entry.loss:.6f}", f"{loss:.6f}", f"{diff:.2e}")
     curves = Table.grid(padding=(0, 4))
     curves.add_row(curve([e.loss for e in result.history], label="keras: loss"),

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from rnnprobe.core.batch import Batch
 from rnnprobe.core.budget import check_probe_memory
 from rnnprobe.core.errors import InputError, Param, RnnProbeError
-from rnnprobe.core.inputs.vocab import build_batch, vocabulary
+from rnnprobe.core.inputs.vocab import build_batch, check_words, vocabulary
 from rnnprobe.core.kinds import Tokens
 from rnnprobe.core.options import check_seed, choice, resolve_seed
 
@@ -38,6 +39,15 @@ def make_batch(
         time = max(len(w.split()) for w in words) if kind is Tokens.word else max(map(len, words))
         check_probe_memory(spec, len(words), time, len(tokens) + embedded)
     return build_batch(words, tokens, tokens=kind, ids=embedded)
+
+
+def loaded_batch(words: Sequence[str], loaded: Any, spec: ProbeSpec) -> Batch:
+    """The words in a loaded network's vocabulary (a token outside it is `<unk>`)."""
+    check_words(words)
+    kind = loaded.tokens
+    time = max(len(w.split()) for w in words) if kind is Tokens.word else max(map(len, words))
+    check_probe_memory(spec, len(words), time, len(loaded.vocab) + loaded.embedded)
+    return build_batch(words, loaded.vocab, tokens=kind, ids=loaded.embedded)
 
 
 def vocab(
@@ -88,6 +98,7 @@ def run(
     batch: Batch | None = None,
     torch: bool = False,
     expected: int = 1,
+    weights: Sequence[Any] | None = None,
 ) -> ProbeResult:
     """`rnnprobe run`: build the RNN, seed it, call it on the words.
 
@@ -96,6 +107,7 @@ def run(
     gives what Keras returned. Without a seed one is drawn (and kept in the result). A
     `batch` already made from the same words and vocab saves making it again. `expected`:
     how many probes of this structure, this one included, are known to come (`batch`).
+    `weights` (a loaded network's, by name) replace the seeded ones.
     """
     # The model's modules load with the first probe: `vocab` and `--help` never need them.
     import numpy as np
@@ -111,7 +123,9 @@ def run(
         check_torch(steps=steps)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
-    result = probe.run_probe(batch, spec, resolve_seed(seed), expected=expected)
+    given = None if weights is None else SimpleNamespace(weights=tuple(weights))
+    result = probe.run_probe(batch, spec, resolve_seed(seed), expected=expected,
+                             weights_from=given)  # fmt: skip
     if torch:
         from rnnprobe.core.torch import twin
 
@@ -153,7 +167,7 @@ def compare(
 
 def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
     """`rnnprobe.probe`: call the user's own recurrent layer (or model) once on its input."""
-    from rnnprobe.core.keras import env, user
+    from rnnprobe.core.keras import env, models, user
 
     keras = env.load_keras()
     if isinstance(layer, keras.Model):
@@ -161,7 +175,7 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
             raise InputError(
                 Param("mask"), " is for a recurrent layer: a model makes its own (Embedding)"
             )
-        return user.probe_model(layer, x_data)
+        return models.probe_model(layer, x_data)
     return user.probe_layer(layer, x_data, mask)
 
 

@@ -225,10 +225,10 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None,
     expected = [t for _, t in planned.pairs]
     with env.build_lock, env.tensorflow_logs_quiet():
         found = model.forward(*(a[shown] for a in model.arrays))  # the pairs the tables show
-        decoded = _decode_all(lambda part: keras_pairs.Stepper(
+        decoded = decode_all(lambda part: keras_pairs.Stepper(
             pair, part.input.array, part.mask), source, target.vocab, expected, limit)  # fmt: skip
         if given is not None:
-            decoded += _decode_all(lambda part: keras_pairs.Stepper(
+            decoded += decode_all(lambda part: keras_pairs.Stepper(
                 pair, part.input.array, part.mask), given, target.vocab, [None] * given.rows,
                 limit, planned.unknown)  # fmt: skip
     weights = collect_weights(fitted.named, fitted.final.weights)
@@ -266,7 +266,7 @@ def train_pairs(planned: Plan, *, check: bool = False, on_epoch: Any = None,
 DECODE_ROWS = 1024  # sources decoded together: memory grows with them, not the corpus
 
 
-def _decode_all(stepper: Any, sources: Batch, vocab: Sequence[str],
+def decode_all(stepper: Any, sources: Batch, vocab: Sequence[str],
                 expected: Sequence[str | None], limit: int,
                 unknown: Sequence[Sequence[str]] = ()) -> tuple[Decoded, ...]:  # fmt: skip
     """Every source decoded greedily, DECODE_ROWS at a time, with its tokens read as <unk>."""

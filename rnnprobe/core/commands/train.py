@@ -44,6 +44,7 @@ def train(
     torch: bool = False,
     window: int | None = None,
     stride: int = 1,
+    start: Any = None,
 ) -> TrainResult:
     """`rnnprobe train`: the task's data, the network trained with Adam, before and after.
 
@@ -51,7 +52,9 @@ def train(
     in a new order every epoch, drawn from the seed; `validation` holds a fraction of the
     rows out of training and measures them after every epoch. `check` recomputes the
     initial loss and gradients in numpy; `probe` runs the trained network on the words as
-    `run` would (for `--diagram`). Returns a `TrainResult`.
+    `run` would (for `--diagram`). `start` (a network `--load` read, its vocabulary and
+    classes those of `data`) gives the initial weights, and the epochs go on from its
+    history's. Returns a `TrainResult`.
     """
     from rnnprobe.core.inputs import split
     from rnnprobe.core.keras import passes
@@ -73,6 +76,11 @@ def train(
     shuffles = split.shuffled(shuffle, len(rows), size)
     order = split.orders(drawn, len(rows)) if shuffles else None
     layers = keras_train.prepared(data, full, drawn)
+    if start is not None:  # the saved weights, by name, in place of the seeded ones
+        saved = {weight.name: weight.array for weight in start.weights}
+        for name, variable, _ in layers.named:
+            variable.assign(saved[name])
+    offset = 0 if start is None else len(start.history)
     summarise = passes.classes_kept
     held = data.held_out
 
@@ -115,7 +123,7 @@ def train(
         final=final,
         gradients=first_gradients(fitted),
         frozen=tuple(name for name, _, _ in fitted.named if name not in fitted.trainable),
-        history=tuple(Epoch(**entry) for entry in fitted.history),
+        history=tuple(Epoch(**{**e, "epoch": e["epoch"] + offset}) for e in fitted.history),
         stopped=fitted.stopped,
     )
     if check:

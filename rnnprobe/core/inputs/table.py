@@ -210,7 +210,7 @@ def table_from_arguments(values: Sequence[str]) -> Table:
     return Table(("value",), column, np.arange(1, len(numbers) + 1, dtype=np.int64), ARGUMENTS)
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
     """A file's text, read as UTF-8 (never written)."""
     try:
         with open(path, "rb") as file:
@@ -238,7 +238,7 @@ def read_series_data(data: Sequence[str], stdin: Callable[[], str]) -> Table:
     if not bad:
         return table_from_arguments(data)
     if len(data) == 1:
-        return parse_table(_read_text(data[0]), data[0])
+        return parse_table(read_text(data[0]), data[0])
     raise InputError(f"{bad[0]!r} is not a number: {GIVE}")
 
 

@@ -143,13 +143,16 @@ def task_data(
     seed: int | None = None,
     max_vocab: int | None = None,
     min_count: int | None = None,
+    saved: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> TrainData:
     """The task's input batch, classes and targets, checked (a usage error names what is
     wrong before any model is built). With `window`, the one text given is cut into windows
     of `window` tokens, `stride` apart, each predicting its next tokens. With `validation`,
     a fraction of the rows (drawn from `seed`) is held out: the vocabulary and the classes
     come from the training rows alone (a held-out token training never saw is `<unk>`), as
-    with `max_vocab` (the most frequent tokens) and `min_count` (the tokens seen so often)."""
+    with `max_vocab` (the most frequent tokens) and `min_count` (the tokens seen so often).
+    `saved`: the vocabulary and the classes of a loaded network (`--load`), kept as they
+    are: a token outside the vocabulary is `<unk>`, a class outside the classes refused."""
     task = task_of(labels, tagged, kind)
     if window is not None:
         from dataclasses import replace
@@ -164,7 +167,7 @@ def task_data(
         cut = text_windows(one_text(words), window, stride, kind, predict=True)
         windows = task_data(cut, kind=kind, embedded=embedded, vocab=vocab,
                             validation=validation, seed=seed, max_vocab=max_vocab,
-                            min_count=min_count)  # fmt: skip
+                            min_count=min_count, saved=saved)  # fmt: skip
         return replace(windows, stride=stride)
     limited = validation is not None or max_vocab is not None or min_count is not None
     if limited and vocab is not None:
@@ -185,6 +188,8 @@ def task_data(
 
     def vocabulary_of(texts: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int]]:
         found = vocabulary(texts, vocab, kind)  # every word checked
+        if saved is not None:
+            return saved[0], dict(counted(texts, kind))
         counts = dict(counted([t for t, k in zip(texts, keep, strict=True) if k], kind))
         if not limited:
             return found, counts
@@ -201,6 +206,8 @@ def task_data(
         tokens_vocab, counts = vocabulary_of(words)
         batch = build_batch(words, tokens_vocab, tokens=kind, ids=embedded)
         classes = tuple(dict.fromkeys(label for label, k in zip(labels, keep, strict=True) if k))
+        if saved is not None:
+            classes = _loaded_classes(labels, saved[1], "label")
         _all_trained(labels, classes, "label")
         index = {label: i for i, label in enumerate(classes)}
         ids = np.array([index[label] for label in labels], dtype=np.int32)
@@ -223,7 +230,10 @@ def task_data(
         tags = [found[1:] for found in tokens]
     tokens_vocab, counts = vocabulary_of(inputs if task is Task.tags else words)
     batch = build_batch(inputs, tokens_vocab, tokens=kind, ids=embedded)
-    if task is Task.next:
+    if saved is not None:
+        what = "tag" if task is Task.tags else "token"
+        classes = _loaded_classes([t for s in tags for t in s], saved[1], what)
+    elif task is Task.next:
         classes = tokens_vocab
     else:
         classes = tuple(dict.fromkeys(t for s, k in zip(tags, keep, strict=True) if k for t in s))
@@ -241,13 +251,24 @@ def task_data(
 def _all_trained(given: Sequence[str], classes: Sequence[str], what: str) -> None:
     """Every class a held-out row has, training rows have too: else it cannot be learned."""
     known = set(classes)
-    absent = next((name for name in given if name not in known), None)
+    absent = None if UNK in known else next((name for name in given if name not in known), None)
     if absent is not None:
         raise InputError(
             Param("validation"), f" holds out every row of the {what} {absent!r}: a class "
             "that no training row has cannot be learned (give a smaller ", Param("validation"),
             " or another ", Param("seed"), ")",
         )  # fmt: skip
+
+
+def _loaded_classes(given: Sequence[str], classes: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """A loaded network's classes, refused when a row's class is not one of them."""
+    known = set(classes)
+    absent = next((name for name in given if name not in known), None)
+    if absent is not None:
+        shown = " ".join(classes[:20]) + (" ..." if len(classes) > 20 else "")
+        raise InputError(Param("load"), f" holds a network of the {what}s {shown}: "
+                         f"{absent!r} is not one of them")  # fmt: skip
+    return classes
 
 
 def one_text(words: Sequence[str]) -> str:

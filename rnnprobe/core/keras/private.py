@@ -79,3 +79,9 @@ def clipped(keras: Any, gradients: list[Any], *, clipnorm: float | None,
     all together to `global_clipnorm`."""
     optimizer = keras.optimizers.Adam(clipnorm=clipnorm, global_clipnorm=global_clipnorm)
     return list(optimizer._clip_gradients(list(gradients)))
+
+
+def keras_mask(tensor: Any) -> Any:
+    """The mask Keras attached to a layer's symbolic output, or None (private: a tensor's
+    `_keras_mask`, which Keras 3 sets where a layer's `compute_mask` gives one)."""
+    return getattr(tensor, "_keras_mask", None)

@@ -32,7 +32,7 @@ def run_probe(
     spec: ProbeSpec,
     seed: int,
     *,
-    weights_from: ProbeResult | None = None,
+    weights_from: Any = None,
     strategy: str | None = None,
     expected: int = 1,
 ) -> ProbeResult:

@@ -1,0 +1,195 @@
+"""Saved networks, the Keras face: a trained network as one Keras v3 file that plain Keras
+opens (`keras.models.load_model`, no custom objects), whose model reads what a user has,
+and the same file read back as rnnprobe's weights.
+
+The model is functional and built from the network's own stages, called as `run` calls
+them but on symbolic tensors: in front, a `StringLookup` (`""` is `<pad>`, id 0; `<unk>`
+id 1, where any token outside the vocabulary goes; then the tokens) or, for a series, the
+fitted scaling as float64 ops on the raw values. rnnprobe's description of the network
+(`meta`) travels in the same zip archive as `rnnprobe.json`: Keras reads only its own
+entries. A file is written whole: to a temporary file beside it, then renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rnnprobe.core.batch import Tensor
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.keras import build, env
+from rnnprobe.core.keras import pairs as keras_pairs
+from rnnprobe.core.kinds import UNK
+from rnnprobe.core.stages import Network
+from rnnprobe.core.stages.encdec import EncoderDecoder
+
+META = "rnnprobe.json"  # rnnprobe's description, inside the .keras archive
+
+
+def _lookup(keras: Any, tokens: Sequence[str], name: str, *, unknown: bool) -> Any:
+    """`""` (padding) is id 0; with `unknown`, any other token outside `tokens` is id 1
+    (`<unk>`) and `tokens` follow from id 2; without, `tokens` follow from id 1."""
+    if unknown:
+        return keras.layers.StringLookup(vocabulary=list(tokens), mask_token="", oov_token=UNK,
+                                         num_oov_indices=1, name=name)  # fmt: skip
+    return keras.layers.StringLookup(vocabulary=list(tokens), mask_token="", num_oov_indices=0,
+                                     name=name)  # fmt: skip
+
+
+def _assign(built: Sequence[build.Model], weights: Sequence[Tensor]) -> None:
+    """Every weight of the built layers from `weights`, by rnnprobe's names."""
+    named = [n for model in built for n in build.named_variables(model)]
+    values = {w.name: w.array for w in weights}
+    if sorted(values) != sorted(name for name, _, _ in named):
+        raise AssertionError("the saved network's weights are not the network's")
+    for name, variable, _ in named:
+        variable.assign(values[name])
+
+
+def token_model(network: Network, vocab: Sequence[str], *, embedded: bool,
+                weights: Sequence[Tensor] | None = None) -> tuple[Any, build.Model]:  # fmt: skip
+    """Token strings (batch, time), `""` as padding, in; the network's logits out. `vocab`
+    starts with `<unk>`; the one-hot rows (or the Embedding's ids after `<pad>`) follow it."""
+    keras = env.load_keras()
+    assert vocab[0] == UNK
+    built = build.model(keras, network.model)
+    tokens = keras.Input(shape=(None,), dtype="string", name="tokens")
+    ids = _lookup(keras, vocab[1:], "lookup", unknown=True)(tokens)
+    value = ids
+    if not embedded:  # x_data: id 0 (padding) a row of zeros, each other id its one-hot row
+        rows = np.concatenate([np.zeros((1, len(vocab))), np.eye(len(vocab))]).astype(np.float32)
+        value = keras.layers.Embedding(len(vocab) + 1, len(vocab), trainable=False, name="one_hot",
+                                       mask_zero=True,
+                                       embeddings_initializer=keras.initializers.Constant(rows),
+                                       )(ids)  # fmt: skip
+    # The mask is the Embedding's (mask_zero: id 0 is padding), which Keras passes on from
+    # layer to layer as it does in any model: no operation of rnnprobe's in the graph.
+    flow = build.call(built, build.Flow(value, None))
+    model = keras.Model(tokens, flow.value, name="rnnprobe")
+    if weights is not None:
+        _assign([built], weights)
+    return model, built
+
+
+def pair_model(
+    network: EncoderDecoder,
+    source_vocab: Sequence[str],
+    target_vocab: Sequence[str],
+    target_time: int,
+    weights: Sequence[Tensor] | None = None,
+) -> tuple[Any, keras_pairs.Pair]:
+    """The source's token strings and the decoder's input (`<bos>` + the target, `""` as
+    padding, `target_time` steps) in; the decoder's logits out, teacher-forced. The source
+    vocabulary is `<pad>`, `<unk>`, tokens; the target's `<pad>`, `<bos>`, `<eos>`, tokens."""
+    keras = env.load_keras()
+    ops = keras.ops
+    assert source_vocab[:2] == ("<pad>", UNK)
+    encoder = build.model(keras, network.encoder)
+    decoder = build.model(keras, network.decoder)
+    source = keras.Input(shape=(None,), dtype="string", name="source")
+    decoder_input = keras.Input(shape=(target_time,), dtype="string", name="decoder_input")
+    source_ids = _lookup(keras, source_vocab[2:], "source_lookup", unknown=True)(source)
+    target_ids = _lookup(keras, target_vocab[1:], "target_lookup", unknown=False)(decoder_input)
+    pair = keras_pairs.Pair(network, encoder, decoder, [])
+    _, found = keras_pairs.call(pair, source_ids, ops.not_equal(source_ids, 0), target_ids,
+                                ops.not_equal(target_ids, 0))  # fmt: skip
+    model = keras.Model([source, decoder_input], found["logits"], name="rnnprobe")
+    pair = keras_pairs.Pair(
+        network, encoder, decoder, build.named_variables(encoder) + build.named_variables(decoder)
+    )
+    if weights is not None:
+        _assign([encoder, decoder], weights)
+    return model, pair
+
+
+def series_model(network: Network, window: int, shift: Sequence[float], span: Sequence[float],
+                 weights: Sequence[Tensor] | None = None) -> tuple[Any, build.Model]:  # fmt: skip
+    """Raw values (batch, window, features) in, scaled in float64 as rnnprobe scales them
+    ((x - shift) / span, then float32); the network's (scaled) predictions out."""
+    keras = env.load_keras()
+    ops = keras.ops
+    built = build.model(keras, network.model)
+    values = keras.Input(shape=(window, len(shift)), dtype="float64", name="values")
+    scaled = ops.divide(ops.subtract(values, np.asarray(shift, np.float64)),
+                        np.asarray(span, np.float64))  # fmt: skip
+    flow = build.call(built, build.Flow(ops.cast(scaled, "float32"), None))
+    model = keras.Model(values, flow.value, name="rnnprobe")
+    if weights is not None:
+        _assign([built], weights)
+    return model, built
+
+
+def write(model: Any, meta: dict[str, Any], path: str) -> None:
+    """The model and rnnprobe's description as one file at `path`, written whole."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".rnnprobe-", suffix=".keras", dir=directory)
+    os.close(handle)
+    try:
+        with env.tensorflow_logs_quiet():
+            model.save(temporary)
+        with zipfile.ZipFile(temporary, "a") as archive:
+            archive.writestr(META, json.dumps(meta, ensure_ascii=False, indent=1))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_meta(path: str, option: str = "load") -> dict[str, Any] | None:
+    """rnnprobe's description inside a `.keras` file (None: a Keras file rnnprobe did not
+    save); a missing file, or one that is not a Keras archive, is refused in one line."""
+    if not os.path.exists(path):
+        raise InputError(Param(option), f" {path!r}: no such file")
+    if os.path.isdir(path):
+        raise InputError(Param(option), f" {path!r} is a directory: give a .keras file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "config.json" not in names:
+                raise InputError(Param(option), f" {path!r} is not a Keras model file")
+            if META not in names:
+                return None
+            found: dict[str, Any] = json.loads(archive.read(META))
+            return found
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise InputError(Param(option), f" {path!r} is not a Keras model file (or it is "
+                         "truncated)") from None  # fmt: skip
+
+
+def load_model(path: str, option: str = "load") -> Any:
+    """The Keras model in `path`, as plain Keras loads it (no custom objects, safe mode)."""
+    keras = env.load_keras()
+    try:
+        with env.tensorflow_logs_quiet():
+            return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for a damaged or foreign file
+        reason = " ".join(str(error).split())[:160]
+        raise InputError(Param(option), f" {path!r}: Keras cannot load it ({reason})") from None
+
+
+def weights_of(path: str, rebuilt: Callable[[], tuple[Any, Any]], option: str = "load"
+               ) -> tuple[Tensor, ...]:  # fmt: skip
+    """The saved weights by rnnprobe's names: the file's model loaded by plain Keras, its
+    weights set into the same model rebuilt from rnnprobe's description."""
+    from rnnprobe.core.keras.probe import collect_weights
+
+    loaded = load_model(path, option)
+    with env.build_lock, env.tensorflow_logs_quiet():
+        model, built = rebuilt()
+        found = loaded.get_weights()
+        mine = model.get_weights()
+        if [w.shape for w in found] != [w.shape for w in mine]:
+            raise InputError(Param(option), f" {path!r}: its weights do not fit the network "
+                             "its rnnprobe description names")  # fmt: skip
+        model.set_weights(found)
+        models = [built.encoder, built.decoder] if isinstance(built, keras_pairs.Pair) else [built]
+        named = [n for side in models for n in build.named_variables(side)]
+        return collect_weights(named, [variable.numpy() for _, variable, _ in named])
