@@ -233,7 +233,7 @@ def test_probe_refuses_what_it_does_not_know_naming_what_it_takes():
     cases = [
         (layers.Dense(3), X, "got Dense"),
         (layers.RNN([layers.LSTMCell(2), layers.GRUCell(2)]), X, "cells of more than one kind"),
-        (layers.LSTM(2, stateful=True), X, "stateful"),
+        (layers.Bidirectional(layers.LSTM(2, stateful=True)), X, "stateful Bidirectional"),
         (layers.SimpleRNN(2, use_bias=False), X, "use_bias=False"),
         (layers.Bidirectional(layers.LSTM(2), merge_mode=None), X, "merge_mode=None"),
     ]

@@ -11,7 +11,7 @@ PANELS = {
               "--from FILE", "--columns NAME,...", "--limit N"],
     "Network": ["--hidden, -H N[,N...]", "--style STYLE", "--cell CELL", "--seed N",
                 "--[no-]return-sequences", "--[no-]return-state", "--[no-]bidirectional",
-                "--merge-mode MODE"],
+                "--merge-mode MODE", "--initial-state STATE", "--chunks K", "--reset-between"],
     "Model": ["--embed onehot|N", "--head N", "--each-step", "--torch", "--load FILE.keras"],
     "Show": ["--weights", "--check", "--shapes", "--steps", "--at T", "--diagram", "--word N",
              "--code", "--all"],

@@ -70,10 +70,18 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
     ]
     assert streams == []  # no error, and no TensorFlow logging
     html = [r.data["text/html"] for r in _results(executed) if "text/html" in r.data]
-    assert len(html) == 16  # the sixteen rnnprobe results; the others are plain values
-    *html, inspected = html
+    assert len(html) == 18  # the eighteen rnnprobe results; the others are plain values
+    *html, inspected, started, chunked = html
     plain = [r.data["text/plain"] for r in _results(executed)]
-    *plain, loaded, keras_alone, _ = plain  # the last section: saved, loaded, inspected
+    *plain, loaded, keras_alone, _, _, _ = plain  # saved, loaded, inspected; the state
+    started = re.sub(r"<[^>]+>", "", started)
+    assert (
+        "initial_h = [0.5000 -0.2000]" in started
+        and "initial_state=[initial_h, initial_c]" in started
+    )
+    chunked = re.sub(r"<[^>]+>", "", chunked)
+    assert "2 chunks through the same layers built stateful=True" in chunked
+    assert "after the first chunk the outputs differ from the whole run" in chunked
     assert loaded.startswith("(True, ['텐서플로우는', '매우', '어렵다', '<eos>'], 100)")
     assert keras_alone == "['1', '1']"  # lab 12-1's classes of "good" and "so good"
     inspected = re.sub(r"<[^>]+>", "", inspected)

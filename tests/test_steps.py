@@ -59,8 +59,11 @@ def one_step(cell, x, h, c, kernel, recurrent, bias):
     return {"z": z, "r": r, "g": g, "h": h}, h, c
 
 
-def reference(obj):
-    """Per layer and direction (Keras order): name -> (batch, time, units), NaN discarded."""
+def reference(obj, starts=None):
+    """Per layer and direction (Keras order): name -> (batch, time, units), NaN discarded.
+
+    `starts`: each state's initial value by its name (`h`, `1/forward_c`...), per word;
+    zeros without."""
     cell = obj["cell"]
     hidden = obj["hidden"] if isinstance(obj["hidden"], list) else [obj["hidden"]]
     weights = {w["name"]: np.asarray(w["values"], dtype=np.float64) for w in obj["weights"]}
@@ -81,8 +84,16 @@ def reference(obj):
             )
             values = {name: np.full((batch, time, units), np.nan) for name in NAMES[cell]}
             out = np.zeros((batch, time, units))
+            state = "".join(
+                f"{p}" for p in (f"{number}/" if len(hidden) > 1 else "",
+                                 f"{direction}_" if direction else "")
+            )  # fmt: skip
             for b, length in enumerate(lengths):
                 h, c = np.zeros(units), np.zeros(units)
+                if starts is not None:
+                    h = np.asarray(starts[state + "h"][b], dtype=np.float64)
+                    if cell == "lstm":
+                        c = np.asarray(starts[state + "c"][b], dtype=np.float64)
                 order = range(length - 1, -1, -1) if direction == "backward" else range(length)
                 for t in order:
                     step, h, c = one_step(cell, layer_input[b, t], h, c, kernel, recurrent, bias)

@@ -134,13 +134,14 @@ def grads(
     shuffle: bool | None = None,
     max_vocab: int | None = None,
     min_count: int | None = None,
+    initial_state: str | Sequence[str] | None = None,
 ) -> Grads | GradsCells:
     """One backward pass of the whole-set loss (or of step `at`'s loss alone) at the
     weights `train` starts from (after `after` epochs of it, if given): `rnnprobe grads`.
     With `cells=["simple", "lstm", "gru"]`, the same in each cell (`grads --cells`).
     `shuffle` takes the `after` epochs' rows in a new order each epoch (by default when
     there is more than one batch); `max_vocab` / `min_count` read the rarer tokens as
-    `<unk>`."""
+    `<unk>`; `initial_state` (as `rnnprobe.run` takes it) is where the pass starts."""
     if cells is not None and torch:
         raise InputError("cells compares Keras's cells; it does not combine with torch")
     kinds = [cell] if cells is None else [str(name) for name in cells]
@@ -182,10 +183,14 @@ def grads(
         **options.vocab_limits(max_vocab, min_count),
     )
     gradients.check_at(at, data)
+    from rnnprobe.api.probes import _initial
+
+    checked = [_initial(initial_state, spec) for spec in specs]  # against every cell's states
+    initial = checked[0]
     drawn = options.resolve_seed(seed)  # one seed for every cell
     found = [
         gradients.grads(data.words, spec, seed=drawn, at=at, check=check, torch=torch,
-                        data=data, **recipe)
+                        data=data, initial=initial, **recipe)
         for spec in specs
     ]  # fmt: skip
     return Grads(found[0]) if cells is None else GradsCells(found)

@@ -172,6 +172,9 @@ def run(
     torch: bool = False,
     window: int | None = None,
     stride: int | None = None,
+    initial_state: str | Sequence[str] | None = None,
+    chunks: int | None = None,
+    reset_between: bool = False,
 ) -> Run:
     """Run a Keras RNN on one-hot words (or token ids through an Embedding): `rnnprobe run`.
 
@@ -184,6 +187,9 @@ def run(
     `check` compares Keras with rnnprobe's numpy re-computation (`--check`); `torch`
     runs the same network in PyTorch (`--torch`, PyTorch installed) and puts it on `.torch`.
     `window` cuts one text (a string) into windows of that many tokens, `stride` apart.
+    `initial_state` ("zeros", "random", or "h=0.5,-0.2"-style strings, one per state) is
+    where the layers start; `chunks` runs the words again in that many chunks through
+    stateful layers (`reset_between`: reset between them), on `.result.chunks`.
     """
     spec = options.make_spec(
         hidden=hidden,
@@ -205,6 +211,15 @@ def run(
         from rnnprobe.core.inputs.windows import text_windows
 
         given = text_windows(one_text(given), cut, step, spec.tokens, predict=False)
+    initial = _initial(initial_state, spec)
+    if chunks is not None or reset_between:
+        from rnnprobe.core.commands.chunks import check_chunks, check_combinations
+
+        count = None if chunks is None else options.positive_int("chunks", chunks)
+        check_chunks(count, reset_between)
+        check_combinations(count, {"bidirectional=True": spec.bidirectional,
+                                   "return_sequences=False": not spec.return_sequences,
+                                   "steps=True": steps, "torch=True": torch})  # fmt: skip
     result = commands.run(
         given,
         spec,
@@ -214,8 +229,20 @@ def run(
         steps=steps,
         at=at,
         torch=torch,
+        initial=initial,
+        chunks=chunks,
+        reset_between=reset_between,
     )
     return Run(result)
+
+
+def _initial(given: str | Sequence[str] | None, spec: Any) -> Any:
+    """`initial_state=`, read and checked against the network's states."""
+    from rnnprobe.core.inputs.initial import check_initial, parse_initial
+
+    found = parse_initial([given] if isinstance(given, str) else given)
+    check_initial(found, spec.network(1).recurrent.initial_places)
+    return found
 
 
 def compare(
@@ -231,6 +258,7 @@ def compare(
     embed: int | str | None = None,
     head: int | None = None,
     each_step: bool = False,
+    initial_state: str | Sequence[str] | None = None,
 ) -> Comparison:
     """Run the cell style and the layer style with the same weights: `rnnprobe compare`."""
     spec = options.make_spec(
@@ -243,7 +271,8 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    found = commands.compare(words_of(words, spec.tokens.value), spec, vocab=vocab, seed=seed)
+    found = commands.compare(words_of(words, spec.tokens.value), spec, vocab=vocab, seed=seed,
+                             initial=_initial(initial_state, spec))  # fmt: skip
     return Comparison(found)
 
 
@@ -259,15 +288,17 @@ def vocab(
     return Vocabulary(commands.vocab(words_of(words, kind.value), vocab, kind))
 
 
-def probe(layer: Any, x_data: Any, mask: Any = None) -> Run:
+def probe(layer: Any, x_data: Any, mask: Any = None, *, reset: bool = False) -> Run:
     """Call your own Keras recurrent layer once on x_data and show what it returned.
 
     `layer` is a SimpleRNN, LSTM, GRU, a `layers.RNN` over a cell or a list of cells, or a
     `Bidirectional` over one of these, built or not; `x_data` is (batch, time, features);
     `mask` (batch, time), if given, is True on each sequence's first steps. The values are
-    those of calling the layer directly, named as `rnnprobe run` names them.
+    those of calling the layer directly, named as `rnnprobe run` names them. A stateful
+    layer starts from the state it holds (`initial_state`; `reset=True`: `reset_state()`
+    first), and the call leaves it holding its final states, as calling it does.
     """
-    return Run(commands.probe_layer(layer, x_data, mask))
+    return Run(commands.probe_layer(layer, x_data, mask, reset=reset))
 
 
 def to_torch(layer: Any) -> Any:

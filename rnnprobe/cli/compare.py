@@ -12,6 +12,7 @@ from rnnprobe.cli.options import (
     EmbedOpt,
     HeadOpt,
     HiddenOpt,
+    InitialStateOpt,
     JsonOpt,
     MergeModeOpt,
     NoServerOpt,
@@ -41,6 +42,7 @@ def compare(
     embed: EmbedOpt = None,
     head: HeadOpt = None,
     each_step: EachStepOpt = False,
+    initial_state: InitialStateOpt = None,
     json_: JsonOpt = False,
     no_server: NoServerOpt = False,
 ) -> None:
@@ -62,8 +64,13 @@ def compare(
         head=head,
         each_step=each_step,
     )
+    from rnnprobe.core.inputs.initial import check_initial, parse_initial
+
+    initial = parse_initial(initial_state)
+    check_initial(initial, spec.network(1).recurrent.initial_places)
     number = options.whole_number("seed", seed)
-    result = commands.compare(read_words(words, spec.tokens), spec, vocab=vocab_, seed=number)
+    result = commands.compare(read_words(words, spec.tokens), spec, vocab=vocab_, seed=number,
+                              initial=initial)  # fmt: skip
     if json_:
         jsonout.write(jsonout.compare_object(result))
     else:

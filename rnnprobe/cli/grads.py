@@ -32,6 +32,7 @@ from rnnprobe.cli.options import (
     EmbedOpt,
     ExportOpt,
     HiddenOpt,
+    InitialStateOpt,
     JsonOpt,
     LabelsOpt,
     LrOpt,
@@ -104,6 +105,7 @@ class GradsArgs:
     min_count: str | None = None
     validation: None = None  # grads holds nothing out
     save: str | None = None
+    initial_state: list[str] | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> GradsArgs:
@@ -174,6 +176,15 @@ class GradsArgs:
         return output_format(
             self.export, diagram=self.diagram, code=False, flags={"--json": self.json}
         )
+
+    def initial(self, specs: list[ProbeSpec]) -> Any:
+        """--initial-state, read and checked against each network's states."""
+        from rnnprobe.core.inputs.initial import check_initial, parse_initial
+
+        found = parse_initial(self.initial_state)
+        for spec in specs:
+            check_initial(found, spec.network(1).recurrent.initial_places)
+        return found
 
     def check_save(self) -> None:
         """--save: the network after --after's epochs, one network (not --cells)."""
@@ -308,6 +319,7 @@ def grads(
     json_: JsonOpt = False,
     export: ExportOpt = None,
     save: SaveOpt = None,
+    initial_state: InitialStateOpt = None,
     no_server: NoServerOpt = False,
 ) -> None:
     """The gradient flowing back through time: every weight's, and dL/dh_t at each step."""
@@ -320,6 +332,7 @@ def grads(
     kind = args.export_format()
     recipe = args.recipe()
     args.check_save()
+    initial = args.initial(specs)
     drawn = options.resolve_seed(args.seed)  # one seed for every cell of --cells
     data = args.data(specs[0], drawn)
     if args.diagram:
@@ -329,7 +342,7 @@ def grads(
         for spec in specs:
             results.append(gradients.grads(
                 data.words, spec, seed=drawn, at=args.at, check=args.check,
-                torch=args.torch, data=data, **recipe,
+                torch=args.torch, data=data, initial=initial, **recipe,
             ))  # fmt: skip
     saved = None
     if args.save is not None:

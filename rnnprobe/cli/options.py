@@ -65,6 +65,9 @@ CLI_NAMES = {
     "input": "--input",
     "random": "--random",
     "file": "FILE",
+    "initial_state": "--initial-state",
+    "chunks": "--chunks",
+    "reset_between": "--reset-between",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -200,6 +203,38 @@ CheckOpt = Annotated[
         "--check",
         help="Re-compute with rnnprobe's numpy and compare; exit 1 if they differ.",
         rich_help_panel=SHOW,
+    ),
+]
+InitialStateOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--initial-state",
+        metavar="STATE",
+        help="The state the layers start from: zeros (Keras's default), random (from the "
+        "seed), or values per state, one option each (h=0.5,-0.2; c=...; forward_h=...; "
+        "2/h=...), the same for every word; a state not given starts at zeros.",
+        show_default=False,
+        rich_help_panel=NETWORK,
+    ),
+]
+ChunksOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--chunks",
+        metavar="K",
+        help="Run again in K chunks of the time axis through the layers built stateful=True, "
+        "the state carried from chunk to chunk; compared with the whole run.",
+        show_default=False,
+        rich_help_panel=NETWORK,
+    ),
+]
+ResetBetweenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reset-between",
+        help="With --chunks: reset_states() between the chunks (each starts from zeros): "
+        "how far the outputs go off, step by step.",
+        rich_help_panel=NETWORK,
     ),
 ]
 ExportOpt = Annotated[

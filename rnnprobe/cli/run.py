@@ -31,15 +31,18 @@ from rnnprobe.cli.options import (
     BidirectionalOpt,
     CellOpt,
     CheckOpt,
+    ChunksOpt,
     CodeOpt,
     EachStepOpt,
     EmbedOpt,
     ExportOpt,
     HeadOpt,
     HiddenOpt,
+    InitialStateOpt,
     JsonOpt,
     MergeModeOpt,
     NoServerOpt,
+    ResetBetweenOpt,
     SeedOpt,
     StyleOpt,
     TokensOpt,
@@ -96,6 +99,9 @@ class RunArgs:
     columns: str | None = None
     limit: str | None = None
     load: str | None = None
+    initial_state: list[str] | None = None
+    chunks: str | None = None
+    reset_between: bool = False
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunArgs:
@@ -127,6 +133,28 @@ class RunArgs:
 
         text = one_text(read_text(self.words) if stdin else self.words)
         return text_windows(text, window, stride, self.tokens, predict=False)
+
+    def chunked(self, spec: ProbeSpec) -> int | None:
+        """--chunks and --reset-between, checked before any work (the word length later)."""
+        from rnnprobe.core import options
+        from rnnprobe.core.commands import chunks
+
+        count = None if self.chunks is None else options.positive_int("chunks", self.chunks)
+        chunks.check_chunks(count, self.reset_between)
+        chunks.check_combinations(count, {
+            "--bidirectional": spec.bidirectional, "--no-return-sequences":
+            not spec.return_sequences, "--steps": self.steps, "--diagram": self.diagram,
+            "--torch": self.torch, "--code": self.code,
+        })  # fmt: skip
+        return count
+
+    def initial(self, spec: ProbeSpec) -> Any:
+        """--initial-state, read and checked against the network's states (None without)."""
+        from rnnprobe.core.inputs.initial import check_initial, parse_initial
+
+        found = parse_initial(self.initial_state)
+        check_initial(found, spec.network(1).recurrent.initial_places)
+        return found
 
     def loaded(self) -> tuple[ProbeSpec, Any]:
         """The network: the options', or --load's (checked against the options given)."""
@@ -228,10 +256,15 @@ def run_json(args: RunArgs, expected: int = 1) -> tuple[bytes, bool]:
 
     kind = args.export_format()
     spec, loaded = args.loaded()
+    initial = args.initial(spec)
+    count = args.chunked(spec)
     given = args.given(stdin=False)
     result = commands.run(
         given,
         spec,
+        initial=initial,
+        chunks=count,
+        reset_between=args.reset_between,
         check=args.check,
         steps=args.steps,
         at=args.at,
@@ -254,9 +287,13 @@ def _body(args: RunArgs, result: ProbeResult) -> dict[str, Any]:
 
 
 def _passed(result: ProbeResult) -> bool:
-    """False when --check or --torch found Keras's numbers off (exit 1)."""
+    """False when --check or --torch found Keras's numbers off, or chunks that carry their
+    state gave other outputs than the whole run (exit 1)."""
     checked = result.check is None or result.check.ok
-    return checked and (result.torch is None or result.torch.ok)
+    found = result.chunks
+    chunked = found is None or ((found.same or found.reset) and (found.check is None
+                                                                 or found.check.ok))  # fmt: skip
+    return checked and chunked and (result.torch is None or result.torch.ok)
 
 
 command = typer.Typer(add_completion=False)  # `run` alone, as the app loads it
@@ -345,6 +382,9 @@ def run(
         ),
     ] = False,
     load: RunLoadOpt = None,
+    initial_state: InitialStateOpt = None,
+    chunks: ChunksOpt = None,
+    reset_between: ResetBetweenOpt = False,
     no_server: NoServerOpt = False,
 ) -> None:
     """Run a Keras RNN on one-hot words and show x_data, outputs and states."""
@@ -355,12 +395,16 @@ def run(
 
     kind = args.export_format()
     spec, loaded = args.loaded()
+    initial = args.initial(spec)
+    count = args.chunked(spec)
     given = args.given()
     batch = args.batch(given, spec, loaded)
     if args.diagram:
         options.check_drawn("word", args.word, len(given))
     if args.code and not args.torch:
-        sys.stdout.write(keras_code.script(batch, spec, options.resolve_seed(args.seed)))
+        drawn = options.resolve_seed(args.seed)
+        starts = commands.initial_states(initial, spec, batch.rows, drawn)
+        sys.stdout.write(keras_code.script(batch, spec, drawn, initial=starts))
         return
     with progress.spinner(f"Running the RNN on {len(given):,} words…"):
         result = commands.run(
@@ -373,6 +417,9 @@ def run(
             batch=batch,
             torch=args.torch,
             weights=None if loaded is None else loaded.weights,
+            initial=initial,
+            chunks=count,
+            reset_between=args.reset_between,
         )
     if args.code:  # with --torch: a PyTorch script with the converted weights
         from rnnprobe.show.torch_code import torch_script

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.kinds import IDENTICAL_WITHIN, TOLERANCE
@@ -110,6 +110,9 @@ class ProbeResult:
     model_layers: tuple[KerasLayer, ...] | None = None
     model_network: Network | None = None
     torch: TorchTwin | None = None  # `--torch`: the same network in PyTorch (core/torch/twin.py)
+    initial_state: tuple[Tensor, ...] | None = None  # `--initial-state`: every state's start
+    chunks: Any = None  # `--chunks`: the run again chunk by chunk (commands/chunks.py)
+    stateful: bool = False  # a user's stateful layer: the call changed the state it holds
 
     @property
     def params(self) -> int:

@@ -242,6 +242,20 @@ def _final_names(result: ProbeResult, layer: Layer, direction: str) -> list[str]
     return [", ".join(layer.cell.state_names) + " (not returned)"]
 
 
+def _starts(result: ProbeResult, layer: Layer, direction: str, word: int) -> str:
+    """`--initial-state`: what this row reads before its first step (h_-1), else nothing."""
+    if result.initial_state is None:
+        return ""
+    given = {t.name: t.array for t in result.initial_state}
+    names = layer.state_names(direction)
+    before = "(T)" if direction == "backward" else "_-1"
+    shown = ", ".join(
+        f"{kind}{before} = [" + " ".join(f"{v:.4f}" for v in given[name][word]) + "]"
+        for kind, name in zip(layer.cell.state_names, names, strict=True)
+    )
+    return f"; starts from {shown} (--initial-state)"
+
+
 def _block(pic: Picture, layer: Layer, direction: str) -> list[Text]:
     """A title line, then the row of one layer (and direction) with its final states."""
     grid, result = pic.grid, pic.result
@@ -255,6 +269,7 @@ def _block(pic: Picture, layer: Layer, direction: str) -> list[Text]:
         + (" right to left" if backward else ""),
         style="dim",
     )
+    title.append(_starts(result, layer, direction, pic.word), style="dim")
     keras = layer.cell.keras_cell  # SimpleRNNCell, LSTMCell, GRUCell
     name = (keras[: -len("Cell")], "Cell")
     steps = grid.steps

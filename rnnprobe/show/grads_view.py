@@ -172,8 +172,10 @@ def grads_view(result: GradsResult, *, all_words: bool = False,
 
 
 def _grads_view(result: GradsResult, *, all_words: bool, diagram: int | None) -> Group:
-    parts: list[RenderableType] = [*header(result, whole=all_words), BLANK]
-    parts.append(Text("every weight's gradient:", style="bold"))
+    from rnnprobe.show.views import initial_lines
+
+    parts: list[RenderableType] = [*header(result, whole=all_words), *initial_lines(result)]
+    parts += [BLANK, Text("every weight's gradient:", style="bold")]
     parts.append(gradients_table(result.weights, result.gradients, clipped=result.clipped,
                                  digits=".4g"))  # fmt: skip
     parts.append(Text(f"global norm {result.global_norm:.4g}", style="dim"))

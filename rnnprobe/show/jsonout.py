@@ -180,6 +180,27 @@ def run_object(result: ProbeResult, *, weights: bool, values: bool = True) -> di
             }
             for trace in result.steps.traces
         ]
+    if result.initial_state is not None:  # `--initial-state`: per state, as `states`
+        body["initial_state"] = [
+            tensor_object(s, named=True, values=values) for s in result.initial_state
+        ]
+    if result.stateful:  # a user's stateful layer: `initial_state` is what it held
+        body["stateful"] = True
+    if result.chunks is not None:  # `--chunks`: each chunk, and how far from the whole run
+        found = result.chunks
+        body["chunks"] = [
+            {
+                "start": chunk.start,
+                "end": chunk.end,
+                "outputs": tensor_object(chunk.outputs, named=False, values=values),
+                "states": [tensor_object(t, named=True, values=values) for t in chunk.states],
+            }
+            for chunk in found.chunks
+        ]
+        body["reset_between"] = found.reset
+        body["max_abs_diff"] = found.max_abs_diff
+        if found.check is not None:
+            body["chunks_check"] = {"max_abs_diff": found.check.max_abs_diff, "ok": found.check.ok}
     return body
 
 
@@ -219,6 +240,8 @@ def compare_object(result: CompareResult) -> dict[str, Any]:
         max_abs_diff=result.max_abs_diff,
         shapes={t.name: list(t.shape) for t in result.cell.returned},
     )
+    if result.cell.initial_state is not None:  # `--initial-state`: both styles start there
+        body["initial_state"] = [tensor_object(s, named=True) for s in result.cell.initial_state]
     return body
 
 

@@ -206,6 +206,8 @@ def grads_object(result: GradsResult, *, values: bool = True) -> dict[str, Any]:
             "max_abs_diff": twin.max_abs_diff,
             "ok": twin.ok,
         }
+    if result.initial_state is not None:  # `--initial-state`: per state, as `states`
+        body["initial_state"] = named(result.initial_state)
     return body
 
 

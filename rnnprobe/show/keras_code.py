@@ -12,10 +12,11 @@ from functools import singledispatch
 
 from rnnprobe import __version__
 from rnnprobe.core.kinds import UNK, Tokens, identifier
-from rnnprobe.core.result import Batch
+from rnnprobe.core.result import Batch, Tensor
 from rnnprobe.core.stages import (
     Embedding,
     Head,
+    Layer,
     Loss,
     Network,
     OneHotInput,
@@ -70,10 +71,25 @@ class Calls:
     lines: list[str] = field(default_factory=list)
     make_mask: bool = True  # an Embedding computes the mask (else it is given)
     softmax: bool = True  # the probabilities after the logits
+    initial: bool = False  # `--initial-state`: each layer starts from `initial_<state>`
 
     @property
     def mask(self) -> str:
         return ", mask=mask" if self.masked else ""
+
+    def starts(self, stage: Recurrent, group: tuple[Layer, ...]) -> str:
+        return starts_code(group) if self.initial else ""
+
+
+def starts_code(group: tuple[Layer, ...]) -> str:
+    """`, initial_state=[...]` of the Keras layer holding `group` (a list per cell for a
+    stack of cells)."""
+    per_layer = [[f"initial_{identifier(n)}" for n in layer.all_state_names] for layer in group]
+    if len(group) > 1:
+        inner = ", ".join("[" + ", ".join(names) + "]" for names in per_layer)
+    else:
+        inner = ", ".join(per_layer[0])
+    return f", initial_state=[{inner}]"
 
 
 @singledispatch
@@ -102,11 +118,15 @@ def _(stage: Recurrent, calls: Calls) -> None:
             targets = ["outputs", *("[" + ", ".join(names) + "]" for names in per_layer)]
         else:
             targets = ["outputs", *per_layer[0]]
-        calls.lines.append(f"{', '.join(targets)} = rnn({calls.source}{calls.mask})")
+        starts = calls.starts(stage, stage.layers)
+        calls.lines.append(f"{', '.join(targets)} = rnn({calls.source}{calls.mask}{starts})")
         return
     for layer, names, keras_name in zip(stage.layers, per_layer, stage.keras_names, strict=True):
         out = "outputs" if layer.number == len(stage.layers) else f"outputs_{layer.number}"
-        calls.lines.append(f"{', '.join([out, *names])} = {keras_name}({calls.source}{calls.mask})")
+        starts = calls.starts(stage, (layer,))
+        calls.lines.append(
+            f"{', '.join([out, *names])} = {keras_name}({calls.source}{calls.mask}{starts})"
+        )
         calls.source = out
 
 
@@ -122,10 +142,10 @@ def _(stage: ValueHead, calls: Calls) -> None:
     calls.lines.append("predictions = head(outputs)")
 
 
-def call_lines(spec: ProbeSpec, *, masked: bool) -> list[str]:
+def call_lines(spec: ProbeSpec, *, masked: bool, initial: bool = False) -> list[str]:
     """The calls with the unpacking that matches what Keras returns."""
     network = spec.network(0)
-    calls = Calls(source=network.input.name, masked=masked)
+    calls = Calls(source=network.input.name, masked=masked, initial=initial)
     for stage in network.stages:
         call_code(stage, calls)
     return calls.lines
@@ -208,8 +228,21 @@ def printed(names: list[str]) -> list[str]:
     ]
 
 
-def script(batch: Batch, spec: ProbeSpec, seed: int) -> str:
-    """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe."""
+def initial_lines(initial: Sequence[Tensor]) -> list[str]:
+    """`--initial-state`: each state's start, one row per word (all the same)."""
+    lines = []
+    for tensor in initial:
+        row = ", ".join(str(v) for v in tensor.array[0])  # float32's shortest text
+        rows = tensor.array.shape[0]
+        lines.append(f"initial_{identifier(tensor.name)} = np.array([[{row}]] * {rows}, "
+                     "dtype='float32')  # every word starts here")  # fmt: skip
+    return lines
+
+
+def script(batch: Batch, spec: ProbeSpec, seed: int,
+           initial: Sequence[Tensor] | None = None) -> str:  # fmt: skip
+    """A self-contained script (numpy and tensorflow.keras) that rebuilds this probe (and
+    starts its layers from `initial`, `--initial-state`'s states)."""
     network = spec.network(batch.width)
     header = [
         f"# Written by rnnprobe {__version__}: the same {network.input.name}"
@@ -221,17 +254,18 @@ def script(batch: Batch, spec: ProbeSpec, seed: int) -> str:
         *input_lines(network.input, batch),
         "",
         f"keras.utils.set_random_seed({seed})  # before the layers are built",
+        *initial_lines(initial or ()),
     ]
     if len(network.stages) == 2:  # the lecture's bare RNN on x_data
         names = ["outputs", *(identifier(n) for n in spec.state_names)]
         lines = [
             *layer_lines(spec),
-            *call_lines(spec, masked=batch.padded),
+            *call_lines(spec, masked=batch.padded, initial=initial is not None),
             "",
             *printed(["x_data", *names]),
         ]
     else:
-        lines = _sequential(batch, network)
+        lines = _sequential(batch, network, initial=initial is not None)
     return "\n".join([*header, *lines]) + "\n"
 
 
@@ -248,6 +282,7 @@ class Sequential:
     shown: list[str] = field(default_factory=list)
     flow: str = "x_data"
     masked: bool = False
+    initial: bool = False  # `--initial-state`: the layers one by one start from it
 
 
 @singledispatch
@@ -284,9 +319,11 @@ def _(stage: Embedding, model: Sequential) -> None:
 def _(stage: Recurrent, model: Sequential) -> None:
     model.items += [f"{code}," for code in stage.keras_code(state=False)]
     masked = ", mask=mask" if model.masked else ""
-    for number, name in enumerate(stage.keras_names, start=1):
+    groups = stage.keras_groups
+    for number, (name, group) in enumerate(zip(stage.keras_names, groups, strict=True), start=1):
         out = "outputs" if number == len(stage.keras_names) else f"outputs_{number}"
-        model.calls.append(f"{out} = {name}({model.flow}{masked})")
+        starts = starts_code(group) if model.initial else ""
+        model.calls.append(f"{out} = {name}({model.flow}{masked}{starts})")
         model.flow = out
     model.names += list(stage.keras_names)
     model.shown.append("outputs")
@@ -296,21 +333,25 @@ def _(stage: Recurrent, model: Sequential) -> None:
 def _(stage: Head, model: Sequential) -> None:
     model.items.append(f"{stage.keras_code()},")
     model.names.append("head")
-    model.calls += [
-        "logits = head(outputs)  # the same as model_output",
-        "probabilities = keras.ops.softmax(logits)",
-    ]
+    same = "" if model.initial else "  # the same as model_output"
+    model.calls += [f"logits = head(outputs){same}", "probabilities = keras.ops.softmax(logits)"]
     model.shown += ["logits", "probabilities"]
 
 
-def _sequential(batch: Batch, network: Network) -> list[str]:
-    """The lecture's way: a `keras.Sequential` model, then each layer's output in turn."""
-    model = Sequential(batch)
+def _sequential(batch: Batch, network: Network, initial: bool = False) -> list[str]:
+    """The lecture's way: a `keras.Sequential` model, then each layer's output in turn
+    (with `initial`, the layers one by one from `initial_state`: a Sequential starts from
+    zeros)."""
+    model = Sequential(batch, initial=initial)
     source = network.input.name
     for stage in network.stages:
         sequential_part(stage, model)
     lines = ["model = keras.Sequential([", *(f"    {item}" for item in model.items)]
-    lines += ["])", f"model_output = model({source})", ""]
+    if initial:
+        lines += ["])", f"# model({source}) would start from zeros: the layers one by one below "
+                  "start from initial_state", ""]  # fmt: skip
+    else:
+        lines += ["])", f"model_output = model({source})", ""]
     lines.append("# The same layers one by one: what each gives, as rnnprobe shows it.")
     names = model.names
     lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = model.layers")

@@ -24,7 +24,7 @@ from rnnprobe.show.cells import (
     word_title,
 )
 from rnnprobe.show.tables import head_lines
-from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, Worked, number
+from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, Worked, number, vector_text
 
 
 def _steps_table(trace: StepTrace, batch: Batch, index: int) -> BlockTable:
@@ -54,6 +54,21 @@ def _trace_title(trace: StepTrace, result: ProbeResult) -> Text:
     return title
 
 
+def _starts(trace: StepTrace, result: ProbeResult) -> list[RenderableType]:
+    """`--initial-state`: the state this layer and direction reads at its first step."""
+    if result.initial_state is None:
+        return []
+    layer = result.network.layers[trace.layer - 1]
+    given = {t.name: t.array for t in result.initial_state}
+    before = "(T)" if trace.direction == "backward" else "_-1"
+    lines: list[RenderableType] = []
+    names = layer.state_names(trace.direction or "")
+    for kind, name in zip(layer.cell.state_names, names, strict=True):
+        lines.append(Text.assemble(f"  {kind}{before} = ", vector_text(given[name][0]),
+                                   (f"  (--initial-state {name}, every word)", "dim")))  # fmt: skip
+    return lines
+
+
 def steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
     """Per layer and direction: its equations, then a table per word; word 1's step worked out."""
     assert result.steps is not None
@@ -64,6 +79,7 @@ def steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
     for trace in result.steps.traces:
         parts += [BLANK, _trace_title(trace, result)]
         parts += [Text(f"  {line}") for line in trace.equations]
+        parts += _starts(trace, result)
         for index in shown:
             parts += [BLANK, word_title(batch, index), _steps_table(trace, batch, index)]
             if index == 0:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnprobe.core.commands.outputs import where_in_outputs
-from rnnprobe.core.kinds import IDENTICAL_WITHIN, TOLERANCE
+from rnnprobe.core.kinds import IDENTICAL_WITHIN, TOLERANCE, identifier
 from rnnprobe.core.result import CompareResult, ProbeResult
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import (
@@ -34,7 +34,7 @@ from rnnprobe.show.tables import (
     word_lines,
     word_table,
 )
-from rnnprobe.show.widgets import BLANK
+from rnnprobe.show.widgets import BLANK, vector_text
 
 
 def layer_code(result: ProbeResult) -> list[RenderableType]:
@@ -42,7 +42,31 @@ def layer_code(result: ProbeResult) -> list[RenderableType]:
 
 
 def call_code(result: ProbeResult) -> list[RenderableType]:
-    return code(result.call_lines or keras_code.call_lines(result.spec, masked=result.batch.padded))
+    starts = result.initial_state is not None
+    return [
+        *initial_lines(result),
+        *code(
+            result.call_lines
+            or keras_code.call_lines(result.spec, masked=result.batch.padded, initial=starts)
+        ),
+    ]
+
+
+def initial_lines(result: Any) -> list[RenderableType]:
+    """`--initial-state` (a probe's, a gradients pass's): where every word starts (h_-1),
+    state by state."""
+    if result.initial_state is None:
+        return []
+    said = "initial_state (h_-1, where every word starts; Keras's default is zeros):"
+    if getattr(result, "stateful", False):
+        said = ("a stateful layer: this call started from the state it held (word 1's row "
+                "below) and left it holding its final states; call again to go on from there, "
+                "reset_state() (reset=True) to start from zeros:")  # fmt: skip
+    lines: list[RenderableType] = [Text(said, style="bold")]
+    for tensor in result.initial_state:
+        lines.append(Text.assemble(f"  initial_{identifier(tensor.name)} = ",
+                                   vector_text(tensor.array[0])))  # fmt: skip
+    return lines
 
 
 def header(result: ProbeResult, *, whole: bool = False) -> list[RenderableType]:
@@ -100,6 +124,10 @@ def run_view(
         from rnnprobe.show.torch_view import torch_parts
 
         parts += torch_parts(result, all_words)
+    if result.chunks is not None:
+        from rnnprobe.show.chunks_view import chunks_parts
+
+        parts += chunks_parts(result)
     if result.check is not None:
         parts += [BLANK, result_check_line(result)]
     return Group(*parts)
@@ -133,6 +161,7 @@ def compare_view(result: CompareResult) -> Group:
         *code(keras_code.layer_lines(layer.spec, width)),
         Text(f"seed {cell.seed}", style="dim"),
         vocab_line(cell.batch),
+        *initial_lines(cell),
         table,
         verdict,
     )

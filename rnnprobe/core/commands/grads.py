@@ -63,6 +63,14 @@ class GradsResult:
     shuffle: bool = False  # the `after` epochs took the rows in a new order each
     check: GradsCheck | None = None
     torch: Any = None  # `--torch`: the twin's gradients (core/torch/twin.py TorchGrads)
+    initial_state: tuple[Tensor, ...] | None = None  # `--initial-state`: every state's start
+
+    @property
+    def starts(self) -> dict[str, np.ndarray] | None:
+        """`--initial-state`'s arrays by state name (None without)."""
+        if self.initial_state is None:
+            return None
+        return {t.name: t.array for t in self.initial_state}
 
     @property
     def network(self) -> Any:
@@ -171,9 +179,12 @@ def grads(
     check: bool = False,
     torch: bool = False,
     data: TrainData | None = None,
+    initial: Any = None,
 ) -> GradsResult:
     """`rnnprobe grads`: the gradients of the network `train` starts from (or reaches after
-    `after` epochs), with respect to every weight and every state h_t."""
+    `after` epochs), with respect to every weight and every state h_t; `initial`
+    (`--initial-state`) the state the pass starts from (`after`'s epochs start from zeros,
+    as Keras's fit does)."""
     from rnnprobe.core.keras import env, private
     from rnnprobe.core.keras import grads as keras_grads
     from rnnprobe.core.keras import train as keras_train
@@ -202,10 +213,11 @@ def grads(
         )
         keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size, order=order)
     keras = env.load_keras()
+    starts = commands.initial_states(initial, full, batch.rows, drawn)
     with env.tensorflow_logs_quiet():
         found = keras_grads.through_time(
             model.built, model.trainable, batch.input.array, batch.mask, data.targets.array,
-            at_weights(data, at),
+            at_weights(data, at), None if starts is None else [t.array for t in starts],
         )  # fmt: skip
     named = model.named
     weights = collect_weights(named, [np.asarray(v.numpy()) for _, v, _ in named])
@@ -237,6 +249,7 @@ def grads(
         global_clipnorm=global_clipnorm,
         clipped=clipped,
         shuffle=shuffles,
+        initial_state=starts,
     )
     if check:
         result = replace(result, check=check_grads(result))
@@ -262,6 +275,7 @@ def torch_grads(result: GradsResult) -> Any:
             {s.name: s.array for s in result.state_gradients},
         ),
         result.frozen,
+        result.starts,
     )
 
 
@@ -274,7 +288,7 @@ def check_grads(result: GradsResult) -> GradsCheck:
     found = backprop(
         result.spec, batch.input.array, np.asarray(batch.lengths),
         {w.name: w.array for w in result.weights}, data.targets.array,
-        loss_weights=at_weights(data, result.at),
+        loss_weights=at_weights(data, result.at), starts=result.starts,
     )  # fmt: skip
 
     def largest(tensors: Sequence[Tensor], numpy: dict[str, np.ndarray]) -> float:

@@ -99,6 +99,9 @@ def run(
     torch: bool = False,
     expected: int = 1,
     weights: Sequence[Any] | None = None,
+    initial: Any = None,
+    chunks: int | None = None,
+    reset_between: bool = False,
 ) -> ProbeResult:
     """`rnnprobe run`: build the RNN, seed it, call it on the words.
 
@@ -107,7 +110,10 @@ def run(
     gives what Keras returned. Without a seed one is drawn (and kept in the result). A
     `batch` already made from the same words and vocab saves making it again. `expected`:
     how many probes of this structure, this one included, are known to come (`batch`).
-    `weights` (a loaded network's, by name) replace the seeded ones.
+    `weights` (a loaded network's, by name) replace the seeded ones. `initial`
+    (`--initial-state`, inputs/initial.py) is the state every layer starts from; `chunks`
+    runs it again in that many chunks through stateful layers (`reset_between`: reset
+    between them), compared with the whole run.
     """
     # The model's modules load with the first probe: `vocab` and `--help` never need them.
     import numpy as np
@@ -123,13 +129,23 @@ def run(
         check_torch(steps=steps)
     batch = batch if batch is not None else make_batch(words, vocab, spec)
     at = check_at(at, batch, steps=steps)
+    if chunks is not None or reset_between:
+        from rnnprobe.core.commands.chunks import check_chunks
+
+        check_chunks(chunks, reset_between, batch.time)
     given = None if weights is None else SimpleNamespace(weights=tuple(weights))
-    result = probe.run_probe(batch, spec, resolve_seed(seed), expected=expected,
-                             weights_from=given)  # fmt: skip
+    drawn = resolve_seed(seed)
+    starts = initial_states(initial, spec, batch.rows, drawn)
+    result = probe.run_probe(batch, spec, drawn, expected=expected, weights_from=given,
+                             initial=starts)  # fmt: skip
     if torch:
         from rnnprobe.core.torch import twin
 
         result = replace(result, torch=twin.twin(result))
+    if chunks is not None:
+        from rnnprobe.core.commands.chunks import chunked
+
+        result = replace(result, chunks=chunked(result, chunks, reset=reset_between, check=check))
     if not (check or steps):
         return result
     traced = engine.trace(
@@ -138,6 +154,7 @@ def run(
         np.asarray(batch.lengths),
         {w.name: w.array for w in result.weights},
         keep_steps=steps,
+        starts=None if result.initial_state is None else [t.array for t in result.initial_state],
     )
     if check:
         result = replace(result, check=numpy_check.verify(result, traced.computed))
@@ -154,19 +171,39 @@ def run(
     return result
 
 
+def initial_states(initial: Any, spec: ProbeSpec, rows: int, seed: int) -> Any:
+    """`--initial-state`'s arrays for this network and batch (None without it), checked."""
+    if initial is None:
+        return None
+    from rnnprobe.core.inputs.initial import check_initial, initial_arrays
+
+    places = spec.network(1).recurrent.initial_places
+    check_initial(initial, places)
+    return initial_arrays(initial, places, rows, seed)
+
+
 def compare(
-    words: Sequence[str], spec: ProbeSpec, *, vocab: str | None = None, seed: int | None = None
+    words: Sequence[str],
+    spec: ProbeSpec,
+    *,
+    vocab: str | None = None,
+    seed: int | None = None,
+    initial: Any = None,
 ) -> CompareResult:
-    """`rnnprobe compare`: both styles with the same weights, tensor by tensor."""
+    """`rnnprobe compare`: both styles with the same weights (and `initial`, the same
+    initial state), tensor by tensor."""
     from rnnprobe.core.keras import probe
 
     seed = check_seed(seed)
     batch = make_batch(words, vocab, spec)
-    return probe.compare_styles(batch, spec, resolve_seed(seed))
+    drawn = resolve_seed(seed)
+    starts = initial_states(initial, spec, batch.rows, drawn)
+    return probe.compare_styles(batch, spec, drawn, starts)
 
 
-def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
-    """`rnnprobe.probe`: call the user's own recurrent layer (or model) once on its input."""
+def probe_layer(layer: Any, x_data: Any, mask: Any = None, reset: bool = False) -> ProbeResult:
+    """`rnnprobe.probe`: call the user's own recurrent layer (or model) once on its input
+    (a stateful layer: from the state it holds, or reset first)."""
     from rnnprobe.core.keras import env, models, user
 
     keras = env.load_keras()
@@ -175,8 +212,8 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
             raise InputError(
                 Param("mask"), " is for a recurrent layer: a model makes its own (Embedding)"
             )
-        return models.probe_model(layer, x_data)
-    return user.probe_layer(layer, x_data, mask)
+        return models.probe_model(layer, x_data, reset=reset)
+    return user.probe_layer(layer, x_data, mask, reset=reset)
 
 
 def seq2seq(

@@ -41,6 +41,7 @@ class Pass:
     found: dict[str, Any]
     zeros: dict[str, Any]
     cells: list[Any]
+    starts: dict[str, Any] | None = None  # `--initial-state`: every state's start, by name
 
 
 def through_time(
@@ -50,9 +51,11 @@ def through_time(
     mask: np.ndarray,
     targets: np.ndarray,
     loss_weights: np.ndarray | None = None,
+    starts: Any = None,
 ) -> Through:
     """The whole-set loss (or the loss `loss_weights` weighs), every trainable weight's
-    gradient and dL/dh_t at every step, at the weights the model holds now."""
+    gradient and dL/dh_t at every step, at the weights the model holds now; `starts`
+    (`--initial-state`): every state's start, in Keras's order."""
     keras = env.keras()
     import tensorflow as tf  # loaded already by load_keras; lazy like every TF import here
 
@@ -62,6 +65,8 @@ def through_time(
     names = [layer.state_names(d)[0] for layer, d in recurrent.places]
     widths = [layer.units for layer, _ in recurrent.places]
     cells = build.keras_cells(keras.layers, built.recurrent)
+    places = [name for name, _ in recurrent.initial_places]
+    begun = None if starts is None else dict(zip(places, starts, strict=True))
     given = {"targets": targets}
     if loss_weights is not None:
         given["loss_weights"] = tf.constant(loss_weights, tf.float32)
@@ -71,7 +76,7 @@ def through_time(
             for zero in zeros:
                 tape.watch(zero)
             flow = Pass(x, mask, {**given, "targets": targets}, dict(zip(names, zeros,
-                        strict=True)), cells)  # fmt: skip
+                        strict=True)), cells, begun)  # fmt: skip
             for stage, made in built.pairs:
                 stepwise(stage, made, flow)
             loss = flow.found["loss"]
@@ -142,6 +147,8 @@ def _direction(
     rows = tf.shape(x)[0]
     count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
     initial = [tf.zeros((rows, layer.units)) for _ in range(count)]
+    if flow.starts is not None:
+        initial = [tf.constant(flow.starts[name]) for name in layer.state_names(side)]
     backward = side == "backward"
 
     def body(i: Any, states: list[Any], previous: Any, outputs: Any) -> tuple[Any, ...]:

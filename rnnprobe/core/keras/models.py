@@ -12,7 +12,7 @@ import numpy as np
 
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.keras import env, private
-from rnnprobe.core.keras.user import numpy_of, plain_dims, probe_layer
+from rnnprobe.core.keras.user import flat_states, held, numpy_of, plain_dims, probe_layer
 from rnnprobe.core.result import Batch, ProbeResult, Tensor
 from rnnprobe.core.stages import (
     Embedding,
@@ -173,15 +173,24 @@ def _with_state(layer: Any) -> Any:
     return type(layer).from_config(config)
 
 
-def _call_layer(layers: Any, layer: Any, flow: Any, mask: Any) -> tuple[Any, ProbeResult | None]:
-    """The layer's output (and, for a recurrent layer, its probe with outputs and states)."""
+def _call_layer(layers: Any, layer: Any, flow: Any, mask: Any,
+                reset: bool = False) -> tuple[Any, ProbeResult | None]:  # fmt: skip
+    """The layer's output (and, for a recurrent layer, its probe with outputs and states).
+
+    A stateful layer runs from the state it holds (`reset`: from zeros), and so does its
+    copy: the copy's probe reports that state as `initial_state`."""
     if _recurrent_layer(layers, layer):
+        stateful = bool(getattr(layer, "stateful", False))
+        before = held(layer, tuple(np.shape(flow)), reset) if stateful else None
         out = layer(flow, mask=mask)  # builds the user's layer, if it was not yet
         if isinstance(out, list | tuple):  # return_state: the outputs flow on
             out = out[0]
         copy = _with_state(layer)
         copy(flow, mask=mask)  # builds the copy
         copy.set_weights(layer.get_weights())
+        if before is not None:  # the copy starts where the user's layer started
+            for variable, value in zip(flat_states(copy), before, strict=True):
+                variable.assign(value)
         found = probe_layer(copy, np.asarray(flow), None if mask is None else np.asarray(mask))
         return out, found
     if mask is not None and private.takes_mask(layer):
@@ -189,7 +198,7 @@ def _call_layer(layers: Any, layer: Any, flow: Any, mask: Any) -> tuple[Any, Pro
     return layer(flow), None
 
 
-def probe_model(model: Any, x: Any) -> ProbeResult:
+def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
     """Call a user's model layer by layer on its input; name every layer's output.
 
     The recurrent layers' outputs and states come from a copy of each that returns its
@@ -219,7 +228,7 @@ def probe_model(model: Any, x: Any) -> ProbeResult:
     with env.tensorflow_logs_quiet():
         for layer in chain:
             try:
-                out, found = _call_layer(layers, layer, flow, mask)
+                out, found = _call_layer(layers, layer, flow, mask, reset)
             except InputError:
                 raise
             except Exception as error:  # a model built for other inputs, say

@@ -35,6 +35,7 @@ def run_probe(
     weights_from: Any = None,
     strategy: str | None = None,
     expected: int = 1,
+    initial: tuple[Tensor, ...] | None = None,
 ) -> ProbeResult:
     """Seed Keras, build the model, call it on the batch with its mask, collect the tensors.
 
@@ -43,7 +44,8 @@ def run_probe(
     `UNROLLED` or `GRAPH`); by default the size of the work picks it, and a structure that
     comes often runs through a graph traced once for it (`runner.call_by_size`).
     `expected`: how many probes of this structure, this one included, the caller knows are
-    coming (a batch counts its lines).
+    coming (a batch counts its lines). `initial` (`--initial-state`): every state the layers
+    start from, in Keras's order; such a call runs eagerly.
     """
     keras = env.load_keras()
     network = spec.network(batch.width)
@@ -58,7 +60,12 @@ def run_probe(
         else:
             values = _values_from(named, weights_from.weights)
         with env.tensorflow_logs_quiet():
-            if strategy is None:
+            if initial is not None:
+                starts = [t.array for t in initial]
+                way = runner.UNROLLED if batch.time <= runner.UNROLL_UP_TO else runner.EAGER
+                found = runner.call(built, named, values, spec, batch,
+                                    strategy=strategy or way, initial=starts)  # fmt: skip
+            elif strategy is None:
                 found = runner.call_by_size(built, named, values, spec, batch, expected)
             else:
                 found = runner.call(built, named, values, spec, batch, strategy=strategy)
@@ -66,7 +73,8 @@ def run_probe(
     tensors: dict[str, Any] = {}
     for stage in network.stages:
         tensors.update(named_tensors(stage, found))
-    return ProbeResult(batch=batch, spec=spec, seed=seed, weights=weights, **tensors)
+    return ProbeResult(batch=batch, spec=spec, seed=seed, weights=weights,
+                       initial_state=initial, **tensors)  # fmt: skip
 
 
 def _array(value: Any) -> np.ndarray:
@@ -113,10 +121,13 @@ def _(stage: ValueHead, found: dict[str, Any]) -> dict[str, Any]:
     return {"predictions": Tensor("predictions", stage.dims, _array(found["predictions"]))}
 
 
-def compare_styles(batch: Batch, spec: ProbeSpec, seed: int) -> CompareResult:
-    """Cell style and layer style with the same (copied) weights, tensor by tensor."""
-    cell = run_probe(batch, replace(spec, style=Style.cell), seed)
-    layer = run_probe(batch, replace(spec, style=Style.layer), seed, weights_from=cell)
+def compare_styles(batch: Batch, spec: ProbeSpec, seed: int,
+                   initial: tuple[Tensor, ...] | None = None) -> CompareResult:  # fmt: skip
+    """Cell style and layer style with the same (copied) weights and the same initial
+    state, tensor by tensor."""
+    cell = run_probe(batch, replace(spec, style=Style.cell), seed, initial=initial)
+    layer = run_probe(batch, replace(spec, style=Style.layer), seed, weights_from=cell,
+                      initial=initial)  # fmt: skip
     diffs = {
         a.name: float(np.max(np.abs(a.array - b.array), initial=0.0))
         for a, b in zip(cell.returned, layer.returned, strict=True)

@@ -80,6 +80,27 @@ def _zero_states(built: build.Model, rows: Any, units: list[Any]) -> list[Any]:
     return found
 
 
+def given_states(built: build.Model, states: list[Any]) -> list[Any]:
+    """`--initial-state`: the states given (flat, in Keras's order of cells and of returned
+    states), as each recurrent Keras layer takes its `initial_state`."""
+    layers = env.keras().layers
+    given = iter(states)
+
+    def take(cell: Any) -> list[Any]:
+        count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
+        return [next(given) for _ in range(count)]
+
+    found: list[Any] = []
+    for layer in built.recurrent:
+        if isinstance(layer, layers.Bidirectional):
+            found.append([*take(layer.forward_layer.cell), *take(layer.backward_layer.cell)])
+        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: a list of states per cell
+            found.append([take(cell) for cell in layer.cell.cells])
+        else:
+            found.append(take(layer.cell))
+    return found
+
+
 def _open_shape(spec: ProbeSpec, variable: Any, dims: tuple[str, ...]) -> tuple[Any, ...]:
     """A weight's shape in the graph: every axis open, but GRU's hidden axes (its cell
     splits its bias by their static sizes)."""
@@ -149,15 +170,18 @@ def call(
     batch: Batch,
     *,
     strategy: str,
+    initial: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Call the layers on the input (with its mask when a word is padded), by `strategy`."""
-    if strategy == GRAPH:
+    """Call the layers on the input (with its mask when a word is padded), by `strategy`;
+    `initial`: the states they start from (flat, in Keras's order), eagerly."""
+    if strategy == GRAPH and initial is None:
         return _run_graph(_new_runner(built, named, spec, batch), values, batch)
     if strategy == UNROLLED:
         unroll_forward(built)
     mask = batch.mask if batch.padded else None
+    starts = None if initial is None else given_states(built, initial)
     with private.with_values(env.keras(), named, values):
-        return build.call(built, build.Flow(batch.input.array, mask)).found
+        return build.call(built, build.Flow(batch.input.array, mask, initial=starts)).found
 
 
 def call_by_size(

@@ -52,8 +52,9 @@ def user_structure(layers: Any, layer: Any) -> tuple[ProbeSpec, list[list[Any]]]
         raise _refuse("got Bidirectional with merge_mode=None (give it a merge mode)")
     cells_per_rnn = []
     for rnn in rnns:
-        if rnn.stateful:
-            raise _refuse("got a stateful layer (a call would change its state)")
+        if rnn.stateful and bidirectional:
+            raise _refuse("got a stateful Bidirectional layer (give a stateful layer of one "
+                          "direction)")  # fmt: skip
         cell = rnn.cell
         cells_per_rnn.append(
             list(cell.cells) if isinstance(cell, layers.StackedRNNCells) else [cell]
@@ -107,11 +108,13 @@ def _user_weight_dims(array: np.ndarray, gates: int) -> tuple[str, ...]:
     return {1: (columns,), 2: ("input", columns)}[array.ndim]
 
 
-def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
+def probe_layer(layer: Any, x_data: Any, mask: Any = None, reset: bool = False) -> ProbeResult:
     """Call the user's own recurrent layer once on x_data; name what it returned.
 
     The values are those of calling the layer directly; names, axes and weights are
     given as `rnnprobe run` gives them (`outputs`, then `h`, `c`, `forward_h`, `1/h`...).
+    A stateful layer starts from the state it holds (reported as `initial_state`; with
+    `reset`, `reset_state()` first), and the call leaves it holding its final states.
     """
     keras = env.load_keras()
     layers = keras.layers
@@ -139,8 +142,10 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
         lengths=tuple(int(n) for n in lengths),
         x_data=Tensor("x_data", ("batch", "time", "input"), x),
     )
+    stateful = bool(getattr(layer, "stateful", False))
     with env.build_lock, env.tensorflow_logs_quiet():
         try:
+            before = held(layer, x.shape, reset) if stateful else None
             returned = layer(x, mask=batch.mask if batch.padded else None)
         except Exception as error:  # a layer built for other inputs, say
             raise InputError(f"the layer refused x_data {tuple(x.shape)}: {error}") from None
@@ -161,8 +166,33 @@ def probe_layer(layer: Any, x_data: Any, mask: Any = None) -> ProbeResult:
     layer_lines, call_lines = _user_layer_code(
         layer, spec, names if spec.return_state else [], batch.padded
     )
+    started = None
+    if before is not None:
+        every = [n for group in names for n in group]
+        started = tuple(Tensor(n, ("batch", "hidden"), v) for n, v in zip(every, before,
+                                                                         strict=True))  # fmt: skip
     return _result(batch, spec, flow, flat_names, states, tuple(weights),
-                   layer_lines=layer_lines, call_lines=call_lines)  # fmt: skip
+                   layer_lines=layer_lines, call_lines=call_lines, initial_state=started,
+                   stateful=stateful)  # fmt: skip
+
+
+def flat_states(layer: Any) -> list[Any]:
+    """A stateful layer's state variables, in Keras's order (a stack of cells nests them)."""
+    return _flatten(list(layer.states))
+
+
+def held(layer: Any, shape: tuple[int, ...], reset: bool) -> list[np.ndarray]:
+    """What a stateful layer holds before the call (built for this batch size first; with
+    `reset`, reset to zeros first)."""
+    if not layer.built:
+        layer.build(shape)
+    if reset:
+        if hasattr(layer.cell, "cells"):  # Keras cannot reset a stack of cells' nested states
+            for variable in flat_states(layer):
+                variable.assign(np.zeros(variable.shape, dtype=np.float32))
+        else:
+            layer.reset_state()
+    return [numpy_of(v) for v in flat_states(layer)]
 
 
 def numpy_of(value: Any) -> np.ndarray:

@@ -51,6 +51,7 @@ class Pass:
     found: dict[str, np.ndarray] = field(default_factory=dict)  # logits, loss, step_losses
     gradients: dict[str, np.ndarray] = field(default_factory=dict)  # by weight name
     state_gradients: dict[str, np.ndarray] = field(default_factory=dict)  # by state name
+    starts: Mapping[str, np.ndarray] | None = None  # `--initial-state`, by state name
 
     def add(self, name: str, gradient: np.ndarray) -> None:
         self.gradients[name] = self.gradients.get(name, 0.0) + gradient
@@ -75,16 +76,18 @@ def backprop(
     targets: np.ndarray,
     *,
     loss_weights: np.ndarray | None = None,
+    starts: Mapping[str, np.ndarray] | None = None,
 ) -> Gradients:
     """The loss of the network `spec` describes (with its loss stage) on its input, and
-    every gradient. `loss_weights` replaces how much each target counts (`--at T`)."""
+    every gradient. `loss_weights` replaces how much each target counts (`--at T`);
+    `starts` (`--initial-state`) is every state's start, by name (zeros without)."""
     from rnnprobe.core.numpy.engine import vocabulary_size
 
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
     network = spec.network(vocabulary_size(spec.network(0), x_data, w64))
     time = np.shape(x_data)[1]
     mask = np.arange(time)[None, :] < np.asarray(lengths)[:, None]
-    flow = Pass(np.asarray(x_data), mask, w64, np.asarray(targets), loss_weights)
+    flow = Pass(np.asarray(x_data), mask, w64, np.asarray(targets), loss_weights, starts=starts)
     for stage in network.stages:
         forward(stage, flow)
     back: Any = None
@@ -283,7 +286,10 @@ def _(stage: Recurrent, flow: Pass) -> None:
             named = dict(zip(WEIGHT_NAMES, (flow.weights[w.name] for w in layer.weights(side)),
                              strict=True))  # fmt: skip
             run = _Direction(layer, side, named, value)
-            _run(stage.cell, run, flow.mask)
+            begun = (
+                None if flow.starts is None else [flow.starts[n] for n in layer.state_names(side)]
+            )
+            _run(stage.cell, run, flow.mask, begun)
             found.append(run)
         outs = [r.states * (flow.mask[..., None] if zero_masked else 1.0) for r in found]
         finals = [r.states[:, r.final] for r in found]
@@ -333,14 +339,19 @@ def _split(
     return list(stage.merge_mode.split_gradient(d, parts[0], parts[1]))
 
 
-def _run(cell: Cell, run: _Direction, mask: np.ndarray) -> None:
-    """The direction's forward pass, keeping every step's cache."""
+def _run(cell: Cell, run: _Direction, mask: np.ndarray,
+         starts: list[np.ndarray] | None = None) -> None:  # fmt: skip
+    """The direction's forward pass from `starts` (h, and c; zeros without), keeping every
+    step's cache."""
     w = run.weights
     step = STEPS[(cell, w["bias"].ndim)][0]
     batch, time, _ = run.inputs.shape
     units = w["recurrent_kernel"].shape[0]
     products = run.inputs @ w["kernel"]
     h, c = np.zeros((batch, units)), np.zeros((batch, units))
+    if starts is not None:
+        h = np.asarray(starts[0], dtype=np.float64)
+        c = np.asarray(starts[1], dtype=np.float64) if len(starts) > 1 else c
     run.states = np.zeros((batch, time, units))
     for t in run.order:
         new_h, new_c, cache = step(w, products[:, t], h, c)

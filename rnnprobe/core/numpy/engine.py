@@ -53,6 +53,7 @@ class DirectionTrace:
     quantities: dict[str, np.ndarray] = field(default_factory=dict)  # (batch, time, units)
     outputs: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what Keras returns, per step
     finals: list[np.ndarray] = field(default_factory=list)  # the final states, h first
+    starts: dict[str, np.ndarray] = field(default_factory=dict)  # h (and c) before step one
 
 
 @dataclass
@@ -77,6 +78,7 @@ class NumpyFlow:
     initial: Sequence[np.ndarray] | None = None  # the first layer's initial state
     memory: tuple[np.ndarray, np.ndarray] | None = None  # encoder outputs and source mask
     attend: Attend | None = None
+    starts: Sequence[np.ndarray] | None = None  # `--initial-state`: every state, Keras's order
 
 
 def direction(
@@ -110,6 +112,7 @@ def direction(
     c = np.zeros((batch, n))
     if initial is not None and cell is Cell.lstm:
         c = np.asarray(initial[1], dtype=np.float64)
+    trace.starts = {"h": h, "c": c}
     previous = np.zeros((batch, n))  # Keras's output before the first step: zeros
     outputs = np.zeros((batch, time, n))
     attended: dict[str, list[np.ndarray]] = {"attention_weights": [], "context": []}
@@ -163,19 +166,22 @@ def trace(
     keep_steps: bool = True,
     initial: Sequence[np.ndarray] | None = None,
     memory: tuple[np.ndarray, np.ndarray] | None = None,
+    starts: Sequence[np.ndarray] | None = None,
 ) -> Trace:
     """Every stage, every layer and direction step by step, from the model's input (one-hot
     x_data, or token ids), the lengths and the named weights.
 
     Without `keep_steps` only what Keras returns is kept (what `--check` compares).
     `initial` is the first layer's initial state (a decoder's, handed over by an encoder);
-    `memory` the encoder's outputs and source mask that attention reads.
+    `memory` the encoder's outputs and source mask that attention reads; `starts` every
+    layer's and direction's initial states (`--initial-state`), in Keras's order.
     """
     w64 = {name: np.asarray(value, dtype=np.float64) for name, value in weights.items()}
     network = spec.network(vocabulary_size(spec.network(0), x_data, w64))
     time = np.shape(x_data)[1]
     mask = np.arange(time)[None, :] < np.asarray(lengths)[:, None]
-    flow = NumpyFlow(np.asarray(x_data), mask, w64, keep_steps, initial=initial, memory=memory)
+    flow = NumpyFlow(np.asarray(x_data), mask, w64, keep_steps, initial=initial, memory=memory,
+                     starts=starts)  # fmt: skip
     for stage in network.stages:
         flow = forward(stage, flow)
     return Trace(traces=flow.traces, computed=flow.computed, mask=mask)
@@ -232,6 +238,7 @@ def _(stage: Attention, flow: NumpyFlow) -> NumpyFlow:
 def _(stage: Recurrent, flow: NumpyFlow) -> NumpyFlow:
     value, last = flow.value, flow.value[:, -1]
     finals: list[np.ndarray] = []
+    given = iter(flow.starts or ())
     for layer in stage.layers:
         # Bidirectional zeroes a masked step's output whenever the layer returns sequences.
         zero_masked = layer.bidirectional and layer.return_sequences
@@ -247,10 +254,12 @@ def _(stage: Recurrent, flow: NumpyFlow) -> NumpyFlow:
                 inputs=value,
             )
             starts = layer.first and not side
+            own = [next(given) for _ in stage.cell.state_names] if flow.starts else None
             flow.computed.update(direction(
                 stage.cell, one, flow.mask, reverse=side == "backward",
                 zero_masked=zero_masked, keep=flow.keep,
-                initial=flow.initial if starts else None, attend=flow.attend if starts else None,
+                initial=flow.initial if starts and flow.initial is not None else own,
+                attend=flow.attend if starts else None,
             ))  # fmt: skip
             runs.append(one)
             finals.extend(one.finals)

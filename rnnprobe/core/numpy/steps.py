@@ -17,7 +17,7 @@ def _previous(trace: DirectionTrace, name: str, row: int, t: int) -> np.ndarray:
     before = t + 1 if trace.direction == "backward" else t - 1
     if 0 <= before < values.shape[0]:
         return values[before]
-    return np.zeros(values.shape[-1])
+    return np.asarray(trace.starts[name][row])  # the initial state: zeros, or given
 
 
 def worked(trace: DirectionTrace, row: int, t: int) -> tuple[tuple[str | np.ndarray, ...], ...]:

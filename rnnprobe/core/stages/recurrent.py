@@ -174,6 +174,12 @@ class Recurrent(Stage):
         return tuple(name for layer in self.layers for name in layer.all_state_names)
 
     @property
+    def initial_places(self) -> tuple[tuple[str, int], ...]:
+        """Every state a call can start from (`initial_state`), named as `state_names`
+        names them, with its size, in Keras's order (whether or not they are returned)."""
+        return tuple((name, layer.units) for layer in self.layers for name in layer.all_state_names)
+
+    @property
     def top(self) -> Layer:
         return self.layers[-1]
 

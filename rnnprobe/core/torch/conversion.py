@@ -87,6 +87,7 @@ class TorchFlow:
     lengths: Any
     time: int
     found: dict[str, Any] = field(default_factory=dict)
+    starts: Any = None  # `--initial-state`: every state (numpy), in Keras's order
 
 
 # -- convert: the state_dict entries and the rules, in words ---------------------------------
@@ -238,9 +239,16 @@ def _(stage: Recurrent, found: dict[str, Any], flow: TorchFlow, torch: Any) -> T
     unpack = torch.nn.utils.rnn.pad_packed_sequence
     h_n, c_n = [], []
     value = flow.value
+    given = iter(flow.starts or ())
     for group in groups(stage):
         packed = pack(value, flow.lengths, batch_first=True, enforce_sorted=False)
-        out, hidden = found[group.name](packed)
+        if flow.starts is None:
+            out, hidden = found[group.name](packed)
+        else:  # h0 (and c0): (layers*directions, batch, hidden), Keras's order within
+            places = [[next(given) for _ in stage.cell.state_names]
+                      for layer in group.layers for _ in layer.directions]  # fmt: skip
+            h0, *c0 = (torch.from_numpy(np.stack(kind)) for kind in zip(*places, strict=True))
+            out, hidden = found[group.name](packed, (h0, *c0) if c0 else h0)
         value, _ = unpack(out, batch_first=True, total_length=flow.time)
         h, c = hidden if stage.cell is Cell.lstm else (hidden, None)
         h_n.append(h)
@@ -275,17 +283,19 @@ def _(stage: StepHead, found: dict[str, Any], flow: TorchFlow, torch: Any) -> To
 
 # -- calls: the lines that run the twin, with the unpacking that works -----------------------
 @singledispatch
-def calls(stage: Stage, network: Network) -> list[str]:
+def calls(stage: Stage, network: Network, starts: Any = None) -> list[str]:
+    """The twin's calls as code; `starts` (`--initial-state`'s states, Keras's order) give
+    each recurrent module its h0 (and c0)."""
     return ["x = x_data"]
 
 
 @calls.register
-def _(stage: TokenIds, network: Network) -> list[str]:
+def _(stage: TokenIds, network: Network, starts: Any = None) -> list[str]:
     return []
 
 
 @calls.register
-def _(stage: Embedding, network: Network) -> list[str]:
+def _(stage: Embedding, network: Network, starts: Any = None) -> list[str]:
     return ["x = embedding(ids)"]
 
 
@@ -295,9 +305,10 @@ def _h_n(count: int, number: int) -> str:
 
 
 @calls.register
-def _(stage: Recurrent, network: Network) -> list[str]:
+def _(stage: Recurrent, network: Network, starts: Any = None) -> list[str]:
     lines = []
     found = groups(stage)
+    given = iter(starts if starts is not None else ())
     for number, group in enumerate(found, start=1):
         source = "x" if number == 1 else "output"
         h, c = _h_n(len(found), number), _h_n(len(found), number).replace("h_n", "c_n")
@@ -306,7 +317,16 @@ def _(stage: Recurrent, network: Network) -> list[str]:
             f"packed = pack_padded_sequence({source}, lengths, batch_first=True, "
             "enforce_sorted=False)"
         )
-        lines.append(f"{returned} = {group.name}(packed)")
+        hidden = ""
+        if starts is not None:  # (layers*directions, batch, hidden), Keras's order within
+            places = [[next(given) for _ in stage.cell.state_names]
+                      for layer in group.layers for _ in layer.directions]  # fmt: skip
+            names = [h.replace("h_n", "h0"), c.replace("c_n", "c0")]
+            for name, kind in zip(names, zip(*places, strict=True), strict=False):
+                stacked = np.stack(kind).astype(np.float32).tolist()
+                lines.append(f"{name} = torch.tensor({stacked!r})  # --initial-state")
+            hidden = f", ({names[0]}, {names[1]})" if stage.cell is Cell.lstm else f", {names[0]}"
+        lines.append(f"{returned} = {group.name}(packed{hidden})")
         lines.append("output, _ = pad_packed_sequence(output, batch_first=True, total_length=T)")
         top = group.layers[-1]
         if top.bidirectional and not stage.merge_mode.widens:
@@ -326,7 +346,7 @@ def _last(stage: Recurrent) -> str:
 
 
 @calls.register
-def _(stage: Head, network: Network) -> list[str]:
+def _(stage: Head, network: Network, starts: Any = None) -> list[str]:
     recurrent = network.recurrent
     if recurrent.bidirectional:
         return [f"logits = head({_last(recurrent)})"]
@@ -334,7 +354,7 @@ def _(stage: Head, network: Network) -> list[str]:
 
 
 @calls.register
-def _(stage: StepHead, network: Network) -> list[str]:
+def _(stage: StepHead, network: Network, starts: Any = None) -> list[str]:
     return ["logits = head(output)"]
 
 

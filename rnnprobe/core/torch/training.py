@@ -57,6 +57,7 @@ class Step:
     loss_weights: Any
     found: dict[str, Any]
     states: dict[str, list[Any]]  # h_t per step, retained, by Keras's state name
+    starts: dict[str, np.ndarray] | None = None  # `--initial-state`, by Keras's state name
 
 
 def _cell(torch: Any, layer: Layer, module: Any, suffix: str) -> Any:
@@ -118,6 +119,10 @@ def _direction(torch: Any, kind: Cell, cell: Any, layer: Layer, side: str, x: An
     rows, time = flow.mask.shape
     h = torch.zeros(rows, layer.units)
     c = torch.zeros(rows, layer.units)
+    if flow.starts is not None:  # h0 (and c0), as the states table names them
+        h, *rest = (torch.from_numpy(np.asarray(flow.starts[n], dtype=np.float32))
+                    for n in layer.state_names(side))  # fmt: skip
+        c = rest[0] if rest else c
     steps = range(time - 1, -1, -1) if side == "backward" else range(time)
     kept: list[Any] = [None] * time
     for t in steps:
@@ -165,12 +170,14 @@ def _cross_entropy(torch: Any, flow: Step) -> Any:
 
 
 def run(torch: Any, network: Network, modules: dict[str, Any], x: np.ndarray, mask: np.ndarray,
-        targets: np.ndarray, loss_weights: np.ndarray | None = None) -> Step:  # fmt: skip
-    """The twin's stepwise pass to the loss (with the graph kept for `backward()`)."""
+        targets: np.ndarray, loss_weights: np.ndarray | None = None,
+        starts: dict[str, np.ndarray] | None = None) -> Step:  # fmt: skip
+    """The twin's stepwise pass to the loss (with the graph kept for `backward()`), from
+    `starts` (`--initial-state`, by state name) or zeros."""
     flow = Step(
         x, torch.from_numpy(np.asarray(mask)), torch.from_numpy(targets.astype(np.int64)),
         None if loss_weights is None else torch.from_numpy(loss_weights.astype(np.float32)),
-        {}, {},
+        {}, {}, starts,
     )  # fmt: skip
     for stage in network.stages:
         stepwise(stage, modules, flow, torch)

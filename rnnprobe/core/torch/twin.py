@@ -95,7 +95,8 @@ def twin(result: ProbeResult) -> TorchTwin:
     found = modules(network)
     load(found, state)
     lengths = torch.tensor(batch.lengths, dtype=torch.int64)
-    flow = conversion.TorchFlow(batch.input.array, lengths, batch.time)
+    starts = None if result.initial_state is None else [t.array for t in result.initial_state]
+    flow = conversion.TorchFlow(batch.input.array, lengths, batch.time, starts=starts)
     with torch.no_grad():
         for stage in network.stages:
             flow = conversion.run(stage, found, flow, torch)
@@ -129,7 +130,9 @@ def twin(result: ProbeResult) -> TorchTwin:
         h_n=per_module("h_n", flow.found["h_n"]),
         c_n=per_module("c_n", flow.found["c_n"]) if flow.found["c_n"] else (),
         slices=tuple(slices),
-        calls=tuple(line for stage in network.stages for line in conversion.calls(stage, network)),
+        calls=tuple(
+            line for stage in network.stages for line in conversion.calls(stage, network, starts)
+        ),
         max_abs_diff=max(diffs.values()),
         compared=tuple(diffs),
         embedding=None
@@ -282,13 +285,14 @@ def grads(
     loss_weights: np.ndarray | None,
     keras: tuple[float, dict[str, np.ndarray], dict[str, np.ndarray]],
     frozen: Sequence[str],
+    starts: dict[str, np.ndarray] | None = None,
 ) -> TorchGrads:
     """The loss on the twin, `backward()`, every h_t's gradient kept; compared with Keras's
     (`keras`: its loss, gradients and dL/dh_t by name) through the conversion rules."""
     torch = _torch()
     found, parameters = _twin(network, weights, frozen)
     x, mask, targets = inputs
-    flow = twin_training.run(torch, network, found, x, mask, targets, loss_weights)
+    flow = twin_training.run(torch, network, found, x, mask, targets, loss_weights, starts)
     with _quiet():
         flow.found["loss"].backward()
     grads_ = {
