@@ -201,3 +201,19 @@ def test_bad_input_is_one_line(cli, labs, tmp_path):
     )
     assert "not both" in cli.usage_error("inspect", path, "--input", "1", "--random", "2")
     assert "--random '0': give at least 1" in cli.usage_error("inspect", path, "--random", "0")
+
+
+def test_a_text_vectorization_in_front_reads_whole_sentences(cli, tmp_path):
+    keras = env.load_keras()
+    vectorize = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=6)
+    vectorize.adapt(["i feel hungry", "tensorflow is very difficult"])
+    given = keras.Input(shape=(1,), dtype="string")
+    flow = keras.layers.Embedding(20, 4, mask_zero=True)(vectorize(given))
+    model = keras.Model(given, keras.layers.Dense(2)(keras.layers.GRU(3)(flow)))
+    path = str(tmp_path / "text.keras")
+    model.save(path)
+    obj = cli.json("inspect", path, "--input", "i feel", "--input", "tensorflow is hungry")
+    expected = np.asarray(model(np.array([["i feel"], ["tensorflow is hungry"]])), np.float32)
+    np.testing.assert_array_equal(np.asarray(obj["logits"]["values"], np.float32), expected)
+    assert obj["tokens"]["shape"] == [2, 6] and obj["lengths"] == [2, 3]
+    assert cli.json("inspect", path, "--random", "2")["logits"]["shape"] == [2, 2]

@@ -284,3 +284,17 @@ def test_the_api_saves_and_loads(saved, tmp_path):
         pairs.run("hi")
     with pytest.raises(ValueError, match="after=N"):
         rnnprobe.grads(WORDS, seed=0).save(str(tmp_path / "g.keras"))
+
+
+def test_inspect_reads_numbers_for_a_saved_series(cli, saved, tmp_path):
+    path = str(saved["folder"] / "series.keras")
+    rows = "\n".join(str(v) for v in VALUES[:8])  # two windows of 4 rows: windows 0 and 4
+    (tmp_path / "rows.csv").write_text(rows + "\n")
+    obj = cli.json("inspect", path, "--input", str(tmp_path / "rows.csv"))
+    piped = cli.json("inspect", path, "--input", "-", input=rows)
+    assert obj == piped and obj["x_data"]["shape"] == [2, 4, 1]
+    predicted = np.asarray(saved["series"]["predictions"]["values"])[[0, 4]]
+    np.testing.assert_allclose(obj["logits"]["values"], predicted, atol=1e-6)
+    assert "has 7 rows: the model reads windows of 4 rows" in cli.usage_error(
+        "inspect", path, "--input", "-", input="\n".join(map(str, VALUES[:7]))
+    )
