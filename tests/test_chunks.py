@@ -101,10 +101,12 @@ def test_bad_chunks_are_one_line(cli):
         "run", "hello", "--chunks", "6"
     )
     assert "--reset-between needs --chunks" in cli.usage_error("run", "hello", "--reset-between")
-    for flag in (["--bidirectional"], ["--steps"], ["--diagram"], ["--no-return-sequences"]):
-        assert f"does not combine with {flag[0]}" in cli.usage_error(
-            "run", "hello", "--chunks", "2", *flag
-        )
+    last_only = "outputs at the last step only (--no-return-sequences, or --head alone)"
+    for flag, expected in ((["--bidirectional"], "--bidirectional"), (["--steps"], "--steps"),
+                           (["--diagram"], "--diagram"), (["--no-return-sequences"], last_only),
+                           (["--embed", "3", "--head", "2"], last_only)):  # fmt: skip
+        said = cli.usage_error("run", "hello", "--chunks", "2", *flag)
+        assert said.endswith(f"does not combine with {expected}")
 
 
 def test_probe_runs_a_stateful_layer_from_the_state_it_holds():

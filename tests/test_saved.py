@@ -174,6 +174,8 @@ def test_load_continues_training_and_translates_as_the_training_run_did(cli, sav
     assert more["initial"]["loss"] == pytest.approx(saved["char"]["final"]["loss"], abs=1e-6)
     with zipfile.ZipFile(folder / "more.keras") as archive:
         assert json.loads(archive.read("rnnprobe.json"))["epochs"] == 35
+    after = cli.json("train", *WORDS, "--load", str(folder / "grads.keras"), "--epochs", "2")
+    assert [e["epoch"] for e in after["history"]] == [4, 5]  # grads --after 3 kept no history
     trained = saved["pairs"]["decoded"]
     again = cli.json("seq2seq", "--load", str(folder / "pairs.keras"), "--translate",
                      "tensorflow is hungry", "--translate", PAIRS[0])  # fmt: skip

@@ -141,10 +141,11 @@ class RunArgs:
 
         count = None if self.chunks is None else options.positive_int("chunks", self.chunks)
         chunks.check_chunks(count, self.reset_between)
+        last_only = "outputs at the last step only (--no-return-sequences, or --head alone)"
         chunks.check_combinations(count, {
-            "--bidirectional": spec.bidirectional, "--no-return-sequences":
-            not spec.return_sequences, "--steps": self.steps, "--diagram": self.diagram,
-            "--torch": self.torch, "--code": self.code,
+            "--bidirectional": spec.bidirectional, last_only: not spec.return_sequences,
+            "--steps": self.steps, "--diagram": self.diagram, "--torch": self.torch,
+            "--code": self.code,
         })  # fmt: skip
         return count
 

@@ -314,8 +314,10 @@ def _save(args: TrainArgs, result: TrainResult, loaded: Any) -> str | None:
         return None
     from rnnprobe.core.commands import saved
 
-    return saved.save_training(result, args.save, before=None if loaded is None else
-                               loaded.history)  # fmt: skip
+    if loaded is None:
+        return saved.save_training(result, args.save)
+    return saved.save_training(result, args.save, before=loaded.history,
+                               before_epochs=loaded.epochs)  # fmt: skip
 
 
 def _files(args: TrainArgs, saved: str | None) -> dict[str, Any]:

@@ -115,11 +115,13 @@ def _base(kind: str, spec: Any, result: Any) -> dict[str, Any]:
     }
 
 
-def save_training(result: Any, path: str, *, before: list[dict[str, Any]] | None = None) -> str:
+def save_training(result: Any, path: str, *, before: list[dict[str, Any]] | None = None,
+                  before_epochs: int = 0) -> str:  # fmt: skip
     """`train --save`: the trained network at its final weights (its history after the
-    loaded one's). Returns the path written."""
+    loaded one's, its epochs counted after the loaded ones). Returns the path written."""
     return save_trained(result.data, result.spec, result.seed, result.final.weights, path,
-                        history=history_meta(result.history, before))  # fmt: skip
+                        history=history_meta(result.history, before),
+                        epochs=before_epochs + len(result.history))  # fmt: skip
 
 
 def save_grads(result: Any, path: str) -> str:
@@ -257,6 +259,11 @@ class Loaded:
     @property
     def embedded(self) -> bool:
         return bool(self.meta.get("embedded"))
+
+    @property
+    def epochs(self) -> int:
+        """The epochs the saved network was trained (`grads --after` keeps no history)."""
+        return int(self.meta.get("epochs", len(self.history)))
 
 
 def read(path: str, kinds: tuple[str, ...], option: str = "load") -> dict[str, Any]:

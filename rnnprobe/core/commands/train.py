@@ -80,7 +80,7 @@ def train(
         saved = {weight.name: weight.array for weight in start.weights}
         for name, variable, _ in layers.named:
             variable.assign(saved[name])
-    offset = 0 if start is None else len(start.history)
+    offset = 0 if start is None else start.epochs
     summarise = passes.classes_kept
     held = data.held_out
 
