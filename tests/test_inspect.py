@@ -217,3 +217,14 @@ def test_a_text_vectorization_in_front_reads_whole_sentences(cli, tmp_path):
     np.testing.assert_array_equal(np.asarray(obj["logits"]["values"], np.float32), expected)
     assert obj["tokens"]["shape"] == [2, 6] and obj["lengths"] == [2, 3]
     assert cli.json("inspect", path, "--random", "2")["logits"]["shape"] == [2, 2]
+
+
+def test_all_rows_and_an_export(cli, labs, tmp_path):
+    path = labs["12-3"][0]
+    some = cli.ok("inspect", path, "--random", "12", env={"COLUMNS": "200"}).stdout
+    every = cli.ok("inspect", path, "--random", "12", "--all", env={"COLUMNS": "200"}).stdout
+    assert "sequence 12 " in every and "sequence 12 " not in some
+    exported = tmp_path / "lab.txt"
+    shown = cli.ok("inspect", path, "--export", str(exported), env={"COLUMNS": "200"}).stdout
+    assert "params: 573 (trainable 348, non-trainable 225)" in exported.read_text()
+    assert exported.read_text().split() == shown.split()

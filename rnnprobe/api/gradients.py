@@ -11,6 +11,7 @@ from rich.console import RenderableType
 from rnnprobe.api.shown import Picture, Shown, check_of, window_of, words_or_text
 from rnnprobe.core import options
 from rnnprobe.core.commands import grads as gradients
+from rnnprobe.core.commands import run as commands
 from rnnprobe.core.commands.grads import GradsResult
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.inputs import tasks as training
@@ -183,10 +184,7 @@ def grads(
         **options.vocab_limits(max_vocab, min_count),
     )
     gradients.check_at(at, data)
-    from rnnprobe.api.probes import _initial
-
-    checked = [_initial(initial_state, spec) for spec in specs]  # against every cell's states
-    initial = checked[0]
+    initial = commands.read_initial(initial_state, specs)  # against every cell's states
     drawn = options.resolve_seed(seed)  # one seed for every cell
     found = [
         gradients.grads(data.words, spec, seed=drawn, at=at, check=check, torch=torch,

@@ -211,15 +211,11 @@ def run(
         from rnnprobe.core.inputs.windows import text_windows
 
         given = text_windows(one_text(given), cut, step, spec.tokens, predict=False)
-    initial = _initial(initial_state, spec)
-    if chunks is not None or reset_between:
-        from rnnprobe.core.commands.chunks import check_chunks, check_combinations
+    initial = commands.read_initial(initial_state, [spec])
+    from rnnprobe.core.commands.chunks import check_request
 
-        count = None if chunks is None else options.positive_int("chunks", chunks)
-        check_chunks(count, reset_between)
-        check_combinations(count, {"bidirectional=True": spec.bidirectional,
-                                   "return_sequences=False": not spec.return_sequences,
-                                   "steps=True": steps, "torch=True": torch})  # fmt: skip
+    count = None if chunks is None else options.positive_int("chunks", chunks)
+    check_request(count, reset_between, spec, steps=steps, torch=torch)
     result = commands.run(
         given,
         spec,
@@ -234,15 +230,6 @@ def run(
         reset_between=reset_between,
     )
     return Run(result)
-
-
-def _initial(given: str | Sequence[str] | None, spec: Any) -> Any:
-    """`initial_state=`, read and checked against the network's states."""
-    from rnnprobe.core.inputs.initial import check_initial, parse_initial
-
-    found = parse_initial([given] if isinstance(given, str) else given)
-    check_initial(found, spec.network(1).recurrent.initial_places)
-    return found
 
 
 def compare(
@@ -272,7 +259,7 @@ def compare(
         each_step=each_step,
     )
     found = commands.compare(words_of(words, spec.tokens.value), spec, vocab=vocab, seed=seed,
-                             initial=_initial(initial_state, spec))  # fmt: skip
+                             initial=commands.read_initial(initial_state, [spec]))  # fmt: skip
     return Comparison(found)
 
 

@@ -64,10 +64,7 @@ def compare(
         head=head,
         each_step=each_step,
     )
-    from rnnprobe.core.inputs.initial import check_initial, parse_initial
-
-    initial = parse_initial(initial_state)
-    check_initial(initial, spec.network(1).recurrent.initial_places)
+    initial = commands.read_initial(initial_state, [spec])
     number = options.whole_number("seed", seed)
     result = commands.compare(read_words(words, spec.tokens), spec, vocab=vocab_, seed=number,
                               initial=initial)  # fmt: skip

@@ -179,12 +179,9 @@ class GradsArgs:
 
     def initial(self, specs: list[ProbeSpec]) -> Any:
         """--initial-state, read and checked against each network's states."""
-        from rnnprobe.core.inputs.initial import check_initial, parse_initial
+        from rnnprobe.core.commands import run as commands
 
-        found = parse_initial(self.initial_state)
-        for spec in specs:
-            check_initial(found, spec.network(1).recurrent.initial_places)
-        return found
+        return commands.read_initial(self.initial_state, specs)
 
     def check_save(self) -> None:
         """--save: the network after --after's epochs, one network (not --cells)."""

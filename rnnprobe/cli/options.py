@@ -67,6 +67,7 @@ CLI_NAMES = {
     "file": "FILE",
     "initial_state": "--initial-state",
     "chunks": "--chunks",
+    "code": "--code",
     "reset_between": "--reset-between",
 }
 

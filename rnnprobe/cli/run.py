@@ -140,22 +140,15 @@ class RunArgs:
         from rnnprobe.core.commands import chunks
 
         count = None if self.chunks is None else options.positive_int("chunks", self.chunks)
-        chunks.check_chunks(count, self.reset_between)
-        last_only = "outputs at the last step only (--no-return-sequences, or --head alone)"
-        chunks.check_combinations(count, {
-            "--bidirectional": spec.bidirectional, last_only: not spec.return_sequences,
-            "--steps": self.steps, "--diagram": self.diagram, "--torch": self.torch,
-            "--code": self.code,
-        })  # fmt: skip
+        chunks.check_request(count, self.reset_between, spec, steps=self.steps,
+                             diagram=self.diagram, torch=self.torch, code=self.code)  # fmt: skip
         return count
 
     def initial(self, spec: ProbeSpec) -> Any:
         """--initial-state, read and checked against the network's states (None without)."""
-        from rnnprobe.core.inputs.initial import check_initial, parse_initial
+        from rnnprobe.core.commands import run as commands
 
-        found = parse_initial(self.initial_state)
-        check_initial(found, spec.network(1).recurrent.initial_places)
-        return found
+        return commands.read_initial(self.initial_state, [spec])
 
     def loaded(self) -> tuple[ProbeSpec, Any]:
         """The network: the options', or --load's (checked against the options given)."""

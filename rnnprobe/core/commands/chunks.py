@@ -119,11 +119,23 @@ def _numpy_check(result: ProbeResult, cut: list[tuple[int, int]], pieces: list[C
     return CheckResult(largest, largest < TOLERANCE)
 
 
-def check_combinations(chunks: int | None, flags: dict[str, Any]) -> None:
-    """What --chunks does not combine with, refused before any work."""
-    if chunks is None:
+def check_request(count: int | None, reset: bool, spec: Any, **shown: bool) -> None:
+    """--chunks and --reset-between, and what --chunks does not combine with (the spec's
+    own, and the ways of showing `shown` names: steps, diagram, torch, code), refused before
+    any work."""
+    check_chunks(count, reset)
+    if count is None:
         return
-    for flag, on in flags.items():
+    clashes: list[tuple[str | Param, ...]] = [
+        (Param("bidirectional"),),
+        ("outputs at the last step only (", Param("no_return_sequences"), ", or ", Param("head"),
+         " alone)"),
+    ]  # fmt: skip
+    given = [spec.bidirectional, not spec.return_sequences]
+    for name, on in shown.items():
+        clashes.append((Param(name),))
+        given.append(on)
+    for parts, on in zip(clashes, given, strict=True):
         if on:
-            raise InputError(f"--chunks runs the layers chunk by chunk; it does not combine "
-                             f"with {flag}")  # fmt: skip
+            raise InputError(Param("chunks"), " runs the layers chunk by chunk; it does not "
+                             "combine with ", *parts)  # fmt: skip

@@ -171,6 +171,17 @@ def run(
     return result
 
 
+def read_initial(given: str | Sequence[str] | None, specs: Sequence[ProbeSpec]) -> Any:
+    """`--initial-state` (`initial_state=`), read and checked against every network's
+    states before any work (None when not given)."""
+    from rnnprobe.core.inputs.initial import check_initial, parse_initial
+
+    found = parse_initial([given] if isinstance(given, str) else given)
+    for spec in specs:
+        check_initial(found, spec.network(1).recurrent.initial_places)
+    return found
+
+
 def initial_states(initial: Any, spec: ProbeSpec, rows: int, seed: int) -> Any:
     """`--initial-state`'s arrays for this network and batch (None without it), checked."""
     if initial is None:

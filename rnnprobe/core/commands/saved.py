@@ -105,13 +105,14 @@ def history_meta(history: Any, before: list[dict[str, Any]] | None = None) -> li
     return [*(before or []), *(dataclasses.asdict(entry) for entry in history)]
 
 
-def _base(kind: str, spec: Any, result: Any) -> dict[str, Any]:
+def _base(kind: str, spec: Any, seed: int) -> dict[str, Any]:
+    """The keys every saved description starts with."""
     return {
         "rnnprobe": __version__,
         "format": FORMAT,
         "kind": kind,
         "spec": spec_meta(spec),
-        "seed": result.seed,
+        "seed": seed,
     }
 
 
@@ -131,7 +132,7 @@ def save_grads(result: Any, path: str) -> str:
 
 
 def save_trained(data: Any, spec: ProbeSpec, seed: int, weights: tuple[Tensor, ...], path: str,
-                 *, history: list[Any], epochs: int | None = None) -> str:  # fmt: skip
+                 *, history: list[Any], epochs: int) -> str:  # fmt: skip
     """A network of `train`'s tasks over the saved vocabulary: token strings in, logits out."""
     from rnnprobe.core.keras import saving
 
@@ -142,11 +143,7 @@ def save_trained(data: Any, spec: ProbeSpec, seed: int, weights: tuple[Tensor, .
     spec = replace(spec, loss=False)
     network = spec.network(len(saved) + (1 if embedded else 0))
     meta = {
-        "rnnprobe": __version__,
-        "format": FORMAT,
-        "kind": "train",
-        "spec": spec_meta(spec),
-        "seed": seed,
+        **_base("train", spec, seed),
         "task": data.task.value,
         "tokens": data.batch.tokenizer.value,
         "embedded": embedded,
@@ -154,7 +151,7 @@ def save_trained(data: Any, spec: ProbeSpec, seed: int, weights: tuple[Tensor, .
         "classes": list(data.classes),
         "window": None if data.stride is None else data.batch.time,
         "stride": data.stride,
-        "epochs": len(history) if epochs is None else epochs,
+        "epochs": epochs,
         "history": history,
     }
     rows = reordered(weights, tokens, saved, padded=embedded, onehot=spec.embed == ONEHOT)
@@ -176,7 +173,7 @@ def save_pairs(result: Any, path: str, *, before: list[dict[str, Any]] | None = 
     weights = reordered(result.final.weights, source[1:], saved[1:], padded=True,
                         scope="encoder/")  # fmt: skip
     meta = {
-        **_base("seq2seq", spec, result),
+        **_base("seq2seq", spec, result.seed),
         "source_vocab": list(saved),
         "target_vocab": list(target),
         "target_time": result.data.batch.time,
@@ -201,7 +198,7 @@ def save_series(result: Any, path: str) -> str:
     span = [float(scaler.span[c]) for c in features]
     spec = replace(result.spec, loss=False)
     meta = {
-        **_base("series", spec, result),
+        **_base("series", spec, result.seed),
         "columns": [windows.names[c] for c in features],
         "target": windows.names[windows.target],
         "window": windows.window,

@@ -12,12 +12,14 @@ both directions of the first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
 import numpy as np
 
+from rnnprobe.core.batch import Tensor
 from rnnprobe.core.keras import env
 from rnnprobe.core.kinds import Style
 from rnnprobe.core.stages import (
@@ -77,6 +79,16 @@ def build_weights(built: Model, rows: int, steps: int) -> None:
     """Create every weight now, exactly as a first call would, without calling."""
     for stage, made in built.pairs:
         create(stage, made, rows, steps)
+
+
+def assign(built: Sequence[Model], weights: Sequence[Tensor]) -> None:
+    """Every weight of the built models from `weights`, by rnnprobe's names."""
+    named = [n for model in built for n in named_variables(model)]
+    values = {w.name: w.array for w in weights}
+    if sorted(values) != sorted(name for name, _, _ in named):
+        raise AssertionError("the weights given are not the network's")
+    for name, variable, _ in named:
+        variable.assign(values[name])
 
 
 def named_variables(built: Model) -> Named:
@@ -256,9 +268,9 @@ def _(stage: Attention, made: Any) -> list[Any]:
 
 
 # -- call: what each stage does to what flows in ---------------------------------------------
-def _flatten(nested: Any) -> list[Any]:
+def flatten(nested: Any) -> list[Any]:
     if isinstance(nested, list | tuple):
-        return [leaf for item in nested for leaf in _flatten(item)]
+        return [leaf for item in nested for leaf in flatten(item)]
     return [nested]
 
 
@@ -284,7 +296,7 @@ def _(stage: Recurrent, made: Any, flow: Flow) -> Flow:
         returned = layer(value, mask=None if flow.unmasked else flow.mask, **given)
         if stage.return_state:
             value, *rest = returned
-            states.extend(_flatten(rest))
+            states.extend(flatten(rest))
         else:
             value = returned
     flow.value = flow.found["outputs"] = value

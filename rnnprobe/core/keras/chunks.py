@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.batch import Tensor
-from rnnprobe.core.keras import build, env
+from rnnprobe.core.keras import build, env, user
 from rnnprobe.core.result import ProbeResult
 
 
@@ -24,7 +24,6 @@ class KerasChunk:
     end: int
     outputs: np.ndarray
     states: tuple[np.ndarray, ...]
-    held: tuple[np.ndarray, ...]  # what the layers hold after the chunk (after a reset: zeros)
 
 
 def _stateful(keras: Any, layer: Any, rows: int, width: int) -> Any:
@@ -43,12 +42,10 @@ def run_chunks(result: ProbeResult, bounds: list[tuple[int, int]], *, reset: boo
     keras = env.load_keras()
     network = result.network
     batch = result.batch
-    values = {w.name: w.array for w in result.weights}
     with env.build_lock, env.tensorflow_logs_quiet():
         built = build.model(keras, network)
         build.build_weights(built, batch.rows, batch.time)
-        for name, variable, _ in build.named_variables(built):
-            variable.assign(values[name])
+        build.assign([built], result.weights)
         recurrent = network.recurrent
         flow = build.Flow(batch.input.array, batch.mask)
         for stage, made in built.pairs:  # what reaches the recurrent layers, whole
@@ -60,7 +57,7 @@ def run_chunks(result: ProbeResult, bounds: list[tuple[int, int]], *, reset: boo
         layers = [_stateful(keras, layer, batch.rows, width)
                   for layer, width in zip(built.recurrent, widths, strict=True)]  # fmt: skip
         if result.initial_state is not None:  # what the layers hold before the first chunk
-            held = [v for layer in layers for v in _flat(list(layer.states))]
+            held = [v for layer in layers for v in user.flat_states(layer)]
             for variable, tensor in zip(held, result.initial_state, strict=True):
                 variable.assign(tensor.array)
         found = []
@@ -70,32 +67,13 @@ def run_chunks(result: ProbeResult, bounds: list[tuple[int, int]], *, reset: boo
             states: list[np.ndarray] = []
             for layer in layers:
                 value, *returned = layer(value, mask=mask)
-                states += [np.asarray(s, dtype=np.float32) for s in _flat(returned)]
+                states += [np.asarray(s, dtype=np.float32) for s in build.flatten(returned)]
             if reset:
                 for layer in layers:
-                    _reset(layer)
-            held = [np.asarray(v, dtype=np.float32) for layer in layers
-                    for v in _flat(list(layer.states))]  # fmt: skip
+                    user.reset_states(layer)
             found.append(KerasChunk(start, end, np.asarray(value, dtype=np.float32),
-                                    tuple(states), tuple(held)))  # fmt: skip
+                                    tuple(states)))  # fmt: skip
         return found
-
-
-def _reset(layer: Any) -> None:
-    """`layer.reset_state()`; over a stack of cells, whose states Keras nests per cell and
-    then cannot reset (Keras 3.15: "'ListWrapper' object has no attribute 'assign'"), each
-    state set to zeros as `reset_state` does."""
-    if hasattr(layer.cell, "cells"):
-        for variable in _flat(list(layer.states)):
-            variable.assign(np.zeros(variable.shape, dtype=np.float32))
-        return
-    layer.reset_state()
-
-
-def _flat(nested: Any) -> list[Any]:
-    if isinstance(nested, list | tuple):
-        return [leaf for item in nested for leaf in _flat(item)]
-    return [nested]
 
 
 def tensors(chunk: KerasChunk, names: tuple[str, ...], axis: str) -> tuple[Tensor, ...]:

@@ -54,7 +54,6 @@ class ModelLayers:
     inputs: tuple[ModelInput, ...]
     rows: tuple[LayerRow, ...]
     unsupported: tuple[tuple[str, str], ...]  # (name, class) of layers probe cannot run
-    front: tuple[str, ...]  # the preprocessing in front, by class: StringLookup...
 
     @property
     def trainable(self) -> int:
@@ -114,8 +113,7 @@ def model_layers(keras: Any, model: Any) -> ModelLayers:
     """Every layer of `model` in the order Keras's `summary()` lists it."""
     layers = keras.layers
     rows = []
-    listed = getattr(model, "operations", None) if not isinstance(model, keras.Sequential) else None
-    for layer in listed or model.layers:
+    for layer in models.summary_rows(keras, model):
         outputs = _outputs(keras, layer)
         rows.append(
             LayerRow(
@@ -133,18 +131,12 @@ def model_layers(keras: Any, model: Any) -> ModelLayers:
         for t in (getattr(model, "inputs", None) or [])
     )
     refused = models.unsupported_layers(keras, model)
-    front = tuple(
-        type(layer).__name__
-        for layer in model.layers
-        if type(layer).__name__ in models.FRONT_LAYERS
-    )
     return ModelLayers(
         name=str(model.name),
         keras_class=type(model).__name__,
         inputs=inputs,
         rows=tuple(rows),
         unsupported=tuple((layer.name, models.layer_class(layers, layer)) for layer in refused),
-        front=front,
     )
 
 

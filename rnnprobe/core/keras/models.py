@@ -60,14 +60,19 @@ def _taken(layers: Any) -> tuple[type, ...]:
     return (layers.Embedding, layers.RNN, layers.Bidirectional, layers.Dense, layers.Dropout)
 
 
+def summary_rows(keras: Any, model: Any) -> list[Any]:
+    """What `summary()` lists: a functional model's layers and operations (its `ops` calls),
+    a Sequential's layers."""
+    found = None if isinstance(model, keras.Sequential) else getattr(model, "operations", None)
+    return list(found or model.layers)
+
+
 def operations(keras: Any, model: Any) -> list[Any]:
-    """The model's layers and operations (a functional model's `ops` calls) in the order
-    Keras lists them in `summary()`, without its input layers and the operations that make
-    masks."""
-    found = getattr(model, "operations", None) if not isinstance(model, keras.Sequential) else None
+    """The model's layers and operations in the order Keras lists them in `summary()`,
+    without its input layers and the operations that make masks."""
     return [
         op
-        for op in (found or model.layers)
+        for op in summary_rows(keras, model)
         if not isinstance(op, keras.layers.InputLayer) and not _mask_op(keras, op)
     ]
 

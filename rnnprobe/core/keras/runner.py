@@ -54,51 +54,48 @@ _runners: OrderedDict[tuple[Any, ...], _Runner] = OrderedDict()
 _seen: Counter[tuple[Any, ...]] = Counter()
 
 
+def per_layer(built: build.Model, states_of: Any) -> list[Any]:
+    """Each recurrent Keras layer's `initial_state`, from `states_of(cell, count)` (a cell's
+    states, `count` of them), in Keras's order of cells: a Bidirectional takes the forward
+    cell's then the backward cell's, a stack of cells a list per cell."""
+    layers = env.keras().layers
+
+    def states(cell: Any) -> list[Any]:
+        count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
+        return list(states_of(cell, count))
+
+    found: list[Any] = []
+    for layer in built.recurrent:
+        if isinstance(layer, layers.Bidirectional):
+            found.append([*states(layer.forward_layer.cell), *states(layer.backward_layer.cell)])
+        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: a list of states per cell
+            found.append([states(cell) for cell in layer.cell.cells])
+        else:
+            found.append(states(layer.cell))
+    return found
+
+
 def _zero_states(built: build.Model, rows: Any, units: list[Any]) -> list[Any]:
     """Each recurrent layer's initial states, the zeros Keras makes, sized by the weights.
 
     Keras sizes its zeros by the cell's units, which the graph leaves open; `units` holds
     each cell's size (in the order of `build.keras_cells`), read from its recurrent kernel.
     """
-    keras = env.keras()
-    layers = keras.layers
+    zeros = env.keras().ops.zeros
     sizes = iter(units)
 
-    def zeros(cell: Any) -> list[Any]:
+    def made(cell: Any, count: int) -> list[Any]:
         size = next(sizes)
-        count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
-        return [keras.ops.zeros((rows, size)) for _ in range(count)]
+        return [zeros((rows, size)) for _ in range(count)]
 
-    found: list[Any] = []
-    for layer in built.recurrent:
-        if isinstance(layer, layers.Bidirectional):
-            found.append([*zeros(layer.forward_layer.cell), *zeros(layer.backward_layer.cell)])
-        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: a list of states per cell
-            found.append([zeros(cell) for cell in layer.cell.cells])
-        else:
-            found.append(zeros(layer.cell))
-    return found
+    return per_layer(built, made)
 
 
 def given_states(built: build.Model, states: list[Any]) -> list[Any]:
     """`--initial-state`: the states given (flat, in Keras's order of cells and of returned
     states), as each recurrent Keras layer takes its `initial_state`."""
-    layers = env.keras().layers
     given = iter(states)
-
-    def take(cell: Any) -> list[Any]:
-        count = len(cell.state_size) if isinstance(cell.state_size, list | tuple) else 1
-        return [next(given) for _ in range(count)]
-
-    found: list[Any] = []
-    for layer in built.recurrent:
-        if isinstance(layer, layers.Bidirectional):
-            found.append([*take(layer.forward_layer.cell), *take(layer.backward_layer.cell)])
-        elif hasattr(layer.cell, "cells"):  # StackedRNNCells: a list of states per cell
-            found.append([take(cell) for cell in layer.cell.cells])
-        else:
-            found.append(take(layer.cell))
-    return found
+    return per_layer(built, lambda cell, count: [next(given) for _ in range(count)])
 
 
 def _open_shape(spec: ProbeSpec, variable: Any, dims: tuple[str, ...]) -> tuple[Any, ...]:

@@ -43,16 +43,6 @@ def _lookup(keras: Any, tokens: Sequence[str], name: str, *, unknown: bool) -> A
                                      name=name)  # fmt: skip
 
 
-def _assign(built: Sequence[build.Model], weights: Sequence[Tensor]) -> None:
-    """Every weight of the built layers from `weights`, by rnnprobe's names."""
-    named = [n for model in built for n in build.named_variables(model)]
-    values = {w.name: w.array for w in weights}
-    if sorted(values) != sorted(name for name, _, _ in named):
-        raise AssertionError("the saved network's weights are not the network's")
-    for name, variable, _ in named:
-        variable.assign(values[name])
-
-
 def token_model(network: Network, vocab: Sequence[str], *, embedded: bool,
                 weights: Sequence[Tensor] | None = None) -> tuple[Any, build.Model]:  # fmt: skip
     """Token strings (batch, time), `""` as padding, in; the network's logits out. `vocab`
@@ -74,7 +64,7 @@ def token_model(network: Network, vocab: Sequence[str], *, embedded: bool,
     flow = build.call(built, build.Flow(value, None))
     model = keras.Model(tokens, flow.value, name="rnnprobe")
     if weights is not None:
-        _assign([built], weights)
+        build.assign([built], weights)
     return model, built
 
 
@@ -105,7 +95,7 @@ def pair_model(
         network, encoder, decoder, build.named_variables(encoder) + build.named_variables(decoder)
     )
     if weights is not None:
-        _assign([encoder, decoder], weights)
+        build.assign([encoder, decoder], weights)
     return model, pair
 
 
@@ -122,7 +112,7 @@ def series_model(network: Network, window: int, shift: Sequence[float], span: Se
     flow = build.call(built, build.Flow(ops.cast(scaled, "float32"), None))
     model = keras.Model(values, flow.value, name="rnnprobe")
     if weights is not None:
-        _assign([built], weights)
+        build.assign([built], weights)
     return model, built
 
 

@@ -181,17 +181,24 @@ def flat_states(layer: Any) -> list[Any]:
     return _flatten(list(layer.states))
 
 
+def reset_states(layer: Any) -> None:
+    """`layer.reset_state()`; over a stack of cells, whose states Keras nests per cell and
+    then cannot reset (Keras 3.15: "'ListWrapper' object has no attribute 'assign'"), each
+    state set to zeros as `reset_state` does."""
+    if hasattr(layer.cell, "cells"):
+        for variable in flat_states(layer):
+            variable.assign(np.zeros(variable.shape, dtype=np.float32))
+        return
+    layer.reset_state()
+
+
 def held(layer: Any, shape: tuple[int, ...], reset: bool) -> list[np.ndarray]:
     """What a stateful layer holds before the call (built for this batch size first; with
     `reset`, reset to zeros first)."""
     if not layer.built:
         layer.build(shape)
     if reset:
-        if hasattr(layer.cell, "cells"):  # Keras cannot reset a stack of cells' nested states
-            for variable in flat_states(layer):
-                variable.assign(np.zeros(variable.shape, dtype=np.float32))
-        else:
-            layer.reset_state()
+        reset_states(layer)
     return [numpy_of(v) for v in flat_states(layer)]
 
 
