@@ -23,8 +23,8 @@ def test_batch_lines_equal_run_json_line_by_line(cli, tmp_path):
     source = tmp_path / "probes.txt"
     source.write_text(BATCH, encoding="utf-8")
     result = cli(*["batch", str(source)])
-    assert result.exit_code == 1  # one line failed
-    assert result.stderr == ""
+    assert result.exit_code == 1  # one line failed, said on stderr too
+    assert result.stderr == "rnnprobe: 1 of 5 lines failed: see their JSON\n"
     printed = result.stdout.splitlines()
     assert len(printed) == 5
     probe_lines = [
@@ -82,3 +82,13 @@ def test_a_failed_check_line_prints_its_object_and_fails_the_batch(cli, monkeypa
 
 def test_an_unreadable_batch_file_is_a_usage_error(cli, tmp_path):
     assert "cannot read" in cli.usage_error("batch", str(tmp_path / "missing.txt"))
+
+
+def test_a_batch_with_no_lines_to_run_is_a_usage_error(cli, tmp_path):
+    source = tmp_path / "empty.txt"
+    source.write_text("# only a note\n\n", encoding="utf-8")
+    said = cli.usage_error("batch", str(source))
+    assert (
+        said == f"rnnprobe: error: '{source}' holds no probes: give one command's arguments a line"
+    )
+    assert "stdin holds no probes" in cli.usage_error("batch", "-", input="")

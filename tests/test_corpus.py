@@ -229,7 +229,7 @@ def test_batched_passes_equal_one_batch(monkeypatch):
     import rnnprobe
     from rnnprobe.core.keras import passes
 
-    rows = sample_rows()[:40]
+    rows = sample_rows()[20:60]  # both labels (0 and 1): one class alone is refused
     words, labels = [row["Q"] for row in rows], [row["label"] for row in rows]
     kwargs = {"labels": labels, "tokens": "word", "embed": 4, "hidden": 4, "epochs": 2,
               "batch_size": 5, "seed": 2, "lr": 0.01}  # fmt: skip

@@ -183,12 +183,16 @@ def test_clipping_is_keras_formula(cli):
 
 
 def test_nan_gradients_are_flagged(cli):
-    obj = cli.json("grads", "hello", "hi", "--seed", "1", "--after", "3", "--lr", "1e38",
-                   "--cell", "lstm")  # fmt: skip
+    """Training to NaN before the pass: the gradients are shown and flagged, the training's
+    stop said on stderr, exit 1 (as a training stopped on a NaN loss exits)."""
+    args = ["grads", "hello", "hi", "--seed", "1", "--after", "3", "--lr", "1e38", "--cell", "lstm"]
+    result = cli(*args, "--json")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("rnnprobe: the loss became nan at epoch")
+    obj = json.loads(result.stdout)
     assert obj["nonfinite"]["weights"] and obj["nonfinite"]["steps"]
-    out = cli.ok("grads", "hello", "hi", "--seed", "1", "--after", "3", "--lr", "1e38",
-                 "--cell", "lstm").stdout  # fmt: skip
-    assert "NaN or infinite gradients:" in out
+    result = cli(*args)
+    assert result.exit_code == 1 and "NaN or infinite gradients:" in result.stdout
 
 
 def test_check_fails_when_numpy_disagrees(cli, monkeypatch):

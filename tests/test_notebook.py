@@ -10,6 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from . import texts
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lecture.ipynb"
 
 # Executes the notebook as saved, its outputs cleared (what the kernel prints now, not what
@@ -118,12 +120,12 @@ def test_every_step_of_the_lecture_shows_its_result_and_nothing_goes_wrong(execu
 
 
 def test_the_saved_notebook_shows_the_same_results_without_running(executed):
-    """What a reader sees without running is what a fresh run prints, text for text.
+    """What a reader sees without running is what a fresh run prints: the same text, and
+    the same numbers up to float noise (another CPU rounds the last digits differently).
 
     The saved outputs were made with the TensorFlow and the Keras named in the notebook's
-    metadata (`python examples/refresh.py` saves them); with other versions the numbers may
-    differ in their last digits (a gradient that is zero but for float noise), and only
-    shapes are held.
+    metadata (`python examples/refresh.py` saves them); with other versions the seeded
+    weights themselves may differ, and only shapes are held.
     """
     import keras
     import tensorflow
@@ -143,4 +145,7 @@ def test_the_saved_notebook_shows_the_same_results_without_running(executed):
     for old, new in zip(saved, fresh, strict=True):
         assert shape_lines(old) == shape_lines(new)
         if made_with == (tensorflow.__version__, keras.__version__):
-            assert old.data == new.data
+            assert old.data.keys() == new.data.keys()
+            for kind in old.data:
+                said = texts.difference(texts.plain(old.data[kind]), texts.plain(new.data[kind]))
+                assert said is None, f"{kind}: {said}"

@@ -173,3 +173,25 @@ def test_ctrl_c_exits_130_without_a_traceback():
     assert child.returncode == 130, err
     assert b"Traceback" not in err
     assert out == b""
+
+
+def test_ctrl_c_before_the_save_keeps_the_old_file_and_says_so(tmp_path):
+    target = tmp_path / "kept.keras"
+    target.write_bytes(b"a network saved before")
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, "train", "hello", "--no-server", "--save",
+         str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
+    )  # fmt: skip
+    assert child.stdout.readline() == b"loading\n"
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert out == b""
+    assert err.decode().endswith(f"rnnprobe: interrupted: --save wrote nothing ('{target}' is "
+                                 "left as it was)\n")  # fmt: skip
+    assert target.read_bytes() == b"a network saved before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.keras"]

@@ -120,7 +120,8 @@ def test_an_export_to_a_read_only_directory_is_refused_before_any_work(cli, tmp_
     assert "is not writable" in line
 
 
-def test_an_export_that_fails_while_writing_is_one_line_and_exit_1(cli, tmp_path, monkeypatch):
+def test_an_export_that_fails_while_writing_is_one_line_and_exit_2(cli, tmp_path, monkeypatch):
+    """A file that cannot be written is bad input (exit 2, as the README's table says)."""
     from rich.console import Console
 
     def full_disk(self, path, **kwargs):
@@ -128,9 +129,9 @@ def test_an_export_that_fails_while_writing_is_one_line_and_exit_1(cli, tmp_path
 
     monkeypatch.setattr(Console, "save_text", full_disk)
     result = cli("run", "hello", "--seed", "1", "--export", str(tmp_path / "probe.txt"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
-        f"rnnprobe: error: cannot write --export file '{tmp_path / 'probe.txt'}': "
+        f"rnnprobe: error: --export '{tmp_path / 'probe.txt'}' cannot be written: "
         "No space left on device\n"
     )
 

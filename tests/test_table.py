@@ -206,10 +206,15 @@ def test_a_row_with_another_count_of_values(row, count):
     assert message(parse_table, f"1,2\n# c\n{row}\n7,8\n", "f") == expected
 
 
-def test_a_quoted_field_the_csv_module_refuses():
+def test_a_quoted_field_longer_than_the_csv_module_s_limit_is_read_whole():
+    """The csv module refuses a field over 131,072 characters; the text is in memory, so
+    rnnprobe reads it whole, and a long cell is shown cut in its middle with its length."""
     text = 'a,b\n1,2\n3,"' + "4" * 200_000 + '"\n'
-    expected = "line 3 is not a CSV/TSV row: field larger than field limit (131072)"
+    expected = (f"row 2, column b: '{'4' * 30}…{'4' * 15}' (200,000 characters) is not a "
+                "finite number (line 3)")  # fmt: skip
     assert message(parse_table, text, "f") == expected
+    table = parse_table('a,b\n1,2\n3,"' + "0" * 199_999 + '4"\n', "f")
+    assert table.values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
 def test_the_first_bad_row_in_the_text_is_named():

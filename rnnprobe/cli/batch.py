@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import typer
 
 from rnnprobe.cli.group import ProbeCommand, error_message
-from rnnprobe.cli.options import NoServerOpt
+from rnnprobe.cli.options import NoServerOpt, read_stdin
 from rnnprobe.cli.run import RunArgs, run_json
 from rnnprobe.cli.seq2seq import Seq2SeqArgs, seq2seq_json
 from rnnprobe.cli.series import SeriesArgs, series_json
 from rnnprobe.cli.train import TrainArgs, train_json
-from rnnprobe.core.errors import RnnProbeError
+from rnnprobe.core.errors import InputError, RnnProbeError
 
 command = typer.Typer(add_completion=False)  # `batch` alone, as the app loads it
 
@@ -38,7 +38,7 @@ def batch(
     from rnnprobe.core import progress
     from rnnprobe.show import jsonout
 
-    text = sys.stdin.read() if source == "-" else batchlines.read_file(source)
+    text = read_stdin() if source == "-" else batchlines.read_file(source)
     assert ctx.parent is not None
     group = ctx.parent.command
     get = group.get_command  # type: ignore[attr-defined]
@@ -48,10 +48,13 @@ def batch(
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
+    if not probes:
+        where = "stdin" if source == "-" else repr(source)
+        raise InputError(f"{where} holds no probes: give one command's arguments a line")
     parsed = [_batch_line(commands, line) for _, line in probes]
     expected = batchlines.still_to_come([_structure(name, params) for name, params in parsed])
     out = sys.stdout.buffer
-    failed = False
+    failed = 0
     with progress.spinner(f"Running {len(probes):,} probes…"):
         for (number, _), (name, params), coming in zip(probes, parsed, expected, strict=True):
             progress.check()  # a served batch whose client left stops between lines
@@ -72,8 +75,10 @@ def batch(
                 written, ok = jsonout.dumps({"line": number, "error": error_message(error)}), False
             out.write(written)
             out.flush()
-            failed = failed or not ok
-    if failed:
+            failed += not ok
+    if failed:  # said on stderr too: stdout is the lines' JSON, for a program to read
+        typer.echo(f"rnnprobe: {failed} of {len(probes)} line{'s' if len(probes) != 1 else ''} "
+                   "failed: see their JSON", err=True)  # fmt: skip
         raise typer.Exit(1)
 
 

@@ -3,12 +3,11 @@ a file with columns, the vocabulary's limits, shuffling and held-out rows."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from rnnprobe.cli.options import TRAINING, WORDS
+from rnnprobe.cli.options import TRAINING, WORDS, read_stdin
 from rnnprobe.core.errors import InputError
 
 # Shared by run, train and grads: one long text cut into windows.
@@ -147,6 +146,6 @@ def from_file(
     from rnnprobe.core.inputs.corpus import read_corpus
 
     rows = None if limit is None else options.positive_int("limit", limit)
-    corpus = read_corpus(source, sys.stdin.read, columns=columns, default=default,
+    corpus = read_corpus(source, read_stdin, columns=columns, default=default,
                          allowed=allowed, limit=rows)  # fmt: skip
     return corpus.columns

@@ -49,7 +49,7 @@ from rnnprobe.cli.options import (
     print_result,
     whole_numbers,
 )
-from rnnprobe.cli.saving import SaveOpt
+from rnnprobe.cli.saving import SaveOpt, blocked, save_finished, stopped_line
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
@@ -206,7 +206,8 @@ def view(args: GradsArgs, results: list[GradsResult], saved: str | None = None) 
 
 def _passed(results: list[GradsResult]) -> bool:
     checked = all(r.check is None or r.check.ok for r in results)
-    return checked and all(r.torch is None or r.torch.ok for r in results)
+    stopped = any(r.stopped for r in results)
+    return checked and not stopped and all(r.torch is None or r.torch.ok for r in results)
 
 
 command = typer.Typer(add_completion=False)  # `grads` alone, as the app loads it
@@ -341,14 +342,15 @@ def grads(
                 data.words, spec, seed=drawn, at=args.at, check=args.check,
                 torch=args.torch, data=data, initial=initial, **recipe,
             ))  # fmt: skip
-    saved = None
-    if args.save is not None:
-        from rnnprobe.core.commands import saved as saving
+    from rnnprobe.core.commands import saved as saving
 
-        saved = saving.save_grads(results[0], args.save)
+    saved = save_finished(args.save, blocked(results[0].stopped, _passed(results)),
+                          lambda: saving.save_grads(results[0], str(args.save)))  # fmt: skip
     print_result(
         lambda: jsontrain.cells_object(results) if args.cells is not None
         else {**jsontrain.grads_object(results[0]), **({"saved": saved} if saved else {})},
         lambda: view(args, results, saved),
         json_=args.json, export=args.export, kind=kind, passed=_passed(results),
+        stopped=stopped_line(results[0].stopped, args.save,
+                             blocked(results[0].stopped, _passed(results))),
     )  # fmt: skip

@@ -118,10 +118,15 @@ class ProbeGroup(TyperGroup):
             code = _fail(f"rnnprobe: error: {error_message(error)}", error.exit_code)
         except BrokenPipeError:
             code = _quiet_broken_pipe()
-        except typer.Abort:  # end of input while prompting
+        except typer.Abort:  # end of input while prompting (older Typers: Ctrl-C too)
             code = 130
         except Exception as error:
             code = _click_failure(error)
+        saving = sys.modules.get("rnnprobe.cli.saving")
+        if saving is not None:  # Ctrl-C (Typer's exit 130) after --save was asked for
+            note = saving.interrupted_note()  # and forgotten: the next served command's own
+            if note is not None and code == 130:
+                typer.echo(f"rnnprobe: interrupted: {note}", err=True)
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)

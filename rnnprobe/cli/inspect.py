@@ -17,6 +17,7 @@ from rnnprobe.cli.options import (
     NoServerOpt,
     output_format,
     print_result,
+    read_stdin,
 )
 from rnnprobe.core.errors import InputError
 
@@ -92,7 +93,7 @@ def inspect(
     if input_ == ["-"] and sys.stdin.isatty():
         raise InputError("--input - reads numbers from stdin: pipe them in")
     with progress.spinner(f"Loading {file}…"):
-        found = inspecting.inspect(file, input_, rows, drawn, sys.stdin.read)
+        found = inspecting.inspect(file, input_, rows, drawn, read_stdin)
 
     def body() -> dict[str, object]:
         if found.probe is not None:  # the document rnnprobe.probe(model, x).to_dict() gives

@@ -69,6 +69,7 @@ CLI_NAMES = {
     "chunks": "--chunks",
     "code": "--code",
     "reset_between": "--reset-between",
+    "export": "--export",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.
@@ -279,13 +280,29 @@ def whole_numbers(fields: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**fields, **{name: options.whole_number(name, fields[name]) for name in names}}
 
 
+def read_stdin() -> str:
+    """All of stdin as text: its bytes read as UTF-8 (a byte-order mark dropped), the same
+    whether the command runs here or on a warm server; bytes that are not UTF-8 are one
+    line naming where."""
+    stream = sys.stdin
+    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    if isinstance(raw, str):  # a text stream without bytes underneath (a test's StringIO)
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(f"stdin is not UTF-8 text: byte 0x{raw[error.start]:02x} on line "
+                         f"{line} (give UTF-8 text)") from None  # fmt: skip
+
+
 def read_words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[str]:
     """The words from the command line, or from stdin when the only word is `-`
     (whitespace-separated words; with word tokens, one sentence per line)."""
     if words == ["-"]:
         from rnnprobe.core.inputs.vocab import sentences_from_text, words_from_text
 
-        text = sys.stdin.read()
+        text = read_stdin()
         return sentences_from_text(text) if tokens is Tokens.word else words_from_text(text)
     return list(words or [])
 
@@ -293,7 +310,7 @@ def read_words(words: list[str] | None, tokens: Tokens = Tokens.char) -> list[st
 def read_text(words: list[str] | None) -> list[str]:
     """With --window: one long text, the only word given, or the whole of stdin with `-`."""
     if words == ["-"]:
-        return [sys.stdin.read().rstrip("\n")]
+        return [read_stdin().rstrip("\n")]
     return list(words or [])
 
 
@@ -314,13 +331,13 @@ def print_result(
 
     console = widgets.stdout_console()
     shown = None
+    if export is not None and kind is not None:  # first: a file that fails leaves stdout clean
+        shown = view()
+        exports.export(shown, export, kind, console.width)
     if json_:
         jsonout.write(body())
     else:
-        shown = view()
-        widgets.show(console, shown)
-    if export is not None and kind is not None:
-        exports.export(shown or view(), export, kind, console.width)
+        widgets.show(console, shown or view())
     if stopped:
         typer.echo(f"rnnprobe: {stopped}", err=True)
     if not passed:

@@ -3,6 +3,7 @@ train (or read a trained network) share about them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -76,13 +77,27 @@ def given_network(args: Any, defaults: dict[str, Any] = NETWORK_DEFAULTS) -> dic
     return found
 
 
+# The --save target of the command running now (None: none): an interrupt says it was kept.
+PENDING: list[str] = []
+
+
 def check_save(save: str | None, *, trains: bool, what: str = "--train N") -> str | None:
     """--save's file, checked before any work; it needs a training."""
     from rnnprobe.core.commands import saved
 
     if save is not None and not trains:
         raise InputError(f"--save writes a trained network: give {what}")
-    return saved.check_target(save)
+    found = saved.check_target(save)
+    if found is not None:
+        PENDING[:] = [found]
+    return found
+
+
+def interrupted_note() -> str | None:
+    """What an interrupted command says of its --save target (then forgets it)."""
+    note = f"--save wrote nothing ({PENDING[0]!r} is left as it was)" if PENDING else None
+    PENDING.clear()
+    return note
 
 
 def load(path: str | None, kinds: tuple[str, ...], args: Any = None,
@@ -100,3 +115,31 @@ def load(path: str | None, kinds: tuple[str, ...], args: Any = None,
         kind = Seq2SeqSpec if meta["kind"] == "seq2seq" else ProbeSpec
         saved.contradictions(saved.spec_from(meta["spec"], kind), given_network(args, defaults))
     return saved.load(path, kinds)
+
+
+def blocked(stopped: str | None, passed: bool) -> str | None:
+    """Why a finished command writes no --save target: its training stopped (a loss that is
+    not finite), or a check it was asked for failed (it exits 1). None: it may write."""
+    if stopped:
+        return stopped
+    return None if passed else "a check found Keras's numbers off"
+
+
+def save_finished(path: str | None, reason: str | None, write: Callable[[], str]) -> str | None:
+    """--save after a training: the file written (`write()`), only when the command
+    succeeds (`reason` None); else nothing is written and an existing file is kept."""
+    if path is None or reason:
+        return None
+    try:
+        return write()
+    finally:
+        PENDING.clear()  # written, or its failure said: an interrupt after this loses nothing
+
+
+def stopped_line(stopped: str | None, path: str | None, reason: str | None = None) -> str | None:
+    """What stderr says after the output: why a training stopped, and that --save wrote
+    nothing when it did not write (`reason`, else the stop itself)."""
+    reason = reason or stopped
+    if not reason or path is None:
+        return stopped
+    return f"{reason}; --save wrote nothing ({path!r} is left as it was)"

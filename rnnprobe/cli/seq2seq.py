@@ -34,6 +34,7 @@ from rnnprobe.cli.options import (
     NoServerOpt,
     SeedOpt,
     output_format,
+    read_stdin,
     whole_numbers,
 )
 from rnnprobe.cli.saving import LoadOpt, SaveOpt, check_save
@@ -149,7 +150,7 @@ class Seq2SeqArgs:
         if self.sentences == ["-"]:
             if stdin is None:
                 raise InputError("a batch line cannot read pairs from stdin")
-            return pair_inputs.pairs_from_text(stdin.read())
+            return pair_inputs.pairs_from_text(stdin())
         return pair_inputs.pairs_from_sentences(self.sentences)
 
     def export_format(self) -> str | None:
@@ -226,7 +227,8 @@ def produce(args: Seq2SeqArgs, pairs: list[tuple[str, str]], spec: Seq2SeqSpec, 
 
 
 def _passed(result: Seq2SeqResult | PairsTraining) -> bool:
-    return result.check is None or result.check.ok
+    """False when --check found Keras's numbers off, or the training stopped (exit 1)."""
+    return (result.check is None or result.check.ok) and not getattr(result, "stopped", None)
 
 
 def seq2seq_json(args: Seq2SeqArgs) -> tuple[bytes, bool]:
@@ -417,7 +419,7 @@ def seq2seq(
 
     spec = args.spec()
     kind = args.export_format()
-    pairs = args.pairs(sys.stdin)
+    pairs = args.pairs(read_stdin)
     batches = pair_inputs.make_batches(pairs, spec, **vocab_limits(args.max_vocab, args.min_count))
     if args.diagram:
         options.check_drawn("pair", args.pair, len(pairs))

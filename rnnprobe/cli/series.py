@@ -29,9 +29,10 @@ from rnnprobe.cli.options import (
     StyleOpt,
     output_format,
     print_result,
+    read_stdin,
     whole_numbers,
 )
-from rnnprobe.cli.saving import SaveOpt
+from rnnprobe.cli.saving import SaveOpt, blocked, save_finished, stopped_line
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style
 
@@ -98,7 +99,7 @@ class SeriesArgs:
                 raise InputError(f"no such option: {item}")
         if not stdin and self.data == ["-"]:
             raise InputError("a batch line cannot read data from stdin")
-        return read_series_data(self.data, sys.stdin.read)
+        return read_series_data(self.data, read_stdin)
 
     def recipe(self) -> Recipe | None:
         from rnnprobe.core import options
@@ -175,11 +176,10 @@ def view(args: SeriesArgs, result: SeriesResult, source: str, saved: str | None 
 
 
 def _save(args: SeriesArgs, result: SeriesResult) -> str | None:
-    if args.save is None:
-        return None
     from rnnprobe.core.commands import saved
 
-    return saved.save_series(result, args.save)
+    return save_finished(args.save, blocked(result.stopped, _passed(result)),
+                         lambda: saved.save_series(result, str(args.save)))  # fmt: skip
 
 
 def _object(result: SeriesResult, saved: str | None) -> dict[str, Any]:
@@ -409,6 +409,7 @@ def series(
     print_result(
         lambda: _object(result, saved),
         lambda: view(args, result, table.source, saved),
-        json_=args.json, export=args.export, kind=kind, stopped=result.stopped,
+        json_=args.json, export=args.export, kind=kind,
+        stopped=stopped_line(result.stopped, args.save, blocked(result.stopped, _passed(result))),
         passed=_passed(result),
     )  # fmt: skip

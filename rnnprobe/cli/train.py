@@ -58,7 +58,7 @@ from rnnprobe.cli.options import (
     read_words,
     whole_numbers,
 )
-from rnnprobe.cli.saving import LoadOpt, SaveOpt
+from rnnprobe.cli.saving import LoadOpt, SaveOpt, blocked, save_finished, stopped_line
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 from rnnprobe.core.options import vocab_limits
@@ -309,15 +309,18 @@ def train_json(args: TrainArgs) -> tuple[bytes, bool]:
 
 
 def _save(args: TrainArgs, result: TrainResult, loaded: Any) -> str | None:
-    """--save: the trained network written (its history after the loaded one's)."""
-    if args.save is None:
-        return None
+    """--save: the trained network written (its history after the loaded one's), when the
+    training finished."""
     from rnnprobe.core.commands import saved
 
-    if loaded is None:
-        return saved.save_training(result, args.save)
-    return saved.save_training(result, args.save, before=loaded.history,
-                               before_epochs=loaded.epochs)  # fmt: skip
+    def write() -> str:
+        assert args.save is not None
+        if loaded is None:
+            return saved.save_training(result, args.save)
+        return saved.save_training(result, args.save, before=loaded.history,
+                                   before_epochs=loaded.epochs)  # fmt: skip
+
+    return save_finished(args.save, blocked(result.stopped, _passed(result)), write)
 
 
 def _files(args: TrainArgs, saved: str | None) -> dict[str, Any]:
@@ -418,6 +421,7 @@ def train(
     print_result(
         lambda: {**jsontrain.train_object(result, values=not args.shapes), **_files(args, saved)},
         lambda: view(args, result, saved),
-        json_=args.json, export=args.export, kind=kind, stopped=result.stopped,
+        json_=args.json, export=args.export, kind=kind,
+        stopped=stopped_line(result.stopped, args.save, blocked(result.stopped, _passed(result))),
         passed=_passed(result),
     )  # fmt: skip

@@ -60,7 +60,7 @@ def human(n_bytes: float) -> str:
     for unit, size in _UNITS[1:]:
         if n_bytes >= size:
             return f"{n_bytes / size:.1f} {unit}"
-    return f"{int(n_bytes)} bytes"
+    return f"{int(n_bytes)} byte{'' if int(n_bytes) == 1 else 's'}"
 
 
 def ensure_fits(need: int, *what: str, detail: str = "") -> None:

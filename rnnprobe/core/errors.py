@@ -40,6 +40,16 @@ class InputError(RnnProbeError, ValueError):
         return "".join(names.get(p, p) if isinstance(p, Param) else p for p in self.parts)
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A user's text inside a message: quoted; bytes that are not UTF-8 (read from a command
+    line as surrogates) as \\xNN; a long one cut in its middle, with its length."""
+    plain = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if len(plain) > limit:
+        keep = limit // 2
+        return f"'{plain[:keep]}…{plain[-keep // 2 :]}' ({len(text):,} characters)"
+    return repr(plain) if "\\" not in plain else f"'{plain}'"
+
+
 def click_message(error: Exception) -> str | None:
     """The message of a Click usage error (Typer may vendor its own Click), else None."""
     format_message = getattr(error, "format_message", None)

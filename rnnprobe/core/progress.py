@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from rnnprobe.core.errors import RnnProbeError
@@ -23,11 +24,44 @@ class Abandoned(RnnProbeError):
     exit_code = 130
 
 
+# Set by `spinner` while it shows: what a long pass reports its batches to (`advance`).
+_ADVANCE: Callable[[int, int], None] | None = None
+# True while a spinner or a training's bar is drawn: a second one inside it (TensorFlow
+# loading while a bar is up) would draw over it and leave a broken line on the terminal.
+_LIVE = False
+
+
+@contextlib.contextmanager
+def _live() -> Iterator[None]:
+    global _LIVE
+    before, _LIVE = _LIVE, True
+    try:
+        yield
+    finally:
+        _LIVE = before
+
+
 def check() -> None:
     """Stop here if the request this work answers was abandoned (a served client that was
     killed or interrupted): called between the batches and steps of long loops."""
     if ABANDONED is not None and ABANDONED.is_set():
         raise Abandoned("the client went away: the request stopped")
+
+
+def advance(done: int, total: int) -> None:
+    """A long pass is `done` batches of `total` in: stop here if its client went away, and
+    let the spinner on the terminal (if any) say how far it is and the time left."""
+    check()
+    if _ADVANCE is not None and total > 1:
+        _ADVANCE(done, total)
+
+
+def _left(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def stderr_is_terminal() -> bool:
@@ -44,15 +78,30 @@ def spinner(message: str) -> Iterator[None]:
     The spinner writes to its own duplicate of file descriptor 2, so it stays visible
     while the code inside silences descriptor 2 (TensorFlow's C++ start-up logging).
     """
-    if not ENABLED or not stderr_is_terminal():
+    global _ADVANCE, _LIVE
+    if not ENABLED or not stderr_is_terminal() or _LIVE:  # one live line at a time
         yield
         return
     from rich.console import Console
 
     with os.fdopen(os.dup(2), "w", encoding="utf-8") as terminal:
         console = Console(file=terminal)
-        with console.status(message, spinner="dots"):
-            yield
+        with console.status(message, spinner="dots") as status:
+            began = [0.0]
+
+            def advanced(done: int, total: int) -> None:
+                now = time.monotonic()
+                if done == 0:  # a pass starts: its time counts from here
+                    began[0] = now
+                    return
+                left = (now - began[0]) / done * (total - done)
+                status.update(f"{message} batch {done:,} of {total:,}, about {_left(left)} left")
+
+            before, _ADVANCE, _LIVE = _ADVANCE, advanced, True
+            try:
+                yield
+            finally:
+                _ADVANCE, _LIVE = before, False
 
 
 @contextlib.contextmanager
@@ -62,7 +111,7 @@ def training(
     """A bar per epoch on the terminal behind stderr: the epoch, its batches done, the
     running loss and the time left; and the two functions a training calls (after an
     epoch, after a batch). Nothing is drawn when not `shown` or stderr is no terminal."""
-    if not shown or not ENABLED or not stderr_is_terminal():
+    if not shown or not ENABLED or not stderr_is_terminal() or _LIVE:
         yield None, None
         return
     from rich.console import Console
@@ -83,7 +132,7 @@ def training(
             TextColumn("batches  loss {task.fields[loss]}"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=console, transient=True) as shown_bar:
+        with Progress(*columns, console=console, transient=True) as shown_bar, _live():
             task = shown_bar.add_task(f"epoch 1/{epochs}", total=batches, loss="…")
 
             def on_epoch(epoch: int) -> None:

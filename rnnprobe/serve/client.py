@@ -11,7 +11,8 @@ Protocol on a Unix stream socket, one request per connection:
   server -> client  one JSON line: {"rnnprobe": VERSION, "pid": PID, "started": EPOCH,
                     "served": N, "local": L, "busy": bool[, "running": {...}]}
   client -> server  one JSON line: {"op": "run", "argv": [...], "cwd": DIR, "env": {...},
-                    "stdout_tty": bool, "stderr_tty": bool, "stdin": N}, then N bytes
+                    "stdout_tty": bool, "stderr_tty": bool, "stdin": N, "umask": U},
+                    then N bytes
                     ({"op": "stop"} asks the server to exit; {"op": "local"} says that
                     the client runs its command itself, the server being busy)
   server -> client  one JSON line: {"code": C, "stdout": N, "stderr": M}, then N + M bytes,
@@ -55,6 +56,7 @@ PASSED_ENV = (
     "TTY_COMPATIBLE",
     "TTY_INTERACTIVE",
 )
+OWN_ENV = "RNNPROBE_"  # every variable of rnnprobe's own, by its prefix
 HANDSHAKE_TIMEOUT = 1.0  # seconds for a server to accept and greet, else work in-process
 HANDSHAKE_ENV = "RNNPROBE_HANDSHAKE_TIMEOUT"  # a longer wait, for slow machines and tests
 ALIVE_CHECK = 0.25  # seconds between checks that a server we wait for still lives
@@ -274,8 +276,14 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+def passed(key: str) -> bool:
+    """A variable the server takes from the client: how output looks, and rnnprobe's own
+    (`RNNPROBE_MEMORY_LIMIT`, ...), so that a served command sees what a direct one would."""
+    return key in PASSED_ENV or key.startswith(OWN_ENV)
+
+
 def _client_env() -> dict[str, str]:
-    env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
+    env = {key: value for key, value in os.environ.items() if passed(key)}
     if "COLUMNS" not in env and _isatty(sys.stdout):
         try:
             size = os.get_terminal_size(sys.stdout.fileno())
@@ -313,6 +321,7 @@ def request(
         "stdout_tty": _isatty(sys.stdout),
         "stderr_tty": _isatty(sys.stderr),
         "stdin": len(stdin or b""),
+        "umask": umask(),
     }
     channel = connection.channel
     # A failed send is not the end: the server may have answered already (a usage error
@@ -337,10 +346,28 @@ def request(
         return None
 
 
+def umask() -> int | None:
+    """This process's umask, which a file the server writes for it gets (None: unknown)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def reads_stdin(argv: list[str]) -> bool:
+    """Whether a command line reads stdin: a `-` argument (words, data, `--from -`,
+    `--input -`) or an option given as `--from=-`."""
+    return any(arg == "-" or (arg.startswith("--") and arg.endswith("=-")) for arg in argv[1:])
+
+
 def serve_remotely(argv: list[str]) -> tuple[int, bytes, bytes] | Local | None:
     """Run `argv` on a warm server: (exit code, stdout, stderr); or None (no server) or
     `Local` (a busy one) to work here."""
-    wants_stdin = "-" in argv[1:]
+    wants_stdin = reads_stdin(argv)
     if wants_stdin and _isatty(sys.stdin):
         return None  # words typed at a terminal: read them in-process
     connection = connect(socket_path())

@@ -60,20 +60,31 @@ class _Capture(io.TextIOWrapper):
 
 
 @contextlib.contextmanager
-def _client_environment(env: dict[str, str], cwd: str) -> Iterator[None]:
-    """The client's working directory (for relative paths) and output variables."""
+def _client_environment(env: dict[str, str], cwd: str, mask: Any = None) -> Iterator[None]:
+    """The client's working directory (for relative paths), umask (for the files a command
+    writes), output variables and rnnprobe's own variables; Python's warnings shown once
+    per request, as a new process shows them."""
+    import warnings
+
     saved_cwd = os.getcwd()
     os.chdir(cwd)
-    saved = {key: os.environ.get(key) for key in client.PASSED_ENV}
-    for key in client.PASSED_ENV:
-        if key in env:
-            os.environ[key] = env[key]
+    keys = {key for key in (*os.environ, *env) if client.passed(key)}
+    saved = {key: os.environ.get(key) for key in keys}
+    for key in keys:
+        if key in env and client.passed(key):
+            os.environ[key] = str(env[key])
         else:
             os.environ.pop(key, None)
+    saved_mask = os.umask(mask) if isinstance(mask, int) and 0 <= mask <= 0o777 else None
     try:
-        yield
+        # Entering resets the registries of warnings already shown: each shows once for
+        # this request, as in a new process, not once per server lifetime.
+        with warnings.catch_warnings():
+            yield
     finally:
         os.chdir(saved_cwd)
+        if saved_mask is not None:
+            os.umask(saved_mask)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -255,7 +266,7 @@ class Server:
         watcher = _Watcher(conn) if conn is not None else None
         progress.ABANDONED = watcher.abandoned if watcher is not None else None
         try:
-            with _client_environment(request.get("env") or {}, cwd):
+            with _client_environment(request.get("env") or {}, cwd, request.get("umask")):
                 saved = sys.stdin, sys.stdout, sys.stderr
                 sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
                 sys.stdout, sys.stderr = out, err

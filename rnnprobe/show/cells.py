@@ -77,7 +77,7 @@ def check_line(ok: bool, max_abs_diff: float, tolerance: float) -> OneLine:
     return verdict(
         ok, "check ok", "check FAILED",
         f": numpy re-computation vs Keras, max |diff| = {max_abs_diff:.3g} "
-        f"(tolerance {tolerance:g})",
+        f"(tolerance {tolerance:.3g})",
     )  # fmt: skip
 
 
@@ -210,13 +210,26 @@ def weight_table(tensor: Tensor, vocab: Sequence[str] | None) -> RenderableType:
     return Group(title, table)
 
 
-def _norm(value: float, digits: str) -> str:
+def _norm(value: float, digits: str, largest: float = 0.0) -> str:
     """A norm in `digits`; one too small to show there (a gradient just starting to flow,
-    not a zero one) in three significant digits."""
+    not a zero one) in three significant digits; one that float32 cannot tell from 0 (below
+    `NOISE` of the `largest` in its table) as 0, said so."""
+    if 0 < value < NOISE * largest:
+        return f"0 (float noise: {value:.0e})"
     shown = format(value, digits)
     if value != 0 and float(shown) == 0:
         return f"{value:.3g}"
     return shown
+
+
+# A gradient norm below this fraction of the largest in its table is float32's rounding, not
+# a gradient: float32 keeps about 7 significant digits, so sums of values near the largest
+# leave errors of about 1e-7 of it (a bias in front of a softmax over the same axis, which
+# ignores a constant, shows about 1e-11 where its exact gradient is 0).
+NOISE = 1e-6
+NOISE_NOTE = (
+    "0 (float noise: ...): below a millionth of the largest norm, which float32 cannot tell from 0"
+)
 
 
 def gradients_table(
@@ -237,6 +250,9 @@ def gradients_table(
         table.add_column(heading, justify="left" if heading in ("weight", "gradient") else "right")
     found = {g.name: g for g in gradients}
     after = {g.name: g for g in clipped or ()}
+    norms = [float(np.linalg.norm(g.array)) for g in gradients]
+    largest = max((n for n in norms if np.isfinite(n)), default=0.0)
+    noisy = False
     for weight in weights:
         gradient = found.get(weight.name)
         if gradient is None:
@@ -246,8 +262,11 @@ def gradients_table(
             continue
         norm = float(np.linalg.norm(gradient.array))
         cells = [weight.name, shape_text(weight.shape), shape_text(gradient.shape),
-                 _norm(norm, digits)]  # fmt: skip
+                 _norm(norm, digits, largest)]  # fmt: skip
         if clipped:
-            cells.append(_norm(float(np.linalg.norm(after[weight.name].array)), digits))
+            cells.append(_norm(float(np.linalg.norm(after[weight.name].array)), digits, largest))
+        noisy = noisy or "noise" in cells[3]
         table.add_row(*cells, style=None if np.isfinite(norm) else "bold red")
+    if noisy:
+        table.caption, table.caption_justify = NOISE_NOTE, "left"
     return table

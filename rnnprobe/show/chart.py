@@ -4,6 +4,7 @@ the left. Text all through, so an SVG or HTML export keeps it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rich.console import Group
@@ -32,17 +33,30 @@ def line_chart(
     """Each (name, values, mark, style) drawn over the same points, the first on the left;
     `first` and `last` name the first and the last point under the axis."""
     columns = [_columns(list(values), width) for _, values, _, _ in series]
-    every = [v for found in columns for v in found]
+    every = [v for found in columns for v in found if math.isfinite(v)] or [0.0]
     high, low = max(every), min(every)
-    span = (high - low) or 1.0
+    half = high / 2 - low / 2 or 1.0  # half the span: a span of ±1e308 is past float64's range
+
+    def level(value: float) -> float:  # where a value sits between low (0) and high (1)
+        return (value / 2 - low / 2) / half
+
     count = max(len(found) for found in columns)
     grid: list[list[tuple[str, str] | None]] = [[None] * count for _ in range(height)]
+    overlap = False
     for found, (_, _, mark, style) in zip(columns, series, strict=True):
         for column, value in enumerate(found):
-            row = round((value - low) / span * (height - 1))
+            if not math.isfinite(value):  # nothing to draw: the point is not a number
+                continue
+            row = min(height - 1, max(0, round(level(value) * (height - 1))))
             held = grid[row][column]
-            grid[row][column] = (mark, style) if held is None or held[0] == mark else (BOTH, "bold")
-    labels = {height - 1: _label(high), 0: _label(low), (height - 1) // 2: _label(low + span / 2)}
+            drawn = (mark, style) if held is None or held[0] == mark else (BOTH, "bold")
+            grid[row][column] = drawn
+            overlap = overlap or drawn[0] == BOTH
+    labels = {
+        height - 1: _label(high),
+        0: _label(low),
+        (height - 1) // 2: _label(low / 2 + high / 2),
+    }
     left = max(len(text) for text in labels.values()) + 1
     lines = []
     for row in reversed(range(height)):
@@ -59,6 +73,9 @@ def line_chart(
     for name, _, mark, style in series:
         legend.append(f"{mark} ", style=style)
         legend.append(f"{name}   ", style="dim")
+    if overlap:
+        legend.append(f"{BOTH} ", style="bold")
+        legend.append("two at once   ", style="dim")
     legend.rstrip()
     points = max(len(values) for _, values, _, _ in series)
     if points > count:

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.cells import cell_len, get_character_cell_size
 from rich.console import RenderableType
 
-from rnnprobe.core.errors import InputError, RnnProbeError
+from rnnprobe.core.errors import InputError, Param
 from rnnprobe.show.widgets import console_for, natural_width, show
 
 EXPORT_FORMATS = {".svg": "svg", ".html": "html", ".htm": "html", ".txt": "text"}
@@ -69,8 +69,9 @@ def export(view: RenderableType, path: Path, kind: str, width: int) -> None:
             path.write_text(html_in_cells(console.export_html()), encoding="utf-8")
         else:
             console.save_text(str(path))
-    except OSError as error:
-        raise RnnProbeError(f"cannot write --export file {str(path)!r}: {error.strerror}") from None
+    except OSError as error:  # bad input (a place that cannot be written): exit 2
+        raise InputError(Param("export"), f" {str(path)!r} cannot be written: "
+                         f"{error.strerror or error}") from None  # fmt: skip
 
 
 def clusters(characters: list[str]) -> list[tuple[int, int]]:

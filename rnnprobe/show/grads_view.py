@@ -27,7 +27,7 @@ from rnnprobe.show.cells import (
     verdict,
     vocab_line,
 )
-from rnnprobe.show.train_view import TASKS
+from rnnprobe.show.train_view import task_line
 from rnnprobe.show.widgets import BLANK
 
 SHADES = " ·░▒▓█"  # no gradient, then smallest to largest (log scale)
@@ -143,7 +143,7 @@ def header(result: GradsResult, *, whole: bool = False) -> list[RenderableType]:
     when = (f"after {result.after} epochs of training" if result.after
             else "at the seeded weights (where train starts)")  # fmt: skip
     return [
-        Text(f"task: {TASKS[result.data.task]}", style="bold"),
+        Text(f"task: {task_line(result.data)}", style="bold"),
         *code([*model, *loss]),
         Text(f"seed {result.seed}", style="dim"),
         vocab_line(batch, whole=whole, counts=result.data.counts),
@@ -260,7 +260,7 @@ def cells_view(results: Sequence[GradsResult], *, all_words: bool = False) -> Gr
     low, high = _range(list(norms.values()))
     at = "" if first.at is None else f" of the loss at step {first.at} alone"
     parts: list[RenderableType] = [
-        Text(f"task: {TASKS[first.data.task]}", style="bold"),
+        Text(f"task: {task_line(first.data)}", style="bold"),
         Text(f"seed {first.seed}", style="dim"),
         vocab_line(batch),
         Text(

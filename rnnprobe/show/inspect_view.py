@@ -120,6 +120,9 @@ def inspect_view(found: Any, *, all_rows: bool = False) -> Group:
         said = f"rnnprobe cannot run {names}: the table is Keras's; --input needs layers it names"
         parts += [BLANK, Text(said, style="yellow")]
     parts += description_lines(found.path, found.description)
+    if found.damaged:
+        parts += [BLANK, Text(f"set aside: {found.damaged}; the model is shown as plain Keras "
+                              "reads it", style="yellow")]  # fmt: skip
     if found.probe is not None:
         from rnnprobe.show.views import run_view
 
@@ -167,4 +170,5 @@ def inspect_object(found: Any) -> dict[str, Any]:
         "non_trainable_params": model.non_trainable,
         "unsupported": [{"name": name, "class": cls} for name, cls in model.unsupported],
         "description": found.description,
+        "description_damaged": found.damaged,
     }

@@ -35,7 +35,7 @@ def recipe(result: PairsTraining, *, whole: bool = False) -> list[RenderableType
         train_view.optimizer_line(result),
     ]
     return [
-        Text(f"task: {train_view.TASKS[result.data.task]}", style="bold"),
+        Text(f"task: {train_view.task_line(result.data)}", style="bold"),
         *code(lines),
         train_view.plan(result),
         Text(f"seed {result.seed}", style="dim"),

@@ -12,7 +12,6 @@ from rich.table import Table
 from rich.text import Text
 
 from rnnprobe.core.commands.outputs import where_in_outputs
-from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.show import keras_code
 from rnnprobe.show.cells import check_line, code, gradients_table, vector, verdict, weight_table
 from rnnprobe.show.chart import line_chart
@@ -375,5 +374,6 @@ def series_view(
         for tensor in probe.weights:
             parts += [BLANK, weight_table(tensor, None)]
     if result.check is not None:
-        parts += [BLANK, check_line(result.check.ok, result.check.max_abs_diff, TOLERANCE)]
+        parts += [BLANK, check_line(result.check.ok, result.check.max_abs_diff,
+                                    result.check.tolerance)]  # fmt: skip
     return Group(*parts)

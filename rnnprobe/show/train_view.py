@@ -37,7 +37,7 @@ from rnnprobe.show.widgets import BLANK, BlockTable, Column, OneLine, number
 
 TASKS = {
     Task.next: "next token (reads all but the last token, predicts all but the first)",
-    Task.labels: "labels (one class per word, from its last real step: many-to-one)",
+    Task.labels: "labels (one class per {unit}, from its last real step: many-to-one)",
     Task.tags: "tags (one tag per word of each sentence: many-to-many)",
     Task.seq2seq: "seq2seq (the decoder reads <bos> + the target, predicts the target + "
     "<eos>: teacher forcing)",
@@ -51,7 +51,7 @@ def recipe(result: TrainResult, *, whole: bool = False) -> list[Any]:
     model = keras_code.layer_lines(result.spec, batch.width)
     loss = keras_code.loss_lines(network.loss)
     return [
-        Text(f"task: {TASKS[result.data.task]}", style="bold"),
+        Text(f"task: {task_line(result.data)}", style="bold"),
         *code([*model, *loss, optimizer_line(result)]),
         plan(result),
         Text(f"seed {result.seed}", style="dim"),
@@ -100,11 +100,16 @@ def _held(data: TrainData, index: int) -> Text:
     return found
 
 
+def task_line(data: TrainData) -> str:
+    """What the task is, its rows named by what they are."""
+    return TASKS[data.task].format(unit=data.unit)
+
+
 def _words_table(result: TrainResult, all_words: bool) -> Table:
     """What each word reads and what it is taught."""
     data = result.data
     table = Table(show_edge=False)
-    for heading in ("word", "reads", "target"):
+    for heading in (data.unit, "reads", "target"):
         table.add_column(heading)
     for index in shown_words(data.batch, all_words):
         reads = (data.batch.words or ())[index]
@@ -118,8 +123,8 @@ def loss_layout(stage: Objective, result: Trained) -> list[RenderableType]:
     """Many-to-one: each word's class, the probability given to it, -log p, their mean."""
     data, initial = result.data, result.initial
     table = Table(show_edge=False)
-    for heading in ("word", "target", "p(target)", "-log p"):
-        table.add_column(heading, justify="left" if heading in ("word", "target") else "right")
+    for heading in (data.unit, "target", "p(target)", "-log p"):
+        table.add_column(heading, justify="right" if heading.startswith(("p(", "-log")) else "left")
     targets = data.targets.array
     for index in shown_words(data.batch, False):
         p = float(initial.target_probabilities.array[index])
@@ -129,10 +134,10 @@ def loss_layout(stage: Objective, result: Trained) -> list[RenderableType]:
     total = float(initial.step_losses.array[rows].sum())
     trained = "" if data.held_out is None else "training "
     return [
-        Text("the loss before training, word by word:", style="bold"),
+        Text(f"the loss before training, {data.unit} by {data.unit}:", style="bold"),
         table,
         Text(
-            f"loss = mean of -log p over the {len(rows):,} {trained}words = {total:.4f} / "
+            f"loss = mean of -log p over the {len(rows):,} {trained}{data.unit}s = {total:.4f} / "
             f"{len(rows):,} = {initial.loss:.4f}",
             style="bold",
         ),

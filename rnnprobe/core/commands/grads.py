@@ -64,6 +64,7 @@ class GradsResult:
     check: GradsCheck | None = None
     torch: Any = None  # `--torch`: the twin's gradients (core/torch/twin.py TorchGrads)
     initial_state: tuple[Tensor, ...] | None = None  # `--initial-state`: every state's start
+    stopped: str | None = None  # why the `after` epochs stopped early (a loss not finite)
 
     @property
     def starts(self) -> dict[str, np.ndarray] | None:
@@ -204,6 +205,7 @@ def grads(
     drawn = options.resolve_seed(checked)
     model = keras_train.prepared(data, full, drawn)
     shuffles = False
+    stopped = None
     if after:
         from rnnprobe.core.inputs import split
 
@@ -211,7 +213,8 @@ def grads(
         order = (
             split.orders(drawn, batch.rows) if split.shuffled(shuffle, batch.rows, size) else None
         )
-        keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size, order=order)
+        stopped = keras_train.fit(data, model, epochs=after, lr=lr, batch_size=size,
+                                  order=order).stopped  # fmt: skip
     keras = env.load_keras()
     starts = commands.initial_states(initial, full, batch.rows, drawn)
     with env.tensorflow_logs_quiet():
@@ -250,6 +253,7 @@ def grads(
         clipped=clipped,
         shuffle=shuffles,
         initial_state=starts,
+        stopped=stopped,
     )
     if check:
         result = replace(result, check=check_grads(result))

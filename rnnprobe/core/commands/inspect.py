@@ -33,10 +33,13 @@ class Inspection:
     kind: InputKind | None  # what its input holds (None: it has no input Keras knows)
     given: np.ndarray | None = None  # the batch given (--input or --random), as read
     probe: ProbeResult | None = None  # the forward pass of `given`
+    damaged: str | None = None  # why rnnprobe's description in the file was set aside
 
 
-def file_format(path: str) -> tuple[str, dict[str, Any] | None]:
-    """The file's format and rnnprobe's description in it, checked before TensorFlow."""
+def file_format(path: str) -> tuple[str, dict[str, Any] | None, str | None]:
+    """The file's format, rnnprobe's description in it (checked as a whole) and why a
+    damaged one is set aside (the model is still Keras's to show): before TensorFlow."""
+    from rnnprobe.core.commands import saved
     from rnnprobe.core.keras import saving
 
     suffix = os.path.splitext(path)[1].lower()
@@ -46,7 +49,13 @@ def file_format(path: str) -> tuple[str, dict[str, Any] | None]:
         raise InputError(Param("file"), f" {path!r}: give a Keras model file (.keras, or a "
                          "legacy .h5)")  # fmt: skip
     if FORMATS[suffix] == "keras":
-        return "keras", saving.read_meta(path, "file")
+        meta = saving.read_meta(path, "file")
+        if meta is None:
+            return "keras", None, None
+        try:
+            return "keras", saved.checked_meta(meta, path, "file"), None
+        except InputError as damaged:
+            return "keras", None, damaged.message({}).split(": ", 1)[1]
     if not os.path.exists(path):
         raise InputError(Param("file"), f" {path!r}: no such file")
     if os.path.isdir(path):
@@ -54,7 +63,7 @@ def file_format(path: str) -> tuple[str, dict[str, Any] | None]:
     with open(path, "rb") as handle:
         if handle.read(8) != b"\x89HDF\r\n\x1a\n":
             raise InputError(Param("file"), f" {path!r} is not a Keras model file (not HDF5)")
-    return "h5", None
+    return "h5", None, None
 
 
 def _split(description: dict[str, Any] | None) -> str | None:
@@ -80,7 +89,7 @@ def inspect(
 
     if sum(x is not None and x != [] for x in (inputs, random)) + (array is not None) > 1:
         raise InputError("give --input or --random, not both")
-    kind_of, description = file_format(path)
+    kind_of, description, damaged = file_format(path)
     keras = env.load_keras()
     model = saving.load_model(path, "file")
     with env.tensorflow_logs_quiet():
@@ -89,7 +98,7 @@ def inspect(
             kind: InputKind | None = keras_inspect.input_kind(keras, model, _split(description))
         except InputError:
             kind = None
-    inspection = Inspection(path, kind_of, found, description, kind)
+    inspection = Inspection(path, kind_of, found, description, kind, damaged=damaged)
     if not inputs and random is None and array is None:
         return inspection
     if len(found.inputs) > 1:
@@ -106,8 +115,27 @@ def inspect(
     if array is not None:
         given = model_input.checked(array, kind)
     elif random is not None:
+        _check_memory(random, kind, found, Param("random"))
         given = model_input.random_batch(random, kind, seed)
     else:
         given = model_input.model_batch(list(inputs or []), kind, stdin)
     return Inspection(path, kind_of, found, description, kind, given,
-                      models.probe_model(model, given))  # fmt: skip
+                      models.probe_model(model, given), damaged)  # fmt: skip
+
+
+def _check_memory(rows: int, kind: InputKind, found: Any, *what: str) -> None:
+    """Refuse, before anything is drawn, a batch whose input and layers' outputs would not
+    fit: each row's input (8 bytes a value) and every layer's output (float32, kept once
+    and copied once), a step count of `RANDOM_TIME` where the model takes any length."""
+    import math
+
+    from rnnprobe.core import budget
+    from rnnprobe.core.inputs.model_input import RANDOM_TIME
+
+    def size(shape: Sequence[int | None]) -> int:
+        return math.prod(RANDOM_TIME if n is None else n for n in shape)
+
+    per_row = 8 * size(kind.shape) + 2 * budget.FLOAT_BYTES * sum(
+        size(shape[1:]) for row in found.rows for shape in row.output_shape
+    )  # fmt: skip
+    budget.ensure_fits(rows * per_row, *what, f" {rows}: a batch of {rows:,} rows")

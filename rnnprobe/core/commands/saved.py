@@ -38,7 +38,8 @@ def check_target(path: str | None, option: str = "save") -> str | None:
     if not path.endswith(".keras"):
         raise InputError(Param(option), f" {path!r}: give a file name ending in .keras (the "
                          "format keras.models.load_model reads)")  # fmt: skip
-    directory = os.path.dirname(os.path.abspath(path))
+    # A symlink is written through: the folder that matters is the one of the file it names.
+    directory = os.path.dirname(os.path.realpath(path))
     if not os.path.isdir(directory):
         raise InputError(Param(option), f" {path!r}: the directory {directory!r} does not exist")
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -271,14 +272,28 @@ def read(path: str, kinds: tuple[str, ...], option: str = "load") -> dict[str, A
     if meta is None:
         raise InputError(Param(option), f" {path!r} holds a Keras model rnnprobe did not "
                          "save: `rnnprobe inspect` shows it")  # fmt: skip
-    if int(meta.get("format", 0)) > FORMAT:
-        raise InputError(Param(option), f" {path!r} was saved by a later rnnprobe "
-                         f"({meta.get('rnnprobe')}): update rnnprobe to read it")  # fmt: skip
+    meta = checked_meta(meta, path, option)
     if meta.get("kind") not in kinds:
         wanted = " or ".join(kinds)
         raise InputError(Param(option), f" {path!r} holds a {meta.get('kind')} network; this "
                          f"command reads a {wanted} one")  # fmt: skip
     return meta
+
+
+def checked_meta(meta: Any, path: str, option: str = "load") -> dict[str, Any]:
+    """rnnprobe's description in `path` when it is whole and of a format this rnnprobe
+    reads; else one line naming what is wrong."""
+    from rnnprobe.core.inputs import description
+
+    later = meta.get("format") if isinstance(meta, dict) else None
+    if isinstance(later, int) and not isinstance(later, bool) and later > FORMAT:
+        raise InputError(Param(option), f" {path!r} was saved by a later rnnprobe "
+                         f"({meta.get('rnnprobe')}): update rnnprobe to read it")  # fmt: skip
+    try:
+        return description.check(meta)
+    except description.Damaged as damaged:
+        raise InputError(Param(option), f" {path!r}: the rnnprobe.json inside is damaged: "
+                         f"{damaged}") from None  # fmt: skip
 
 
 def load(path: str, kinds: tuple[str, ...], option: str = "load") -> Loaded:
@@ -331,12 +346,20 @@ def contradictions(loaded_spec: Any, given: dict[str, Any]) -> None:
         name, shown, held = found[0]
         more = f" (and {', '.join('--' + n.replace('_', '-') for n, _, _ in found[1:])})" if (
             len(found) > 1) else ""  # fmt: skip
-        raise InputError(Param("load"), " holds a network with ", Param(name),
-                         f" {_spelled(held)}, not {_spelled(shown)}{more}: leave the option "
-                         "out to use the saved network")  # fmt: skip
+        if held is None or held is False:
+            said = (" holds a network without ", Param(name),
+                    "" if shown is True else f" (not {_spelled(shown)})")  # fmt: skip
+        elif held is True:
+            said = (" holds a network with ", Param(name), "")
+        else:
+            said = (" holds a network with ", Param(name), f" {_spelled(held)}, not "
+                    f"{_spelled(shown)}")  # fmt: skip
+        raise InputError(Param("load"), *said, f"{more}: leave the option out to use the "
+                         "saved network")  # fmt: skip
 
 
 def _spelled(value: Any) -> str:
+    """An option's value as a user types it (never a Python repr such as None)."""
     if isinstance(value, tuple):
         return ",".join(map(str, value))
-    return str(value)
+    return "none" if value is None else str(value)

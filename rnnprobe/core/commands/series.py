@@ -203,7 +203,10 @@ def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None,
         windows.starts,
         windows.target_rows,
     )
-    size = passes.pass_rows(recipe.batch_size if recipe else 1)
+    # A whole-set pass's batch holds a bounded number of steps, so that one batch of long
+    # windows is seconds, not minutes (a served request stops between batches).
+    size = passes.pass_rows(recipe.batch_size if recipe else 1,
+                            windows.window * len(windows.features))  # fmt: skip
 
     def test_loss(layers: Any) -> dict[str, float]:
         if not len(x_test):

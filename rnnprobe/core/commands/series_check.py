@@ -33,6 +33,10 @@ class SeriesCheck:
     loss_diff: float  # the initial loss over the training windows
     gradient_diff: float  # every initial gradient, by numpy backpropagation
     finite_diff: float  # backpropagation against central differences, on a sample of entries
+    # The largest value compared (a raw row, a loss, a gradient): float32 keeps about 7
+    # digits of it, so differences are held to TOLERANCE times it where it passes 1 (a
+    # series with --scale none compares prices and squared errors of thousands).
+    scale: float = 1.0
 
     @property
     def max_abs_diff(self) -> float:
@@ -40,8 +44,12 @@ class SeriesCheck:
                    self.gradient_diff, self.finite_diff)  # fmt: skip
 
     @property
+    def tolerance(self) -> float:
+        return TOLERANCE * max(1.0, self.scale)
+
+    @property
     def ok(self) -> bool:
-        return self.max_abs_diff < TOLERANCE
+        return self.max_abs_diff < self.tolerance
 
 
 def expected_scaled(windows: Windows) -> np.ndarray:
@@ -93,7 +101,10 @@ def check_series(windows: Windows, spec: ProbeSpec, probe: ProbeResult,
     trained = {g.name: g.array for g in gradients}
     gradient_diff = max((_largest(trained[n], computed_gradients[n]) for n in trained),
                         default=0.0)  # fmt: skip
+    sizes = [np.abs(scaled).max(initial=0.0), abs(loss),
+             *(np.abs(g).max(initial=0.0) for g in computed_gradients.values())]  # fmt: skip
     return SeriesCheck(
+        scale=float(max(sizes)),
         windows_diff=windows_diff,
         scaling_diff=scaling_diff,
         forward_diff=forward_diff,

@@ -6,13 +6,12 @@ is stripped of the spaces around it. Pure Python: nothing here needs numpy."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs import csvtext
 
 PLAIN, CSV, TSV = "plain text", "CSV", "TSV"
 
@@ -99,8 +98,8 @@ def read_corpus(
         lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     else:
         delimiter = "\t" if kind == TSV else ","
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        found = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        found = [(line, row) for line, row in csvtext.rows(text, delimiter, repr(source))
+                 if any(cell.strip() for cell in row)]  # fmt: skip
         if not found:
             raise InputError(Param("from"), f" {source!r} is empty: give a header row and rows")
         header = [cell.strip() or str(i) for i, cell in enumerate(found[0][1], start=1)]

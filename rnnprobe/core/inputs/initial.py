@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnprobe.core.batch import Tensor
-from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.errors import InputError, Param, shown
+from rnnprobe.core.inputs import numeral
 
 KINDS = ("zeros", "random")
 
@@ -45,14 +46,16 @@ def parse_initial(given: Sequence[str] | None) -> InitialState | None:
                              "NAME=V,V,... (h=0.5,-0.2)")  # fmt: skip
         numbers = []
         for part in text.split(","):
-            try:
-                number = float(part)
-            except ValueError:
-                raise InputError(Param("initial_state"), f" {item!r}: {part.strip()!r} is not "
-                                 "a number")  from None  # fmt: skip
+            number = numeral.number(part)
+            if number is None:
+                raise InputError(Param("initial_state"), f" {shown(item)}: "
+                                 f"{shown(part.strip())} is not a number")  # fmt: skip
             if not math.isfinite(number):
-                raise InputError(Param("initial_state"), f" {item!r}: {part.strip()!r} is not "
-                                 "a finite number")  # fmt: skip
+                raise InputError(Param("initial_state"), f" {shown(item)}: "
+                                 f"{shown(part.strip())} is not a finite number")  # fmt: skip
+            if numeral.beyond_float32(number):
+                raise InputError(Param("initial_state"), f" {shown(item)}: "
+                                 f"{numeral.float32_range(number)}")  # fmt: skip
             numbers.append(number)
         values.append((name.strip(), tuple(numbers)))
     names = [name for name, _ in values]

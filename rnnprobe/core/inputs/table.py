@@ -3,7 +3,6 @@ numbers given as arguments, one CSV/TSV/whitespace-separated file, or stdin. Pur
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -12,7 +11,8 @@ from itertools import chain
 
 import numpy as np
 
-from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.errors import InputError, Param, shown
+from rnnprobe.core.inputs import csvtext, numeral
 
 GIVE = "give numbers, one CSV/TSV file or - for stdin"
 ARGUMENTS = "the arguments"
@@ -57,12 +57,23 @@ class Table:
 
 
 def _is_number(cell: str) -> bool:
-    """Whether `float` reads the cell (nan and inf included: they are refused later)."""
-    try:
-        float(cell.strip())
-    except ValueError:
-        return False
-    return True
+    """Whether the cell spells a number (nan and inf included: they are refused later)."""
+    return numeral.number(cell) is not None
+
+
+def _finite(cell: str, where: str, line: str = "") -> float:
+    """The number a cell spells, finite and within float32's range; else one line saying
+    `where` it is (e.g. "row 3, column Close"), what is wrong, then `line` ("(line 5)")."""
+    number = numeral.number(cell)
+    if number is None:
+        said = f"{shown(cell.strip())} is not a number"
+    elif not math.isfinite(number):
+        said = f"{shown(cell.strip())} is not a finite number"
+    elif numeral.beyond_float32(number):
+        said = numeral.float32_range(number)
+    else:
+        return number
+    raise InputError(f"{where}: {said}{' ' + line if line else ''}")
 
 
 def _cells(line: str, delimiter: str | None, number: int) -> list[str]:
@@ -71,10 +82,7 @@ def _cells(line: str, delimiter: str | None, number: int) -> list[str]:
         return line.split()
     if '"' not in line:
         return line.split(delimiter)
-    try:
-        return next(csv.reader((line,), delimiter=delimiter), [])
-    except csv.Error as error:  # a field over the csv module's limit
-        raise InputError(f"line {number} is not a CSV/TSV row: {error}") from None
+    return csvtext.line_cells(line, delimiter, f"line {number}")
 
 
 def _header_names(cells: Sequence[str], line: int) -> tuple[str, ...]:
@@ -115,16 +123,7 @@ def _check(rows: Sequence[Sequence[str]], names: Sequence[str], lines: Sequence[
                 "every row needs one value per column"
             )
         for name, cell in zip(names, row, strict=True):
-            try:
-                number = float(cell.strip())
-            except ValueError:
-                raise InputError(
-                    f"row {r}, column {name}: {cell!r} is not a number (line {line})"
-                ) from None
-            if not math.isfinite(number):
-                raise InputError(
-                    f"row {r}, column {name}: {cell!r} is not a finite number (line {line})"
-                )
+            _finite(cell, f"row {r}, column {name}", f"(line {line})")
 
 
 def _all_cells(texts: Sequence[str], count: int, delimiter: str | None) -> list[str] | None:
@@ -147,13 +146,13 @@ def _values(
     text's order) as an InputError."""
     count = len(names)
     cells = _all_cells(texts, count, delimiter)
-    if cells is not None:
-        try:  # the fast path: every cell read in one pass
+    if cells is not None and all(map(numeral.plain, texts)):
+        try:  # the fast path: every cell read in one pass (ASCII, no `_`: as `number` reads)
             flat = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
         except ValueError:
             pass
         else:
-            if np.isfinite(flat).all():
+            if (np.abs(flat) < numeral.FLOAT32_OVERFLOW).all():  # finite in float32 too
                 return flat.reshape(len(texts), count)
     rows = [_cells(text, delimiter, line) for text, line in zip(texts, lines, strict=True)]
     _check(rows, names, lines)
@@ -197,15 +196,7 @@ def table_from_arguments(values: Sequence[str]) -> Table:
     """One column named "value": each argument is one row (its line is its position)."""
     if not values:
         raise InputError(f"no data given: {GIVE}")
-    numbers = []
-    for n, item in enumerate(values, start=1):
-        try:
-            number = float(item.strip())
-        except ValueError:
-            raise InputError(f"value {n}: {item!r} is not a number") from None
-        if not math.isfinite(number):
-            raise InputError(f"value {n}: {item!r} is not a finite number")
-        numbers.append(number)
+    numbers = [_finite(item, f"value {n}") for n, item in enumerate(values, start=1)]
     column = np.array(numbers, dtype=np.float64).reshape(-1, 1)
     return Table(("value",), column, np.arange(1, len(numbers) + 1, dtype=np.int64), ARGUMENTS)
 
@@ -239,7 +230,7 @@ def read_series_data(data: Sequence[str], stdin: Callable[[], str]) -> Table:
         return table_from_arguments(data)
     if len(data) == 1:
         return parse_table(read_text(data[0]), data[0])
-    raise InputError(f"{bad[0]!r} is not a number: {GIVE}")
+    raise InputError(f"{shown(bad[0])} is not a number: {GIVE}")
 
 
 def select_columns(
@@ -294,10 +285,11 @@ def table_from_values(values: object, names: Sequence[str] | None, source: str) 
             Param("data"), f": {array.shape[1]} columns need as many distinct names, "
             f"got {list(found)}",
         )  # fmt: skip
-    bad = np.argwhere(~np.isfinite(array))
+    bad = np.argwhere(~(np.abs(array) < numeral.FLOAT32_OVERFLOW))
     if len(bad):
         row, column = (int(v) for v in bad[0])
-        raise InputError(
-            f"row {row + 1}, column {found[column]}: {array[row, column]!r} is not a finite number"
-        )
+        value = float(array[row, column])
+        said = numeral.float32_range(value) if math.isfinite(value) else (
+            f"{value} is not a finite number")  # fmt: skip
+        raise InputError(f"row {row + 1}, column {found[column]}: {said}")
     return Table(found, array, np.arange(1, len(array) + 1, dtype=np.int64), source)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.batch import Batch, Tensor
-from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.errors import InputError, Param, shown
 from rnnprobe.core.inputs.vocab import build_batch, counted, trimmed, vocabulary
 from rnnprobe.core.kinds import UNK, Task, Tokens
 
@@ -72,8 +72,13 @@ class TrainData:
 
     @property
     def unit(self) -> str:
-        """What a row is: a `word` (or sentence), or a `pair` of an encoder-decoder."""
-        return "pair" if self.task is Task.seq2seq else "word"
+        """What a row is: a `pair` of an encoder-decoder, a `window` of one long text, a
+        `sentence` of word tokens, else a `word`."""
+        if self.task is Task.seq2seq:
+            return "pair"
+        if self.stride is not None:
+            return "window"
+        return "sentence" if self.batch.tokenizer is Tokens.word else "word"
 
     @property
     def per_step(self) -> bool:
@@ -209,6 +214,7 @@ def task_data(
         if saved is not None:
             classes = _loaded_classes(labels, saved[1], "label")
         _all_trained(labels, classes, "label")
+        _two_classes(classes, "label")
         index = {label: i for i, label in enumerate(classes)}
         ids = np.array([index[label] for label in labels], dtype=np.int32)
         return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch",), ids),
@@ -238,6 +244,7 @@ def task_data(
     else:
         classes = tuple(dict.fromkeys(t for s, k in zip(tags, keep, strict=True) if k for t in s))
         _all_trained([t for s in tags for t in s], classes, "tag")
+    _two_classes(classes, "tag" if task is Task.tags else "next token")
     index = {name: i for i, name in enumerate(classes)}
     unknown = index.get(UNK, 0)
     targets = np.zeros((batch.rows, batch.time), dtype=np.int32)
@@ -246,6 +253,16 @@ def task_data(
     return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch", "time"),
                                                                  targets),
                      held_out=held, validation=validation, counts=counts)  # fmt: skip
+
+
+def _two_classes(classes: Sequence[str], what: str) -> None:
+    """A classifier learns nothing from one class (its softmax is 1 whatever it reads)."""
+    if len(classes) == 1:
+        said = "empty" if classes[0] == "" else shown(classes[0])
+        raise InputError(
+            f"only one class left: every {what} is {said}, and a classifier needs "
+            "two or more to learn anything (give rows of at least two classes)"
+        )
 
 
 def _all_trained(given: Sequence[str], classes: Sequence[str], what: str) -> None:

@@ -196,7 +196,22 @@ def cut(
             f") and its target {horizon} row{'s' if horizon != 1 else ''} after it (",
             Param("horizon"), f") need at least {window + horizon}",
         )  # fmt: skip
+    if count - horizon < 2:  # Keras's timeseries_dataset_from_array cuts from 2 rows or more
+        raise InputError(
+            f"the data has {count} rows: windows are cut from the rows before the last ",
+            Param("horizon"), f" {horizon}, and Keras needs at least 2 of them (give more rows)",
+        )  # fmt: skip
+    if stride >= count - horizon:  # Keras's timeseries_dataset_from_array refuses it too
+        raise InputError(
+            Param("stride"), f" {stride} is larger than the data: give a stride below "
+            f"{count - horizon} (its {count} rows less the ", Param("horizon"), ")",
+        )  # fmt: skip
     train_rows = math.floor(split * count)
+    if train_rows == 0:
+        raise InputError(
+            Param("split"), f" {split:g} leaves no training rows: {split:g} of {count} rows is "
+            "less than one row (give a larger ", Param("split"), ")",
+        )  # fmt: skip
     first_target = window - 1 + horizon
     if first_target >= train_rows:
         raise InputError(
@@ -231,6 +246,12 @@ def text_windows(
         )  # fmt: skip
     joined = " ".join if tokens is Tokens.word else "".join
     size = window + 1 if predict else window
+    count = -(-(len(found) - window) // stride)
+    from rnnprobe.core import budget
+
+    # Each window is a string of its own: about a byte a character and 60 bytes besides.
+    need = count * (size * (2 if tokens is Tokens.word else 1) + 60)
+    budget.ensure_fits(need, Param("window"), f" {window}: {count:,} windows of {size:,} tokens")
     return [joined(found[i : i + size]) for i in range(0, len(found) - window, stride)]
 
 

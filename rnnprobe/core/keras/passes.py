@@ -157,8 +157,9 @@ def measure(
     summed: list[np.ndarray] = []
     losses: list[np.ndarray] = []
     kept: dict[str, list[np.ndarray]] = {}
-    for part in slices(rows, size):
-        progress.check()
+    parts = slices(rows, size)
+    for done, part in enumerate(parts):
+        progress.advance(done, len(parts))
         loss, count, step_losses, output, grads = step(*(a[part] for a in arrays))
         found = ({name: np.asarray(value) for name, value in output.items()} if in_graph
                  else summarise(np.asarray(output, np.float32), arrays[-1][part]))  # fmt: skip
@@ -201,8 +202,9 @@ def predict(
     if rows > size:
         call = _graph(model, ("predict", tuple(keep)), one, arrays)
     found: dict[str, list[Any]] = {name: [] for name in keep}
-    for part in slices(rows, size):
-        progress.check()
+    parts = slices(rows, size)
+    for done, part in enumerate(parts):
+        progress.advance(done, len(parts))
         given = call(*(np.ascontiguousarray(a[part]) for a in arrays))
         for name in keep:
             found[name].append(given[name])

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,6 +32,7 @@ from rnnprobe.core.stages import Network
 from rnnprobe.core.stages.encdec import EncoderDecoder
 
 META = "rnnprobe.json"  # rnnprobe's description, inside the .keras archive
+_umask_lock = threading.Lock()
 
 
 def _lookup(keras: Any, tokens: Sequence[str], name: str, *, unknown: bool) -> Any:
@@ -116,21 +118,85 @@ def series_model(network: Network, window: int, shift: Sequence[float], span: Se
     return model, built
 
 
-def write(model: Any, meta: dict[str, Any], path: str) -> None:
-    """The model and rnnprobe's description as one file at `path`, written whole."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".rnnprobe-", suffix=".keras", dir=directory)
+def write(model: Any, meta: dict[str, Any], path: str, option: str = "save") -> None:
+    """The model and rnnprobe's description as one file at `path`, written whole: into a
+    temporary file beside the target, then renamed over it, so that the target is replaced
+    only by a complete file. A symlink is written through (the file it names is replaced).
+    The file gets the mode a new file gets under the umask. Any failure of the write, from
+    the first byte to the rename, leaves the target as it was and is one line naming why."""
+    target = os.path.realpath(path)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".rnnprobe-", suffix=".keras",
+                                             dir=os.path.dirname(target))  # fmt: skip
+    except OSError as error:
+        raise write_error(path, error, option) from None
     os.close(handle)
     try:
         with env.tensorflow_logs_quiet():
             model.save(temporary)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(META, json.dumps(meta, ensure_ascii=False, indent=1))
-        os.replace(temporary, path)
-    except BaseException:
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, target)
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        failed = _os_error(error)
+        if failed is not None:
+            raise write_error(path, failed, option) from None
         raise
+
+
+def _os_error(error: BaseException) -> OSError | None:
+    """The OSError behind a failed write (Keras and h5py may wrap it), else None."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, OSError):
+            return found
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    return None
+
+
+# Why a write fails, in a user's words, by errno name: what to do about it.
+_WRITE_HINTS = {
+    "EACCES": "permission denied: choose a folder you can write to",
+    "EPERM": "not permitted: the file or its folder is read-only or immutable (lsattr shows it)",
+    "EROFS": "the file system is read-only",
+    "ENOSPC": "no space left on the device",
+    "EDQUOT": "the disk quota is used up",
+    "EFBIG": "the file is larger than the file-size limit allows (ulimit -f)",
+    "ENOTDIR": "a part of the path is not a directory",
+    "EISDIR": "it is a directory: give a file name",
+    "ENOENT": "its folder does not exist or cannot hold files",
+    "ENAMETOOLONG": "the name is too long",
+}
+
+
+def write_error(path: str, error: OSError, option: str = "save") -> InputError:
+    """A failed write as one line naming the path and the reason; nothing was replaced."""
+    import errno
+
+    name = errno.errorcode.get(error.errno or 0, "")
+    reason = _WRITE_HINTS.get(name) or (error.strerror or str(error) or type(error).__name__)
+    return InputError(Param(option), f" {path!r} could not be written: {reason}; nothing was "
+                      "saved (an existing file is left as it was)")  # fmt: skip
+
+
+def new_file_mode() -> int:
+    """The mode `open()` gives a new file under this process's umask (0o666 & ~umask)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:  # os.umask can only be read by setting it: keep it set briefly
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 def read_meta(path: str, option: str = "load") -> dict[str, Any] | None:
@@ -155,14 +221,72 @@ def read_meta(path: str, option: str = "load") -> dict[str, Any] | None:
 
 
 def load_model(path: str, option: str = "load") -> Any:
-    """The Keras model in `path`, as plain Keras loads it (no custom objects, safe mode)."""
+    """The Keras model in `path`, as plain Keras loads it (no custom objects, safe mode).
+    Keras's warnings while loading are kept off stderr; a failure is one line."""
+    import warnings
+
     keras = env.load_keras()
     try:
-        with env.tensorflow_logs_quiet():
+        with env.tensorflow_logs_quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a damaged or foreign file
-        reason = " ".join(str(error).split())[:160]
-        raise InputError(Param(option), f" {path!r}: Keras cannot load it ({reason})") from None
+        raise InputError(Param(option), f" {path!r}: Keras cannot load it: "
+                         f"{load_reason(error, path)}") from None  # fmt: skip
+
+
+def load_reason(error: BaseException, path: str = "") -> str:
+    """Why Keras could not load a file, in one line: a weight that does not fit named with
+    both shapes, a class Keras does not know named, else Keras's own words whole (arrays
+    left out), with the hint that fits."""
+    import re
+
+    said = str(error)
+    shapes = re.search(r"variable\.shape=(\([^)]*\)), Received: value\.shape=(\([^)]*\))",
+                       said)  # fmt: skip
+    if shapes is not None:
+        where = re.search(r"Target variable: <Variable path=([^,>]+)", said)
+        count = re.match(r"A total of (\d+) objects could not be loaded", said)
+        # Keras numbers a layer's name by how many it made in this process: not the file's.
+        name = f"the weight {_unnumbered(where.group(1))}" if where else "a weight"
+        more = f" ({count.group(1)} layers do not fit)" if count and count.group(1) != "1" else ""
+        return (
+            f"its weights do not fit its layers: {name} is {shapes.group(1)} in the "
+            f"model and {shapes.group(2)} in the weights{more}"
+        )
+    unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", said)
+    if unknown is not None:
+        return (
+            f"it uses {unknown.group(1)!r}, a class or function Keras does not know: "
+            "custom objects are not supported (rnnprobe loads in safe mode, without "
+            "custom_objects)"
+        )
+    said = re.sub(r"value=\[.*?\]>", ">", said, flags=re.S)  # a tensor's values: noise here
+    said = " ".join(said.split()) or type(error).__name__
+    if path.lower().endswith((".h5", ".hdf5")) and re.search(
+        r"StringLookup|TextVectorization|lookup|vocabulary", said, re.I
+    ):  # fmt: skip
+        said += " (a text layer's vocabulary is not kept in .h5: save the model as .keras)"
+    return said.rstrip(".")
+
+
+def _unnumbered(path: str) -> str:
+    """A weight's path without the numbers Keras appends to layer names (`simple_rnn_12`)."""
+    import re
+
+    return re.sub(r"_\d+(?=/|$)", "", path)
+
+
+def _mismatch(found: Sequence[Any], wanted: Sequence[Any]) -> str | None:
+    """The first weight of the file's model whose shape differs from the rebuilt network's
+    (named by the file, both shapes), or a count that differs; None when they fit."""
+    for have, need in zip(found, wanted, strict=False):
+        if tuple(have.shape) != tuple(need.shape):
+            return (f"the file's {_unnumbered(have.path)} is {tuple(have.shape)} where it needs "
+                    f"{tuple(need.shape)}")  # fmt: skip
+    if len(found) != len(wanted):
+        return f"the file holds {len(found)} weights, the description's network {len(wanted)}"
+    return None
 
 
 def weights_of(path: str, rebuilt: Callable[[], tuple[Any, Any]], option: str = "load"
@@ -175,10 +299,10 @@ def weights_of(path: str, rebuilt: Callable[[], tuple[Any, Any]], option: str = 
     with env.build_lock, env.tensorflow_logs_quiet():
         model, built = rebuilt()
         found = loaded.get_weights()
-        mine = model.get_weights()
-        if [w.shape for w in found] != [w.shape for w in mine]:
+        mismatch = _mismatch(loaded.weights, model.weights)
+        if mismatch is not None:
             raise InputError(Param(option), f" {path!r}: its weights do not fit the network "
-                             "its rnnprobe description names")  # fmt: skip
+                             f"its rnnprobe description names: {mismatch}")  # fmt: skip
         model.set_weights(found)
         models = [built.encoder, built.decoder] if isinstance(built, keras_pairs.Pair) else [built]
         named = [n for side in models for n in build.named_variables(side)]

@@ -3,9 +3,10 @@ targets' own indices, so that the windows rnnprobe cuts can be compared with Ker
 by batch, without copying a value.
 
 Keras makes each window in `tf.data` (about 80 microseconds a window here, and 0.3 s for each
-dataset): up to `EVERY_WINDOW_UP_TO` windows are all compared; more are compared in two
-blocks of `BATCH`, the first windows and the last, each made by Keras from its own
-`start_index`.
+dataset): up to four batches of windows are all compared; more are compared in two blocks of
+one batch, the first windows and the last, each made by Keras from its own `start_index`. A
+batch holds `BATCH` windows, fewer when the windows are long (`BATCH_ROWS` row indices at
+most), so that the comparison's memory does not grow with the window.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from rnnprobe.core.keras import env
 
 BATCH = 1024  # windows per batch of the comparison
-EVERY_WINDOW_UP_TO = 4 * BATCH
+BATCH_ROWS = 1 << 20  # row indices in one batch of windows (8 MB)
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,14 @@ def same_as_keras(rows: int, window: int, stride: int, horizon: int, starts: np.
     Keras pairs the window that starts at row i with `targets[i]`: the data is every row but
     the last `horizon`, the targets the target column from row `window - 1 + horizon` on.
     """
+    from rnnprobe.core import progress
+
     count = len(starts)
-    if count <= EVERY_WINDOW_UP_TO:
+    batch = max(1, min(BATCH, BATCH_ROWS // window))
+    if count <= 4 * batch:
         blocks: tuple[tuple[int, int], ...] = ((0, count),)
     else:
-        blocks = ((0, BATCH), (count - BATCH, count))
+        blocks = ((0, batch), (count - batch, count))
     keras = env.load_keras()
     index = np.arange(rows, dtype=np.int64)
     data = index[: rows - horizon, None]
@@ -55,11 +59,12 @@ def same_as_keras(rows: int, window: int, stride: int, horizon: int, starts: np.
         for first, end in blocks:
             dataset = keras.utils.timeseries_dataset_from_array(
                 data, targets, sequence_length=window, sequence_stride=stride, shuffle=False,
-                batch_size=BATCH, start_index=first * stride,
+                batch_size=batch, start_index=first * stride,
                 end_index=min((end - 1) * stride + window, len(data) - 1) if end < count else None,
             )  # fmt: skip
             done = first
             for x, y in dataset.as_numpy_iterator():
+                progress.check()  # a served request whose client left stops here
                 found = len(x)
                 expected = starts[done : done + found, None] + np.arange(window)[None, :]
                 if (
