@@ -343,9 +343,8 @@ def _holds(cli, server: Server, good: bytes, case: Case) -> None:
             _kept(here, case, good, code)
         finally:
             os.chdir(was)
-    assert (code, out, err) == (direct.exit_code, direct.stdout_bytes, direct.stderr_bytes), (
-        f"served differs from direct for {case.line}"
-    )
+    served, local = (code, out, err), (direct.exit_code, direct.stdout_bytes, direct.stderr_bytes)
+    assert served == local, f"served differs from direct for {case.line}"
 
 
 def _well_behaved(case: Case, code: int, out: bytes, err: bytes) -> None:

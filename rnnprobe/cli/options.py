@@ -284,8 +284,8 @@ def read_stdin() -> str:
     """All of stdin as text: its bytes read as UTF-8 (a byte-order mark dropped), the same
     whether the command runs here or on a warm server; bytes that are not UTF-8 are one
     line naming where."""
-    stream = sys.stdin
-    raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    stream: Any = sys.stdin
+    raw: bytes | str = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
     if isinstance(raw, str):  # a text stream without bytes underneath (a test's StringIO)
         return raw
     try:
