@@ -406,11 +406,12 @@ def test_a_long_pass_stops_between_batches_when_its_client_left(monkeypatch):
     monkeypatch.setattr(progress, "ABANDONED", gone)
     with pytest.raises(progress.Abandoned):
         rnnprobe.series(list(range(40)), window=5)
+    from rnnprobe.core.inputs import selection, table, windows
     from rnnprobe.core.keras.windows import same_as_keras
 
-    starts = np.arange(10)
+    data = selection.select(table.table_from_arguments([str(v) for v in range(20)]))
     with pytest.raises(progress.Abandoned):
-        same_as_keras(20, 5, 1, 1, starts, starts + 5)
+        same_as_keras(windows.cut(data, window=5, split=0.7, scale="minmax"))
 
 
 def test_a_long_pass_says_how_far_it_is_and_the_time_left(monkeypatch):

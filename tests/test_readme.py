@@ -26,6 +26,7 @@ import pytest
 from .conftest import run_script
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+DATA = Path(__file__).resolve().parent / "data"  # shipped samples, there for every example
 
 
 def _examples() -> list[tuple[str, str]]:
@@ -56,6 +57,8 @@ def _folder(factory: pytest.TempPathFactory) -> Path:
         _FOLDER.append(factory.mktemp("readme"))
         for name, text in FILES.items():
             (_FOLDER[0] / name).write_text(text, encoding="utf-8")
+        for shipped in DATA.glob("*.csv"):  # the samples the repository ships
+            shutil.copy(shipped, _FOLDER[0] / shipped.name)
     return _FOLDER[0]
 
 

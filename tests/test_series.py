@@ -302,8 +302,10 @@ def test_served_batch_api_and_export(cli, stock, tmp_path):
 @pytest.mark.parametrize(
     ("args", "stdin", "needle"),
     [
-        (["-"], "1,2\n3,n/a\n", "row 2, column 2: 'n/a' is not a number (line 2)"),
-        (["-"], "a,b\n1,2\n3,nan\n", "row 2, column b: 'nan' is not a finite number"),
+        (["-"], "1,2\n3,x\n4,5\n", "row 2, column 2: 'x' is not a number (line 2)"),
+        (["-"], "a,b\n1,2\n3,nan\n", "row 2, column b is missing (line 3; 1 missing cell in "
+         "the columns read): give --missing drop, ffill or interpolate"),
+        (["-"], "a,b\n1,2\n3,inf\n", "row 2, column b: 'inf' is not a finite number"),
         (["1", "2", "3", "--window", "3"], None, "the data has 3 rows"),
         (["1", "2", "3", "4", "--window", "0"], None, "--window '0': give at least 1"),
         (["1", "2", "3", "4", "--stride", "0"], None, "--stride '0': give at least 1"),
@@ -357,11 +359,12 @@ def test_a_series_too_big_for_memory_is_refused_before_any_work(cli):
 
 
 SERIES_KEYS = [
-    "rnnprobe", "columns", "target", "rows", "reverse", "window", "stride", "horizon", "split",
-    "train_rows", "scale", "windows", "same_as_keras", "keras_compared", "style", "cell",
-    "hidden", "seed", "bidirectional", "merge_mode", "return_sequences", "return_state",
-    "activation", "params", "layers", "x_data", "targets", "weights", "outputs", "states",
-    "predictions", "test", "loss", "initial",
+    "rnnprobe", "columns", "target", "target_columns", "rows", "reverse", "index", "groups",
+    "missing", "window", "stride", "horizon", "horizons", "difference", "split", "train_rows",
+    "scale", "windows", "same_as_keras", "keras_compared", "style", "cell", "hidden", "seed",
+    "bidirectional", "merge_mode", "return_sequences", "return_state", "activation", "params",
+    "layers", "x_data", "targets", "weights", "outputs", "states", "predictions", "test",
+    "extrapolation", "loss", "initial",
 ]  # fmt: skip
 TRAINED_KEYS = ["epochs", "lr", "batch_size", "shuffle", "every", "optimizer", "gradients",
                 "history", "final", "stopped"]  # fmt: skip
@@ -374,7 +377,8 @@ def test_the_json_keys_are_pinned(cli):
     assert list(trained) == [*SERIES_KEYS, *TRAINED_KEYS, "check"]
     assert list(trained["windows"][0]) == ["index", "start", "end", "target_row", "split"]
     assert list(trained["test"]) == ["windows", "rmse", "mae", "baseline_rmse", "baseline_mae",
-                                     "actual", "predicted", "baseline"]  # fmt: skip
+                                     "actual", "predicted", "baseline", "by_output",
+                                     "by_group"]  # fmt: skip
     assert list(trained["initial"]) == list(trained["final"]) == ["loss", "test_loss", "weights"]
     assert list(trained["history"][0]) == ["epoch", "loss", "test_loss"]
 

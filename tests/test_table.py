@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs.selection import select
 from rnnprobe.core.inputs.table import (
     Table,
     parse_table,
     read_series_data,
-    select_columns,
     table_from_arguments,
 )
 
@@ -52,6 +52,18 @@ def error_of(call: Callable[..., Any], *args: Any) -> InputError:
 
 def message(call: Callable[..., Any], *args: Any) -> str:
     return str(error_of(call, *args))
+
+
+def read_values(text: str, source: str) -> np.ndarray:
+    """A table read whole as numbers (every cell checked): what `inspect --input` reads."""
+    return parse_table(text, source).values
+
+
+def select_columns(table: Table, columns: str | None, target: str | None) -> tuple:
+    """The features and the first target that `series` reads, as columns of the table."""
+    found = select(table, columns=columns, target=target)
+    features = tuple(table.names.index(found.names[i]) for i in found.features)
+    return features, table.names.index(found.names[found.targets[0]])
 
 
 def stock() -> Table:
@@ -117,11 +129,19 @@ def test_whitespace_separated_when_the_first_line_has_no_tab_and_no_comma():
     assert parse_table("t v\n1 2\n", "f").names == ("t", "v")
 
 
-def test_comments_and_blank_lines_are_skipped_but_counted_as_lines():
-    table = parse_table("\n# a note\n1\n\n   # between\n  \n2\n# last\n", "f")
-    assert table.names == ("1",)
-    assert table.values.tolist() == [[1.0], [2.0]]
-    assert table.lines.tolist() == [3, 7]
+def test_comments_are_skipped_and_a_blank_line_of_one_column_is_a_missing_value():
+    """Blank lines before and after the rows are nothing; between them, in a one-column
+    file, each is a missing value (a week without a reading), never dropped silently."""
+    table = parse_table("\n# a note\n1\n\n   # between\n  \n2\n# last\n\n", "f")
+    assert table.names == ("value",)
+    column = table.columns[0]
+    assert column.kind == "number"
+    np.testing.assert_array_equal(column.numbers_, [1.0, np.nan, np.nan, 2.0])
+    assert column.missing.tolist() == [False, True, True, False]
+    assert table.lines.tolist() == [3, 4, 6, 7]
+    assert message(read_values, "1\n\n2\n", "f") == "row 2, column value is missing (line 2)"
+    wide = parse_table("a,b\n1,2\n\n3,4\n", "f")  # a wider file: a blank line is nothing
+    assert wide.values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
 @pytest.mark.parametrize(
@@ -133,6 +153,7 @@ def test_comments_and_blank_lines_are_skipped_but_counted_as_lines():
         ("# x\ty\n1\t2\n", ("x", "y")),  # the tab split
         ("#\tx\ty\n1\t2\n", ("x", "y")),  # the whitespace after "#" is not a cell
         ("# a,b,c\n1,2\n", ("1", "2")),  # three names for two columns
+        ("# a b\n1\n", ("value",)),  # one unnamed column is "value"
         ("# a,1\n1,2\n", ("1", "2")),  # one is a number
         ("# a,b\n# a note\n1,2\n", ("1", "2")),  # only the last comment line counts
         ("1,2\n# a,b\n3,4\n", ("1", "2")),  # a comment after the first row
@@ -175,29 +196,34 @@ def test_a_header_naming_a_column_twice():
     assert message(parse_table, "a,,2\n1,2,3\n", "f") == expected  # an empty name is its number
 
 
-@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf", "Infinity", "-INFINITY", "1e999"])
+@pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity", "-INFINITY", "1e999"])
 def test_a_cell_that_is_not_finite(cell):
     expected = f"row 2, column b: {cell!r} is not a finite number (line 4)"
-    assert message(parse_table, f"a,b\n# c\n1,2\n3,{cell}\n", "f") == expected
+    assert message(read_values, f"a,b\n# c\n1,2\n3,{cell}\n", "f") == expected
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "", "NA", "n/a", "null"])
+def test_a_missing_cell(cell):
+    expected = "row 2, column b is missing (line 4)"
+    assert message(read_values, f"a,b\n# c\n1,2\n3,{cell}\n", "f") == expected
 
 
 def test_a_first_row_with_nan_is_a_row_not_a_header():
-    expected = "row 1, column 1: 'nan' is not a finite number (line 1)"
-    assert message(parse_table, "nan,1\n2,3\n", "f") == expected
+    assert message(read_values, "nan,1\n2,3\n", "f") == "row 1, column 1 is missing (line 1)"
 
 
-@pytest.mark.parametrize(("cell", "line"), [("x", "3,x"), ("", "3,"), ("1,5", '3,"1,5"')])
+@pytest.mark.parametrize(("cell", "line"), [("x", "3,x"), ("1,5", '3,"1,5"')])
 def test_a_cell_that_is_not_a_number(cell, line):
     expected = f"row 2, column b: {cell!r} is not a number (line 4)"
-    assert message(parse_table, f"a,b\n1,2\n\n{line}\n", "f") == expected
+    assert message(read_values, f"a,b\n1,2\n\n{line}\n", "f") == expected
 
 
 def test_a_trailing_comma_is_one_more_cell():
     expected = "row 1 has 3 values, not 2 (line 2): every row needs one value per column"
-    assert message(parse_table, "a,b\n1,2,\n", "f") == expected
-    # with a header that ends in a comma too, the empty cell is not a number
-    expected = "row 1, column 3: '' is not a number (line 2)"
-    assert message(parse_table, "a,b,\n1,2,\n", "f") == expected
+    assert message(read_values, "a,b\n1,2,\n", "f") == expected
+    # with a header that ends in a comma too, the empty cell is missing
+    expected = "row 1, column 3 is missing (line 2)"
+    assert message(read_values, "a,b,\n1,2,\n", "f") == expected
 
 
 @pytest.mark.parametrize(("row", "count"), [("3", 1), ("3,4,5", 3), ("3 4", 1)])
@@ -212,15 +238,15 @@ def test_a_quoted_field_longer_than_the_csv_module_s_limit_is_read_whole():
     text = 'a,b\n1,2\n3,"' + "4" * 200_000 + '"\n'
     expected = (f"row 2, column b: '{'4' * 30}…{'4' * 15}' (200,000 characters) is not a "
                 "finite number (line 3)")  # fmt: skip
-    assert message(parse_table, text, "f") == expected
+    assert message(read_values, text, "f") == expected
     table = parse_table('a,b\n1,2\n3,"' + "0" * 199_999 + '4"\n', "f")
     assert table.values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
 def test_the_first_bad_row_in_the_text_is_named():
-    assert message(parse_table, "a,b\n1,x\n2\n", "f").startswith("row 1, column b: 'x'")
-    assert message(parse_table, "a,b\n1\n2,x\n", "f").startswith("row 1 has 1 values")
-    assert message(parse_table, "a,b\n1,inf\n2,x\n", "f").startswith("row 1, column b: 'inf'")
+    assert message(read_values, "a,b\n1,x\n2\n", "f").startswith("row 2 has 1 values")
+    assert message(read_values, "a,b\n1\n2,x\n", "f").startswith("row 1 has 1 values")
+    assert message(read_values, "a,b\n1,inf\n2,x\n", "f").startswith("row 1, column b: 'inf'")
 
 
 # --- arguments, stdin and paths ----------------------------------------------------------

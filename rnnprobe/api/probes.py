@@ -208,7 +208,7 @@ def run(
     given = words_or_text(words, spec.tokens.value, cut)
     if cut is not None:
         from rnnprobe.core.inputs.tasks import one_text
-        from rnnprobe.core.inputs.windows import text_windows
+        from rnnprobe.core.inputs.text_windows import text_windows
 
         given = text_windows(one_text(given), cut, step, spec.tokens, predict=False)
     initial = commands.read_initial(initial_state, [spec])

@@ -17,6 +17,7 @@ from rnnprobe.core.commands.series import Recipe, SeriesResult
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.inputs import table as tables
 from rnnprobe.core.inputs import windows as cutting
+from rnnprobe.core.inputs.selection import select
 from rnnprobe.show import jsonseries
 
 
@@ -30,12 +31,18 @@ class Series(Shown):
         self.source = source
         windows, probe = result.windows, result.probe
         self.columns: list[str] = list(windows.feature_names)
-        self.target: str = windows.target_name
+        self.target: str = windows.target_names[0]
+        self.targets_read: list[str] = list(windows.target_names)
+        self.horizons: list[int] = list(windows.horizons)
+        self.groups: list[str] = list(windows.data.groups)
+        self.index: list[str] | None = (
+            None if windows.data.index is None else list(windows.data.index)
+        )
         self.seed: int = result.seed
         self.starts: np.ndarray = windows.starts
         self.target_rows: np.ndarray = windows.target_rows
         self.train: np.ndarray = windows.train
-        self.x_data: np.ndarray = windows.x_data
+        self.x_data: np.ndarray = np.asarray(windows.x_data)
         self.targets: np.ndarray = windows.targets
         self.outputs: np.ndarray = probe.outputs.array
         self.states: dict[str, np.ndarray] = {s.name: s.array for s in probe.states}
@@ -43,10 +50,12 @@ class Series(Shown):
         self.predictions: np.ndarray = probe.predictions.array
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in probe.weights}
         test = result.test
+        single = windows.outputs == 1
         self.test: dict[str, Any] | None = None if test is None else {
             "rmse": test.rmse, "mae": test.mae, "baseline_rmse": test.baseline_rmse,
-            "baseline_mae": test.baseline_mae, "actual": test.actual,
-            "predicted": test.predicted, "baseline": test.baseline,
+            "baseline_mae": test.baseline_mae,
+            **{name: getattr(test, name)[:, 0, 0] if single else getattr(test, name)
+               for name in ("actual", "predicted", "baseline")},
         }  # fmt: skip
         self.history: list[dict[str, Any]] = [
             {"epoch": e.epoch, "loss": e.loss, "test_loss": e.test_loss} for e in result.history
@@ -72,7 +81,7 @@ class Series(Shown):
 
     def chart(self) -> Picture:
         """The test windows' predictions against the actual values, as `series` draws them."""
-        from rnnprobe.show.series_view import prediction_chart
+        from rnnprobe.show.series_test import prediction_chart
 
         if self.result.test is None:
             raise InputError("no test windows (split=1): there is nothing to chart")
@@ -85,13 +94,20 @@ class Series(Shown):
 
 
 def _table(data: Any, columns: Sequence[str] | None) -> tables.Table:
-    """The data as a table: a path, a pandas DataFrame, or numbers (1-D or rows x columns)."""
+    """The data as a table: a path, a pandas DataFrame (its columns of numbers as numbers,
+    the others, dates or text, read as a file's cells are), or numbers (1-D or rows x
+    columns)."""
     if isinstance(data, str | Path):
         return tables.read_series_data([str(data)], lambda: "")
     names = getattr(data, "columns", None)
     if names is not None and hasattr(data, "to_numpy"):  # a pandas DataFrame, duck-typed
-        return tables.table_from_values(data.to_numpy(dtype=np.float64), list(names),
-                                        "the DataFrame")  # fmt: skip
+        kinds = getattr(data, "dtypes", None)
+        numeric = [n for n in names if kinds is None or getattr(kinds[n], "kind", "f") in "iufb"]
+        others = {str(n): [None if v != v else v for v in data[n].tolist()]  # NaN: missing
+                  for n in names if n not in numeric}  # fmt: skip
+        frame = data[numeric] if others else data
+        return tables.table_from_values(frame.to_numpy(dtype=np.float64), [str(n) for n in numeric],
+                                        "the DataFrame", others)  # fmt: skip
     return tables.table_from_values(data, columns, "the array")
 
 
@@ -100,13 +116,19 @@ def series(
     *,
     window: int = core_series.DEFAULT_WINDOW,
     stride: int = 1,
-    horizon: int = 1,
+    horizon: int | str | Sequence[int] = 1,
     split: float = core_series.DEFAULT_SPLIT,
     scale: str = "minmax",
     columns: str | Sequence[str] | None = None,
-    target: str | None = None,
+    target: str | Sequence[str] | None = None,
     names: Sequence[str] | None = None,
     reverse: bool = False,
+    date: str | None = None,
+    group: str | None = None,
+    missing: str = "error",
+    scale_per_group: bool = False,
+    difference: bool = False,
+    show_group: str | None = None,
     hidden: int | Sequence[int] = 2,
     style: str = "layer",
     cell: str = "simple",
@@ -123,9 +145,12 @@ def series(
     check: bool = False,
 ) -> Series:
     """`rnnprobe series`: `data` is a list of numbers, a numpy array (1-D, or rows x
-    columns, named by `names`), a path to a CSV/TSV file, or a pandas DataFrame. `columns`
-    (names or numbers from 1) are the features, `target` the column predicted; `train`
-    epochs of mean squared error with Adam. The same `seed` gives the same numbers."""
+    columns, named by `names`; NaN is missing), a path to a CSV/TSV file, or a pandas
+    DataFrame. `columns` (names or numbers from 1) are the features, `target` the columns
+    predicted, `horizon` the steps ahead (1, [1, 2, 3] or "1-7"); `date` labels the rows,
+    `group` splits a long table into series, `missing` is error, drop, ffill or
+    interpolate; `train` epochs of mean squared error with Adam. The same `seed` gives the
+    same numbers."""
     if isinstance(lr, bool):
         raise InputError(Param("lr"), f" {lr!r}: give a number such as 0.01")
     table = _table(data, names)
@@ -134,13 +159,15 @@ def series(
         merge_mode=None if not bidirectional and merge_mode == "concat" else merge_mode,
     )  # fmt: skip
     given = columns if columns is None or isinstance(columns, str) else ",".join(columns)
-    features, chosen = tables.select_columns(table, given, target)
+    targets = target if target is None or isinstance(target, str) else ",".join(target)
+    selected = select(table, columns=given, target=targets, date=date, group=group,
+                      missing=str(missing), reverse=bool(reverse))  # fmt: skip
     cut = cutting.cut(
-        table.names, table.values, features=features, target=chosen,
-        window=options.positive_int("window", window),
+        selected, window=options.positive_int("window", window),
         stride=options.positive_int("stride", stride),
-        horizon=options.positive_int("horizon", horizon),
-        split=cutting.check_split(split), scale=cutting.check_scale(scale), reverse=bool(reverse),
+        horizons=cutting.parse_horizons(horizon),
+        split=cutting.check_split(split), scale=cutting.check_scale(scale),
+        per_group=bool(scale_per_group), difference=bool(difference),
     )  # fmt: skip
     recipe = None
     if train is not None:
@@ -151,6 +178,8 @@ def series(
             every=options.default_every(epochs) if every is None
             else options.positive_int("every", every),
         )  # fmt: skip
+    if group is None and (scale_per_group or show_group is not None):
+        raise InputError(Param("group"), ": scale_per_group and show_group need a group")
     planned = core_series.plan(cut, spec, activation=activation, seed=seed, index=index,
-                               recipe=recipe)  # fmt: skip
+                               recipe=recipe, show_group=show_group)  # fmt: skip
     return Series(core_series.series(planned, check=bool(check)), table.source)

@@ -70,6 +70,10 @@ CLI_NAMES = {
     "code": "--code",
     "reset_between": "--reset-between",
     "export": "--export",
+    "date": "--date",
+    "group": "--group",
+    "missing": "--missing",
+    "show_group": "--show-group",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.

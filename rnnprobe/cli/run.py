@@ -123,13 +123,13 @@ class RunArgs:
             if window is None:
                 return words
             from rnnprobe.core.inputs.tasks import one_text
-            from rnnprobe.core.inputs.windows import text_windows
+            from rnnprobe.core.inputs.text_windows import text_windows
 
             return text_windows(one_text(words), window, stride, self.tokens, predict=False)
         if window is None:
             return read_words(self.words, self.tokens) if stdin else self.words
         from rnnprobe.core.inputs.tasks import one_text
-        from rnnprobe.core.inputs.windows import text_windows
+        from rnnprobe.core.inputs.text_windows import text_windows
 
         text = one_text(read_text(self.words) if stdin else self.words)
         return text_windows(text, window, stride, self.tokens, predict=False)

@@ -6,15 +6,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from rnnprobe.cli.group import ProbeCommand
 from rnnprobe.cli.options import (
-    NETWORK,
-    SHOW,
-    TRAINING,
     BidirectionalOpt,
     CellOpt,
     CheckOpt,
@@ -33,6 +30,32 @@ from rnnprobe.cli.options import (
     whole_numbers,
 )
 from rnnprobe.cli.saving import SaveOpt, blocked, save_finished, stopped_line
+from rnnprobe.cli.series_options import (
+    ActivationOpt,
+    ColumnsOpt,
+    DataArg,
+    DateOpt,
+    DifferenceOpt,
+    GroupOpt,
+    HorizonOpt,
+    IndexOpt,
+    MissingOpt,
+    ReverseOpt,
+    ScaleOpt,
+    ScalePerGroupOpt,
+    SeriesAllOpt,
+    SeriesBatchSizeOpt,
+    SeriesDiagramOpt,
+    SeriesLrOpt,
+    SeriesShuffleOpt,
+    ShowGroupOpt,
+    SplitOpt,
+    StrideOpt,
+    TargetOpt,
+    TrainOpt,
+    WeightsOpt,
+    WindowOpt,
+)
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style
 
@@ -40,13 +63,13 @@ if TYPE_CHECKING:
     from rnnprobe.core.commands.series import Recipe, SeriesPlan, SeriesResult
     from rnnprobe.core.inputs.table import Table
 
-DATA, WINDOWS = "Data", "Windows"
-
 EXAMPLES = """Examples: numbers in, windows, a prediction
   rnnprobe series 1 2 3 4 5 6 7 8 9 10 --window 3
   rnnprobe series data-02-stock_daily.csv --reverse --cell lstm --hidden 10 --train 100
   rnnprobe series prices.csv --columns Open,Close --target Close --window 20 --json
-  seq 1 500 | rnnprobe series - --window 10 --split 0.8 --train 20 --lr 0.01"""
+  rnnprobe series co2_weekly.csv --missing interpolate --horizon 1,2,4 --difference --train 200
+  rnnprobe series grunfeld.csv --group firm --target invest --window 5 --train 200
+  seq 1 500 | rnnprobe series - --window 10 --split 0.8 --train 20 --lr 0.01 --difference"""
 
 
 @dataclass(frozen=True)
@@ -56,12 +79,17 @@ class SeriesArgs:
     data: list[str]
     columns: str | None
     target: str | None
+    date: str | None
+    group: str | None
+    missing: str
     reverse: bool
     window: str
     stride: str
     horizon: str
     split: str
     scale: str
+    scale_per_group: bool
+    difference: bool
     hidden: str
     style: Style
     cell: Cell
@@ -70,6 +98,7 @@ class SeriesArgs:
     merge_mode: MergeMode | None
     activation: str
     index: int | None
+    show_group: str | None
     train: str | None
     lr: str | None
     batch_size: str | None
@@ -134,7 +163,7 @@ class SeriesArgs:
         from rnnprobe.core import options
         from rnnprobe.core.commands import series
         from rnnprobe.core.inputs import windows
-        from rnnprobe.core.inputs.table import select_columns
+        from rnnprobe.core.inputs.selection import select
 
         spec = options.make_spec(
             hidden=self.hidden,
@@ -145,17 +174,20 @@ class SeriesArgs:
         )
         recipe = self.recipe()
         saving.check_save(self.save, trains=recipe is not None)
-        features, target = select_columns(table, self.columns, self.target)
+        if self.group is None and (self.scale_per_group or self.show_group is not None):
+            flag = "--scale-per-group" if self.scale_per_group else "--show-group"
+            raise InputError(f"{flag} needs --group")
+        selected = select(table, columns=self.columns, target=self.target, date=self.date,
+                          group=self.group, missing=self.missing, reverse=self.reverse)  # fmt: skip
         cut = windows.cut(
-            table.names, table.values, features=features, target=target,
-            window=options.positive_int("window", self.window),
+            selected, window=options.positive_int("window", self.window),
             stride=options.positive_int("stride", self.stride),
-            horizon=options.positive_int("horizon", self.horizon),
+            horizons=windows.parse_horizons(self.horizon),
             split=windows.check_split(self.split), scale=windows.check_scale(self.scale),
-            reverse=self.reverse,
+            per_group=self.scale_per_group, difference=self.difference,
         )  # fmt: skip
         return series.plan(cut, spec, activation=self.activation, seed=self.seed,
-                           index=self.index, recipe=recipe)  # fmt: skip
+                           index=self.index, recipe=recipe, show_group=self.show_group)  # fmt: skip
 
     def export_format(self) -> str | None:
         return output_format(self.export, diagram=self.diagram, code=self.code,
@@ -228,166 +260,39 @@ command = typer.Typer(add_completion=False)  # `series` alone, as the app loads 
     context_settings={"ignore_unknown_options": True},  # negative numbers are data
 )  # fmt: skip
 def series(
-    data: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="DATA",
-            help="Numbers (one column), one CSV/TSV file, or - to read the same from stdin.",
-            show_default=False,
-            rich_help_panel=DATA,
-        ),
-    ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(
-            "--columns",
-            metavar="NAME,...",
-            show_default=False,
-            help="The features, by header name or number from 1 (default: all).",
-            rich_help_panel=DATA,
-        ),
-    ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            "--target",
-            metavar="NAME",
-            show_default=False,
-            help="The column predicted (default: the last feature).",
-            rich_help_panel=DATA,
-        ),
-    ] = None,
-    reverse: Annotated[
-        bool,
-        typer.Option(
-            "--reverse",
-            help="Reverse the rows (a file newest first, as the lab's).",
-            rich_help_panel=DATA,
-        ),
-    ] = False,
-    window: Annotated[
-        str,
-        typer.Option("--window", metavar="T", help="Rows per window.", rich_help_panel=WINDOWS),
-    ] = "7",
-    stride: Annotated[
-        str,
-        typer.Option(
-            "--stride",
-            metavar="S",
-            help="Rows from one window to the next.",
-            rich_help_panel=WINDOWS,
-        ),
-    ] = "1",
-    horizon: Annotated[
-        str,
-        typer.Option(
-            "--horizon",
-            metavar="H",
-            help="The target is the row H after the window's last row.",
-            rich_help_panel=WINDOWS,
-        ),
-    ] = "1",
-    split: Annotated[
-        str,
-        typer.Option(
-            "--split",
-            metavar="F",
-            help="The first F of the rows train (1: no test).",
-            rich_help_panel=WINDOWS,
-        ),
-    ] = "0.7",
-    scale: Annotated[
-        str,
-        typer.Option(
-            "--scale",
-            metavar="minmax|standard|none",
-            help="Scaling fitted on the training rows, applied to all.",
-            rich_help_panel=WINDOWS,
-        ),
-    ] = "minmax",
+    data: DataArg = None,
+    columns: ColumnsOpt = None,
+    target: TargetOpt = None,
+    date: DateOpt = None,
+    group: GroupOpt = None,
+    missing: MissingOpt = "error",
+    reverse: ReverseOpt = False,
+    window: WindowOpt = "7",
+    stride: StrideOpt = "1",
+    horizon: HorizonOpt = "1",
+    split: SplitOpt = "0.7",
+    scale: ScaleOpt = "minmax",
+    scale_per_group: ScalePerGroupOpt = False,
+    difference: DifferenceOpt = False,
     hidden: HiddenOpt = "2",
     style: StyleOpt = Style.layer,
     cell: CellOpt = Cell.simple,
     seed: SeedOpt = None,
     bidirectional: BidirectionalOpt = False,
     merge_mode: MergeModeOpt = None,
-    activation: Annotated[
-        str,
-        typer.Option(
-            "--activation",
-            metavar="linear|tanh|sigmoid",
-            help="Of the Dense(1) on the last step.",
-            rich_help_panel=NETWORK,
-        ),
-    ] = "linear",
-    index: Annotated[
-        str | None,
-        typer.Option(
-            "--index",
-            metavar="N",
-            show_default=False,
-            help="The window shown step by step (default: 1).",
-            rich_help_panel=SHOW,
-        ),
-    ] = None,
-    train: Annotated[
-        str | None,
-        typer.Option(
-            "--train",
-            metavar="N",
-            show_default=False,
-            help="Train N epochs (mean squared error, Adam).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = None,
-    lr: Annotated[
-        str | None,
-        typer.Option(
-            "--lr",
-            metavar="X",
-            show_default=False,
-            help="Adam's learning rate (default 0.01, the lab's).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = None,
-    batch_size: Annotated[
-        str | None,
-        typer.Option(
-            "--batch-size",
-            metavar="N",
-            show_default=False,
-            help="Training windows per batch (default 32, as Keras fit).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = None,
-    shuffle: Annotated[
-        bool,
-        typer.Option(
-            help="A new order of the training windows every epoch (from --seed).",
-            rich_help_panel=TRAINING,
-        ),
-    ] = True,
+    activation: ActivationOpt = "linear",
+    index: IndexOpt = None,
+    show_group: ShowGroupOpt = None,
+    train: TrainOpt = None,
+    lr: SeriesLrOpt = None,
+    batch_size: SeriesBatchSizeOpt = None,
+    shuffle: SeriesShuffleOpt = True,
     every: EveryOpt = None,
-    weights: Annotated[
-        bool,
-        typer.Option("--weights", help="Also show the weights.", rich_help_panel=SHOW),
-    ] = False,
+    weights: WeightsOpt = False,
     check_: CheckOpt = False,
-    diagram: Annotated[
-        bool,
-        typer.Option(
-            "--diagram",
-            help="Draw the network unrolled over the window shown.",
-            rich_help_panel=SHOW,
-        ),
-    ] = False,
+    diagram: SeriesDiagramOpt = False,
     code: CodeOpt = False,
-    all_: Annotated[
-        bool,
-        typer.Option(
-            "--all", help="Every window in the tables (default: a few).", rich_help_panel=SHOW
-        ),
-    ] = False,
+    all_: SeriesAllOpt = False,
     json_: JsonOpt = False,
     export: ExportOpt = None,
     save: SaveOpt = None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from rnnprobe import __version__
 from rnnprobe.core.stages import SquaredLoss
 from rnnprobe.show.jsonout import layers_list, spec_keys, tensor_object, values_of
@@ -18,24 +20,105 @@ if TYPE_CHECKING:
 
 def _windows(result: SeriesResult) -> list[dict[str, Any]]:
     windows = result.windows
+    data = windows.data
     starts = windows.starts.tolist()
     targets = windows.target_rows.tolist()
     train = windows.train.tolist()
-    return [
-        {"index": i, "start": start, "end": start + windows.window, "target_row": target,
-         "split": "train" if trains else "test"}
-        for i, (start, target, trains) in enumerate(zip(starts, targets, train, strict=True))
-    ]  # fmt: skip
+    groups = windows.group_of.tolist()
+    grouped = len(data.groups) > 1
+    found = []
+    for i, (start, rows, trains) in enumerate(zip(starts, targets, train, strict=True)):
+        entry: dict[str, Any] = {
+            "index": i,
+            "start": start,
+            "end": start + windows.window,
+            "target_row": rows[0] if len(rows) == 1 else rows,
+            "split": "train" if trains else "test",
+        }
+        if grouped:
+            entry["group"] = data.groups[groups[i]]
+        found.append(entry)
+    return found
 
 
 def _scale(result: SeriesResult) -> dict[str, Any]:
     windows = result.windows
-    used = dict.fromkeys([*windows.features, windows.target])
-    return {
-        "method": windows.scaler.method,
+    used = dict.fromkeys([*windows.features, *windows.targets_read])
+    scaler = windows.scaler
+    body: dict[str, Any] = {
+        "method": scaler.method,
         "fitted_rows": windows.train_rows,
-        "columns": {windows.names[c]: windows.scaler.fitted(c) for c in used},
+        "per_group": scaler.per_group,
+        "columns": {windows.names[c]: scaler.fitted(c) for c in used},
     }
+    if scaler.per_group:
+        body["groups"] = {
+            name: {windows.names[c]: scaler.fitted(c, g) for c in used}
+            for g, name in enumerate(windows.data.groups)
+        }
+    return body
+
+
+def _index(result: SeriesResult) -> dict[str, Any] | None:
+    data = result.windows.data
+    if data.index is None:
+        return None
+    uneven = data.uneven
+    return {
+        "column": data.index_name,
+        "values": list(data.index),
+        "uneven": None
+        if uneven is None
+        else {
+            "usual_step": uneven.step,
+            "steps": uneven.count,
+            "first": [{"after": a, "next": b, "step": step} for a, b, step in uneven.first],
+        },
+        "increasing": data.unsorted is None,
+    }
+
+
+def _groups(result: SeriesResult) -> dict[str, Any] | None:
+    windows = result.windows
+    data = windows.data
+    if len(data.groups) < 2:
+        return None
+    sizes = np.bincount(data.group_of, minlength=len(data.groups)).tolist()
+    return {
+        "column": data.group_name,
+        "names": list(data.groups),
+        "rows": sizes,
+        "skipped": list(windows.skipped),
+        "shown": data.groups[result.shown_group],
+    }
+
+
+def _scores(scores: Any) -> dict[str, float]:
+    return {
+        "rmse": scores.rmse,
+        "mae": scores.mae,
+        "baseline_rmse": scores.baseline_rmse,
+        "baseline_mae": scores.baseline_mae,
+    }
+
+
+def _test(result: SeriesResult, values: bool) -> dict[str, Any] | None:
+    test = result.test
+    if test is None:
+        return None
+    body: dict[str, Any] = {"windows": len(test.windows), **_scores(test.first)}
+    if values:
+        single = result.windows.outputs == 1
+        for name in ("actual", "predicted", "baseline"):
+            array = getattr(test, name)
+            body[name] = values_of(array[:, 0, 0] if single else array)
+    body["by_output"] = [
+        {"horizon": h, "target": name, **_scores(s)} for h, name, s in test.by_output()
+    ]
+    body["by_group"] = [
+        {"group": name, "windows": n, **_scores(s)} for name, n, s in test.by_group()
+    ]
+    return body
 
 
 def _measure(found: Measure, values: bool) -> dict[str, Any]:
@@ -49,15 +132,27 @@ def _measure(found: Measure, values: bool) -> dict[str, Any]:
 def series_object(result: SeriesResult, *, values: bool = True) -> dict[str, Any]:
     """`series --json`."""
     windows, spec, probe = result.windows, result.spec, result.probe
+    gaps = windows.data.gaps
     body: dict[str, Any] = {
         "rnnprobe": __version__,
         "columns": list(windows.feature_names),
-        "target": windows.target_name,
+        "target": windows.target_names[0],
+        "target_columns": list(windows.target_names),
         "rows": windows.rows,
         "reverse": windows.reverse,
+        "index": _index(result),
+        "groups": _groups(result),
+        "missing": {
+            "how": gaps.how,
+            "cells": gaps.cells,
+            "rows_dropped": gaps.rows_dropped,
+            "filled": gaps.filled,
+        },
         "window": windows.window,
         "stride": windows.stride,
-        "horizon": windows.horizon,
+        "horizon": windows.horizons[0],
+        "horizons": list(windows.horizons),
+        "difference": windows.difference,
         "split": windows.split,
         "train_rows": windows.train_rows,
         "scale": _scale(result),
@@ -77,16 +172,22 @@ def series_object(result: SeriesResult, *, values: bool = True) -> dict[str, Any
     }
     assert probe.predictions is not None
     body["predictions"] = tensor_object(probe.predictions, named=False, values=values)
-    test = result.test
-    body["test"] = None if test is None else {
-        "windows": len(test.windows),
-        "rmse": test.rmse,
-        "mae": test.mae,
-        "baseline_rmse": test.baseline_rmse,
-        "baseline_mae": test.baseline_mae,
-        **({"actual": values_of(test.actual), "predicted": values_of(test.predicted),
-            "baseline": values_of(test.baseline)} if values else {}),
-    }  # fmt: skip
+    body["test"] = _test(result, values)
+    body["extrapolation"] = [
+        {
+            "column": b.column,
+            "group": b.group,
+            "test_rows_outside": b.rows,
+            "test_rows": b.test_rows,
+            "training_min": b.low,
+            "training_max": b.high,
+            "test_min": b.test_low,
+            "test_max": b.test_high,
+            "scaled_min": b.reached[0],
+            "scaled_max": b.reached[1],
+        }
+        for b in result.beyond
+    ]
     body["loss"] = SquaredLoss.text
     body["initial"] = _measure(result.initial, values)
     recipe = result.recipe

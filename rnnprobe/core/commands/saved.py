@@ -189,28 +189,37 @@ def save_pairs(result: Any, path: str, *, before: list[dict[str, Any]] | None = 
 
 def save_series(result: Any, path: str) -> str:
     """`series --train --save`: raw values (windows, window, features) in, the fitted
-    scaling inside, the scaled predictions out."""
+    scaling inside, the scaled predictions out (one per horizon and target)."""
     from rnnprobe.core.keras import saving
 
     windows = result.windows
     scaler = windows.scaler
+    if scaler.per_group:
+        raise InputError(Param("save"), ": a saved series model holds one scaling, and "
+                         "--scale-per-group fits one per group (leave it out to save)")  # fmt: skip
     features = list(windows.features)
-    shift = [float(scaler.shift[c]) for c in features]
-    span = [float(scaler.span[c]) for c in features]
+    shift = [float(scaler.shift[0, c]) for c in features]
+    span = [float(scaler.span[0, c]) for c in features]
     spec = replace(result.spec, loss=False)
+    first = windows.targets_read[0]
     meta = {
         **_base("series", spec, result.seed),
         "columns": [windows.names[c] for c in features],
-        "target": windows.names[windows.target],
+        "target": windows.names[first],
+        "targets": list(windows.target_names),
         "window": windows.window,
         "stride": windows.stride,
-        "horizon": windows.horizon,
+        "horizon": windows.horizons[0],
+        "horizons": list(windows.horizons),
+        "difference": windows.difference,
         "scale": {
             "method": scaler.method,
             "shift": shift,
             "span": span,
-            "target_shift": float(scaler.shift[windows.target]),
-            "target_span": float(scaler.span[windows.target]),
+            "target_shift": float(scaler.shift[0, first]),
+            "target_span": float(scaler.span[0, first]),
+            "targets_shift": [float(scaler.shift[0, c]) for c in windows.targets_read],
+            "targets_span": [float(scaler.span[0, c]) for c in windows.targets_read],
         },
         "epochs": len(result.history),
         "history": history_meta(result.history),

@@ -19,6 +19,7 @@ import numpy as np
 from rnnprobe.core.batch import Batch, Tensor
 from rnnprobe.core.commands.series_check import SeriesCheck
 from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.errors import shown as shown_text
 from rnnprobe.core.inputs.windows import Windows
 from rnnprobe.core.options import check_drawn, resolve_seed
 from rnnprobe.core.result import ProbeResult
@@ -52,6 +53,7 @@ class SeriesPlan:
     seed: int
     index: int  # the window shown, from 0
     recipe: Recipe | None
+    shown_group: int = 0  # the group the chart draws
 
 
 def check_activation(value: Any) -> str:
@@ -61,21 +63,32 @@ def check_activation(value: Any) -> str:
     return text
 
 
-def series_spec(spec: ProbeSpec, activation: str) -> ProbeSpec:
+def series_spec(spec: ProbeSpec, activation: str, outputs: int = 1) -> ProbeSpec:
     """The options' recurrent layers on a series: numbers in, the last step out (with the
-    states), and a Dense(1) of this activation on it."""
-    return replace(spec, features=True, value_head=activation, return_sequences=False,
-                   return_state=True, head=None, each_step=False, embed=None)  # fmt: skip
+    states), and a Dense of this activation on it, one output per horizon and target."""
+    return replace(spec, features=True, value_head=activation, value_units=outputs,
+                   return_sequences=False, return_state=True, head=None, each_step=False,
+                   embed=None)  # fmt: skip
 
 
 def plan(windows: Windows, spec: ProbeSpec, *, activation: str = "linear", seed: Any = None,
-         index: int | None = None, recipe: Recipe | None = None) -> SeriesPlan:  # fmt: skip
-    """The series, its network and recipe, checked: the window shown is one of them, and
-    the run fits in memory (refused before any work, naming the hidden sizes)."""
+         index: int | None = None, recipe: Recipe | None = None,
+         show_group: str | None = None) -> SeriesPlan:  # fmt: skip
+    """The series, its network and recipe, checked: the window shown is one of them, the
+    group shown one of the groups, and the run fits in memory (refused before any work,
+    naming the hidden sizes)."""
     shown = check_drawn("index", index, windows.count) - 1
-    check_series_memory(windows, series_spec(spec, "linear"))
-    return SeriesPlan(windows, series_spec(spec, check_activation(activation)),
-                      resolve_seed(seed), shown, recipe)  # fmt: skip
+    groups = windows.data.groups
+    drawn = 0
+    if show_group is not None:
+        if show_group not in groups:
+            listed = ", ".join(groups[:10]) + (" ..." if len(groups) > 10 else "")
+            raise InputError(Param("show_group"), f" {shown_text(show_group)}: no such group; "
+                             f"the groups are {listed}")  # fmt: skip
+        drawn = groups.index(show_group)
+    check_series_memory(windows, series_spec(spec, "linear", windows.outputs))
+    return SeriesPlan(windows, series_spec(spec, check_activation(activation), windows.outputs),
+                      resolve_seed(seed), shown, recipe, drawn)  # fmt: skip
 
 
 def check_series_memory(windows: Windows, spec: ProbeSpec) -> None:
@@ -87,7 +100,9 @@ def check_series_memory(windows: Windows, spec: ProbeSpec) -> None:
 
     network = spec.network(len(windows.features))
     kept = sum(layer.units * len(layer.directions) for layer in network.layers)
-    per_window = network.recurrent.output_width + kept * len(spec.cell.state_names) + 2
+    per_window = (
+        network.recurrent.output_width + kept * len(spec.cell.state_names) + 2 * (windows.outputs)
+    )
     rows = windows.values.size * (8 + FLOAT_BYTES)
     batch, _ = estimate_bytes(spec, min(PASS_ROWS, windows.count), windows.window,
                               len(windows.features))  # fmt: skip
@@ -96,35 +111,145 @@ def check_series_memory(windows: Windows, spec: ProbeSpec) -> None:
     ensure_fits(total, Param("hidden"), f" {sizes}: this series ({windows.count:,} windows)")
 
 
+def _rmse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a) - b) ** 2)))
+
+
+def _mae(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(a) - b)))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One set of test windows scored: the network's errors and the baseline's."""
+
+    rmse: float
+    mae: float
+    baseline_rmse: float
+    baseline_mae: float
+
+    @classmethod
+    def of(cls, actual: np.ndarray, predicted: np.ndarray, baseline: np.ndarray) -> Scores:
+        return cls(_rmse(predicted, actual), _mae(predicted, actual), _rmse(baseline, actual),
+                   _mae(baseline, actual))  # fmt: skip
+
+    @property
+    def better(self) -> bool:
+        return self.rmse < self.baseline_rmse
+
+
 @dataclass(frozen=True)
 class Metrics:
-    """The test windows' predictions against the actual values, in the target's units, and
-    the baseline that repeats the last value of the target in each window."""
+    """The test windows' predictions against the actual values, in each target's units,
+    and the baseline that repeats each target's value at the window's last row: arrays of
+    (test windows, horizons, targets). The headline numbers are the first horizon's and
+    the first target's (the chart's); `by_output` has every horizon and target, `by_group`
+    every group."""
 
     windows: np.ndarray  # the test windows' indices
     actual: np.ndarray
     predicted: np.ndarray
     baseline: np.ndarray
+    horizons: tuple[int, ...] = (1,)
+    targets: tuple[str, ...] = ("",)
+    groups: np.ndarray | None = None  # each test window's group
+    group_names: tuple[str, ...] = ("",)
 
-    @staticmethod
-    def _rmse(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.sqrt(np.mean((a - b) ** 2)))
+    @property
+    def first(self) -> Scores:
+        return Scores.of(self.actual[:, 0, 0], self.predicted[:, 0, 0], self.baseline[:, 0, 0])
 
     @property
     def rmse(self) -> float:
-        return self._rmse(self.predicted, self.actual)
+        return self.first.rmse
 
     @property
     def mae(self) -> float:
-        return float(np.mean(np.abs(self.predicted - self.actual)))
+        return self.first.mae
 
     @property
     def baseline_rmse(self) -> float:
-        return self._rmse(self.baseline, self.actual)
+        return self.first.baseline_rmse
 
     @property
     def baseline_mae(self) -> float:
-        return float(np.mean(np.abs(self.baseline - self.actual)))
+        return self.first.baseline_mae
+
+    def by_output(self) -> list[tuple[int, str, Scores]]:
+        """Every (horizon, target) scored over all the test windows."""
+        return [
+            (h, name, Scores.of(self.actual[:, i, k], self.predicted[:, i, k],
+                                self.baseline[:, i, k]))
+            for i, h in enumerate(self.horizons) for k, name in enumerate(self.targets)
+        ]  # fmt: skip
+
+    def by_group(self) -> list[tuple[str, int, Scores]]:
+        """Each group's test windows scored on the first horizon and target (a group with no
+        test window is left out)."""
+        if self.groups is None or len(self.group_names) < 2:
+            return []
+        found = []
+        for g, name in enumerate(self.group_names):
+            mine = self.groups == g
+            if mine.any():
+                found.append((name, int(mine.sum()), Scores.of(
+                    self.actual[mine, 0, 0], self.predicted[mine, 0, 0],
+                    self.baseline[mine, 0, 0])))  # fmt: skip
+        return found
+
+
+@dataclass(frozen=True)
+class Beyond:
+    """A column whose test values leave the range fitted on the training rows (of its
+    group, with a scaling per group)."""
+
+    column: str
+    rows: int  # test rows outside the training range
+    test_rows: int
+    low: float  # the training rows' min and max
+    high: float
+    test_low: float
+    test_high: float
+    reached: tuple[float, float]  # the scaled values the test rows reach (min, max)
+    feature: bool  # a feature (the network reads it), else a target only
+    group: str | None = None  # the group, with a scaling per group
+
+
+def extrapolation(windows: Windows) -> tuple[Beyond, ...]:
+    """The columns whose test rows (those the test windows read or predict) go past the
+    values of the training rows the scaling was fitted on: what the network must
+    extrapolate to."""
+    tested = ~windows.train
+    if not tested.any():
+        return ()
+    last = windows.target_rows[tested].max(axis=1)
+    used = np.zeros(windows.rows, dtype=bool)
+    for start, end in zip(windows.starts[tested], last + 1, strict=True):
+        used[start:end] = True
+    test_rows = used & ~windows.train_mask
+    data = windows.data
+    sets = (
+        [(name, data.group_of == g) for g, name in enumerate(data.groups)]
+        if windows.scaler.per_group
+        else [(None, np.ones(windows.rows, dtype=bool))]
+    )
+    found = []
+    for group, rows in sets:
+        trained, tests = windows.train_mask & rows, test_rows & rows
+        if not tests.any() or not trained.any():
+            continue
+        for column in dict.fromkeys([*windows.features, *windows.targets_read]):
+            train_values = windows.values[trained, column]
+            test_values = windows.values[tests, column]
+            low, high = float(train_values.min()), float(train_values.max())
+            outside = int(((test_values < low) | (test_values > high)).sum())
+            if outside:
+                scaled = windows.scaled[tests, column]
+                found.append(Beyond(windows.names[column], outside, int(tests.sum()), low, high,
+                                    float(test_values.min()), float(test_values.max()),
+                                    (float(scaled.min()), float(scaled.max())),
+                                    column in windows.features, group))  # fmt: skip
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -164,6 +289,8 @@ class SeriesResult:
     gradients: tuple[Tensor, ...] = ()  # of the initial training loss, every weight
     stopped: str | None = None
     check: SeriesCheck | None = None
+    beyond: tuple[Beyond, ...] = ()  # test values past the training rows' range
+    shown_group: int = 0  # the group the chart draws
 
     @property
     def same_as_keras(self) -> bool:
@@ -188,21 +315,17 @@ def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None,
     from rnnprobe.core.keras.probe import collect_weights
 
     windows, spec, recipe = planned.windows, planned.spec, planned.recipe
-    x_all, targets, train = windows.x_data, windows.targets, windows.train
-    learn = int(train.sum())
-    x_train, y_train = x_all[:learn], targets[:learn]
-    x_test, y_test = x_all[learn:], targets[learn:]
+    # The windows are cut batch by batch as the passes read them (WindowRows, array-like).
+    x_all: Any = windows.x_data
+    targets, train = windows.targets, windows.train
+    trained, tested = np.flatnonzero(train), np.flatnonzero(~train)
+    learn = len(trained)
+    x_train, y_train = x_all.take(trained), targets[trained]
+    x_test, y_test = x_all.take(tested), targets[tested]
     network = replace(spec, loss=True).network(len(windows.features))
     model = keras_train.prepared_arrays(network, (x_train, y_train), planned.seed,
                                         output="predictions")  # fmt: skip
-    same = keras_windows.same_as_keras(
-        windows.rows,
-        windows.window,
-        windows.stride,
-        windows.horizon,
-        windows.starts,
-        windows.target_rows,
-    )
+    same = keras_windows.same_as_keras(windows)
     # A whole-set pass's batch holds a bounded number of steps, so that one batch of long
     # windows is seconds, not minutes (a served request stops between batches).
     size = passes.pass_rows(recipe.batch_size if recipe else 1,
@@ -224,10 +347,10 @@ def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None,
     if recipe is None and not check:
         # Only the forward pass: the losses are the predictions' squared errors.
         found = passes.predict(model, x_all, None, keep, size=size)
-        errors = (found["predictions"].astype(np.float64) - targets) ** 2
-        tested = float(errors[learn:].mean()) if len(x_test) else None
+        errors = ((found["predictions"].astype(np.float64) - targets) ** 2).mean(axis=1)
+        test_mean = float(errors[tested].mean()) if len(tested) else None
         weights = named([np.array(v.numpy(), dtype=np.float32) for _, v, _ in model.named])
-        initial = final = Measure(float(errors[:learn].mean()), tested, weights)
+        initial = final = Measure(float(errors[trained].mean()), test_mean, weights)
     else:
         first = passes.measure(model, (x_train, y_train), size=size)
         initial = Measure(first.loss, test_loss(model).get("test_loss"), named(first.weights))
@@ -249,7 +372,8 @@ def series(planned: SeriesPlan, *, check: bool = False, on_epoch: Any = None,
         windows=windows, spec=spec, seed=planned.seed, index=planned.index,
         keras=same, probe=probe, initial=initial, final=final,
         test=_metrics(windows, found["predictions"]), recipe=recipe, history=history,
-        gradients=gradients, stopped=stopped,
+        gradients=gradients, stopped=stopped, beyond=extrapolation(windows),
+        shown_group=planned.shown_group,
     )  # fmt: skip
     if check:
         from rnnprobe.core.commands.series_check import check_series
@@ -266,7 +390,7 @@ def _gradients(model: Any, first: Any) -> tuple[Tensor, ...]:
     return tuple(Tensor(name, tuple(dims), gradient) for (name, _, dims), gradient in pairs)
 
 
-def _probe(planned: SeriesPlan, x_all: np.ndarray, found: dict[str, Any],
+def _probe(planned: SeriesPlan, x_all: Any, found: dict[str, Any],
            weights: tuple[Tensor, ...]) -> ProbeResult:  # fmt: skip
     """Every window through the network, as `run` names what a network gives."""
     windows, spec = planned.windows, planned.spec
@@ -290,8 +414,9 @@ def _metrics(windows: Windows, predictions: np.ndarray) -> Metrics | None:
     tested = np.flatnonzero(~windows.train)
     if not len(tested):
         return None
-    predicted = windows.scaler.invert(predictions[tested, 0], windows.target)
-    return Metrics(tested, windows.actual(tested), predicted, windows.baseline(tested))
+    return Metrics(tested, windows.actual(tested), windows.in_units(predictions[tested], tested),
+                   windows.baseline(tested), windows.horizons, windows.target_names,
+                   windows.group_of[tested], windows.data.groups)  # fmt: skip
 
 
 def shown_windows(count: int, index: int, wanted: int = 8) -> list[int]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from rnnprobe.core.batch import Tensor
-from rnnprobe.core.inputs.windows import MINMAX_EPSILON, Windows
+from rnnprobe.core.inputs.scaling import MINMAX_EPSILON
+from rnnprobe.core.inputs.windows import Windows
 from rnnprobe.core.keras.passes import slices
 from rnnprobe.core.kinds import TOLERANCE
 from rnnprobe.core.numpy import engine
@@ -53,17 +55,27 @@ class SeriesCheck:
 
 
 def expected_scaled(windows: Windows) -> np.ndarray:
-    """Every row scaled by the formula, fitted on the training rows alone."""
+    """Every row scaled by the formula, fitted on the training rows alone (of every group,
+    or of each group with a scaling per group)."""
     values = windows.values
-    fitted = values[: windows.train_rows]
-    method = windows.scaler.method
-    if method == "minmax":
-        low, high = fitted.min(axis=0), fitted.max(axis=0)
-        return (values - low) / (high - low + MINMAX_EPSILON)
-    if method == "standard":
-        scaled: np.ndarray = (values - fitted.mean(axis=0)) / fitted.std(axis=0)
-        return scaled
-    return values
+    group_of = windows.data.group_of
+    found = np.empty_like(values)
+    sets = (
+        [group_of == g for g in range(len(windows.data.groups))]
+        if windows.scaler.per_group
+        else [np.ones(len(values), dtype=bool)]
+    )
+    for rows in sets:
+        fitted = values[rows & windows.train_mask]
+        method = windows.scaler.method
+        if method == "minmax":
+            low, high = fitted.min(axis=0), fitted.max(axis=0)
+            found[rows] = (values[rows] - low) / (high - low + MINMAX_EPSILON)
+        elif method == "standard":
+            found[rows] = (values[rows] - fitted.mean(axis=0)) / fitted.std(axis=0)
+        else:
+            found[rows] = values[rows]
+    return found
 
 
 def _largest(a: np.ndarray, b: np.ndarray) -> float:
@@ -81,9 +93,13 @@ def check_series(windows: Windows, spec: ProbeSpec, probe: ProbeResult,
     features = list(windows.features)
     windows_diff = 0.0
     x_all, targets = windows.x_data, windows.targets
+    columns = list(windows.targets_read)
     for i, start in enumerate(windows.starts.tolist()):  # row by row, as the lab cuts them
-        x = scaled[start : start + windows.window, features]
-        y = scaled[start + windows.window - 1 + windows.horizon, windows.target]
+        last = start + windows.window - 1
+        x = scaled[start : last + 1, features]
+        y = np.concatenate([scaled[last + h, columns] - (scaled[last, columns] if
+                                                          windows.difference else 0.0)
+                            for h in windows.horizons])  # fmt: skip
         windows_diff = max(windows_diff, _largest(x_all[i], x), _largest(targets[i], y))
     weights = {w.name: w.array for w in probe.weights}
     forward_diff = 0.0
@@ -114,9 +130,9 @@ def check_series(windows: Windows, spec: ProbeSpec, probe: ProbeResult,
     )
 
 
-def _training(windows: Windows) -> tuple[np.ndarray, np.ndarray, int]:
-    learn = int(windows.train.sum())
-    return windows.x_data[:learn], windows.targets[:learn], learn
+def _training(windows: Windows) -> tuple[Any, np.ndarray, int]:
+    trained = np.flatnonzero(windows.train)
+    return windows.x_data.take(trained), windows.targets[trained], len(trained)
 
 
 def initial_gradients(windows: Windows, spec: ProbeSpec, weights: dict[str, np.ndarray]
@@ -144,7 +160,7 @@ def training_loss(windows: Windows, spec: ProbeSpec, weights: dict[str, np.ndarr
         rows = len(x[part])
         predicted = engine.recompute(spec, x[part], np.full(rows, x.shape[1]),
                                      weights)["predictions"]  # fmt: skip
-        total += float(np.sum((predicted - y[part]) ** 2))
+        total += float(np.sum(np.mean((predicted - y[part]) ** 2, axis=-1)))  # as Keras's mse
     return total / learn
 
 

@@ -104,7 +104,11 @@ PROBE_SPEC: dict[str, Rule] = {
     "loss": flag,
     "features": flag,
     "value_head": either(nothing, text),
+    "value_units": whole(1),
 }
+# Keys a later rnnprobe added, with the value a file saved before has for them.
+OPTIONAL = {"spec.value_units": 1, "targets": None, "horizons": None, "difference": False,
+            "scale.targets_shift": None, "scale.targets_span": None}  # fmt: skip
 # Seq2SeqSpec's fields.
 PAIRS_SPEC: dict[str, Rule] = {
     "cell": enum(Cell),
@@ -145,6 +149,9 @@ BY_KIND: dict[str, dict[str, Rule]] = {
         "stride": whole(1),
         "horizon": whole(1),
         "scale": lambda value: None if isinstance(value, dict) else "an object",
+        "targets": listed(text, least=1),
+        "horizons": listed(whole(1), least=1),
+        "difference": flag,
     },
 }
 SCALE: dict[str, Rule] = {
@@ -153,6 +160,8 @@ SCALE: dict[str, Rule] = {
     "span": listed(number(positive=True), least=1),
     "target_shift": number(),
     "target_span": number(positive=True),
+    "targets_shift": listed(number(), least=1),
+    "targets_span": listed(number(positive=True), least=1),
 }
 
 
@@ -173,6 +182,8 @@ def _fields(found: Mapping[str, Any], rules: Mapping[str, Rule], where: str, *,
             exact: bool) -> None:  # fmt: skip
     """Every rule's key is there and holds what it says; with `exact`, no other key."""
     for key, rule in rules.items():
+        if key not in found and f"{where}{key}" in OPTIONAL:
+            continue
         if key not in found:
             raise Damaged(f"it has no {where}{key}")
         wanted = rule(found[key])

@@ -59,7 +59,7 @@ class TrainData:
     def rebuilt(self, ids: np.ndarray) -> tuple[str, ...]:
         """Windows of one text: the text that these class ids (per window and step)
         rebuild, the first window's whole, then the last `stride` of each next one."""
-        from rnnprobe.core.inputs.windows import rebuilt
+        from rnnprobe.core.inputs.text_windows import rebuilt
 
         assert self.stride is not None
         return tuple(rebuilt([self.names(ids, i) for i in range(self.batch.rows)], self.stride))
@@ -162,7 +162,7 @@ def task_data(
     if window is not None:
         from dataclasses import replace
 
-        from rnnprobe.core.inputs.windows import text_windows
+        from rnnprobe.core.inputs.text_windows import text_windows
 
         if task is not Task.next:
             raise InputError(

@@ -1,17 +1,19 @@
-"""One long sequence cut into sliding windows: a series of numbers (the stock lab) or one
-long text (the long-sentence lab).
+"""A series cut into sliding windows (the stock lab), split and scaled. Pure numpy.
 
-A series: window i reads rows `[i*S, i*S + T)` and predicts the target column at row
-`i*S + T - 1 + H` (`keras.utils.timeseries_dataset_from_array` cuts the same windows).
-The first `floor(split * rows)` rows are the training rows; a window whose target row is
-one of them is a training window, else a test window (its inputs may reach back into
-training rows, as in the lab). The scaling is fitted on the training rows only and applied
-to every row. Pure numpy: the windows are a view of the scaled rows, never copied, so
-memory grows with the rows, not with the windows.
+The rows are what `selection.py` gives: grouped, in segments a window may span. In each
+segment, window i reads rows `[s + i*S, s + i*S + T)` and predicts each target column at
+each horizon h, row `s + i*S + T - 1 + h` (`keras.utils.timeseries_dataset_from_array`
+cuts the same windows from the segment). In each group the first `floor(split * rows)` rows
+are the training rows; a window trains when its furthest target row is one of them, else
+it is a test window (its inputs may reach back into training rows, as in the lab). The
+scaling is fitted on the training rows only (of every group, or per group) and applied to
+every row. The windows are never copied whole: `x_data` cuts a batch of them when asked, so
+that memory grows with the rows and the batch, not with the windows.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,63 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from rnnprobe.core.errors import InputError, Param
-from rnnprobe.core.kinds import Tokens
+from rnnprobe.core.errors import InputError, Param, shown
+from rnnprobe.core.inputs.scaling import Scaler, fit_scaler
+from rnnprobe.core.inputs.selection import Selected
 
 SCALES = ("minmax", "standard", "none")
-MINMAX_EPSILON = 1e-7  # the lab's noise term: (x - min) / (max - min + 1e-7)
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """Each column's scaling, fitted on the training rows: x' = (x - shift) / span."""
-
-    method: str  # minmax, standard or none
-    shift: np.ndarray  # per column: its min, its mean, or 0
-    span: np.ndarray  # per column: max - min + 1e-7, its standard deviation, or 1
-    low: np.ndarray  # per column: its min on the training rows (minmax)
-    high: np.ndarray  # per column: its max on the training rows (minmax)
-
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        scaled: np.ndarray = (values - self.shift) / self.span
-        return scaled
-
-    def invert(self, values: Any, column: int) -> np.ndarray:
-        """Scaled values of one column back in that column's own units."""
-        found: np.ndarray = np.asarray(values, dtype=np.float64) * self.span[column]
-        return found + self.shift[column]
-
-    def fitted(self, column: int) -> dict[str, float]:
-        """What was fitted for one column, by name: min and max, or mean and std."""
-        if self.method == "minmax":
-            return {"min": float(self.low[column]), "max": float(self.high[column])}
-        if self.method == "standard":
-            return {"mean": float(self.shift[column]), "std": float(self.span[column])}
-        return {}
-
-
-def fit_scaler(method: str, rows: np.ndarray, names: Sequence[str]) -> Scaler:
-    """The scaling `method` fitted on these (training) rows, per column."""
-    columns = rows.shape[1]
-    low, high = rows.min(axis=0), rows.max(axis=0)
-    if method == "minmax":
-        return Scaler(method, low, high - low + MINMAX_EPSILON, low, high)
-    if method == "standard":
-        mean, std = rows.mean(axis=0), rows.std(axis=0)
-        constant = [names[c] for c in range(columns) if std[c] == 0]
-        if constant:
-            raise InputError(
-                f"column {constant[0]} is constant on the training rows: ", Param("scale"),
-                " standard would divide by 0 (use minmax or none)",
-            )  # fmt: skip
-        return Scaler(method, mean, std, low, high)
-    return Scaler(method, np.zeros(columns), np.ones(columns), low, high)
 
 
 def check_scale(method: Any) -> str:
     text = str(method)
     if text not in SCALES:
-        raise InputError(Param("scale"), f" {text!r}: give minmax, standard or none")
+        raise InputError(Param("scale"), f" {shown(text)}: give minmax, standard or none")
     return text
 
 
@@ -92,176 +48,341 @@ def check_split(split: Any) -> float:
     return value
 
 
+def parse_horizons(given: Any) -> tuple[int, ...]:
+    """`--horizon`: one step ahead (1), several (1,2,3) or a range (1-7): whole numbers of
+    at least 1, increasing."""
+    if isinstance(given, int) and not isinstance(given, bool):
+        given = str(given)
+    if isinstance(given, Sequence) and not isinstance(given, str):
+        given = ",".join(str(g) for g in given)
+    text = str(given).strip()
+    found: list[int] = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        if len(bounds) > 2 or not all(
+            b.strip().isascii() and b.strip().isdecimal() for b in bounds
+        ):
+            raise InputError(
+                Param("horizon"),
+                f" {shown(text)}: give steps ahead as whole numbers: 1, 1,2,3 or 1-7",
+            )
+        low, high = int(bounds[0]), int(bounds[-1])
+        if low < 1 or high < low:
+            raise InputError(
+                Param("horizon"),
+                f" {shown(text)}: steps ahead are 1 or more, a range low-high with low <= high",
+            )
+        found.extend(range(low, high + 1))
+    if any(b <= a for a, b in itertools.pairwise(found)):
+        raise InputError(
+            Param("horizon"), f" {shown(text)}: give the steps ahead increasing, each once"
+        )
+    return tuple(found)
+
+
+class WindowRows:
+    """(windows, window, features) float32, cut on demand from the scaled rows: indexing
+    gives those windows as an array (a slice, an index array or one window), so that a
+    batch of windows is made when a pass reads it and the whole never exists at once."""
+
+    def __init__(self, rows: np.ndarray, starts: np.ndarray, window: int) -> None:
+        self.rows = np.ascontiguousarray(rows, dtype=np.float32)
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.window = window
+        view = np.lib.stride_tricks.sliding_window_view(self.rows, window, axis=0)
+        self._view = view.transpose(0, 2, 1)  # (every start, window, features), no copy
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self.starts), self.window, self.rows.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.rows.dtype
+
+    @property
+    def ndim(self) -> int:
+        return 3
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        rest: tuple[Any, ...] = ()
+        if isinstance(key, tuple):
+            key, rest = key[0], key[1:]
+        found: np.ndarray = self._view[self.starts[key]]
+        if not rest:
+            return found
+        within = (slice(None), *rest)  # every window, then the rest of the key
+        return found[within] if found.ndim == 3 else found[rest]
+
+    def take(self, which: Any) -> WindowRows:
+        """Some of the windows (an index array or a boolean mask), still cut on demand."""
+        return WindowRows(self.rows, self.starts[which], self.window)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        found = self._view[self.starts]
+        return found if dtype is None else found.astype(dtype)
+
+
 @dataclass(frozen=True)
 class Windows:
     """A series cut into windows, split and scaled: what the network reads and predicts."""
 
-    names: tuple[str, ...]  # every column's name
-    values: np.ndarray  # (rows, columns) float64, in the order the series flows
-    features: tuple[int, ...]  # the columns read, in order
-    target: int  # the column predicted
+    data: Selected
     window: int
     stride: int
-    horizon: int
+    horizons: tuple[int, ...]
     split: float
-    reverse: bool
     scaler: Scaler
-    scaled: np.ndarray  # (rows, columns) float32, every column scaled
+    scaled: np.ndarray  # (rows, columns read) float32, every column scaled
+    starts: np.ndarray  # each window's first row
+    train_mask: np.ndarray  # (rows,) the training rows of each group
+    difference: bool = False  # the network predicts the change from the window's last row
+    skipped: tuple[str, ...] = ()  # groups with fewer rows than a window and its horizon
+
+    # -- what was read ---------------------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.data.names
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.data.values
+
+    @property
+    def features(self) -> tuple[int, ...]:
+        return self.data.features
+
+    @property
+    def targets_read(self) -> tuple[int, ...]:
+        """The target columns (indices into `names`)."""
+        return self.data.targets
+
+    @property
+    def reverse(self) -> bool:
+        return self.data.reverse
 
     @property
     def rows(self) -> int:
         return int(self.values.shape[0])
 
     @property
-    def count(self) -> int:
-        """How many windows: floor((rows - T - H) / S) + 1."""
-        return (self.rows - self.window - self.horizon) // self.stride + 1
-
-    @property
-    def starts(self) -> np.ndarray:
-        return np.arange(self.count) * self.stride
-
-    @property
-    def target_rows(self) -> np.ndarray:
-        return self.starts + self.window - 1 + self.horizon
-
-    @property
-    def train_rows(self) -> int:
-        """The first floor(split * rows) rows train (and fit the scaling)."""
-        return math.floor(self.split * self.rows)
-
-    @property
-    def train(self) -> np.ndarray:
-        """(windows,) booleans: a window trains when its target row is a training row."""
-        found: np.ndarray = self.target_rows < self.train_rows
-        return found
-
-    @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(self.names[c] for c in self.features)
 
     @property
-    def target_name(self) -> str:
-        return self.names[self.target]
+    def target_names(self) -> tuple[str, ...]:
+        return tuple(self.names[c] for c in self.targets_read)
 
     @property
-    def x_data(self) -> np.ndarray:
-        """(windows, window, features) float32: a strided view of the scaled rows."""
-        columns = np.ascontiguousarray(self.scaled[:, list(self.features)])
-        view = np.lib.stride_tricks.sliding_window_view(columns, self.window, axis=0)
-        found: np.ndarray = view.transpose(0, 2, 1)[:: self.stride][: self.count]
+    def outputs(self) -> int:
+        """The head's outputs: one per horizon and target."""
+        return len(self.horizons) * len(self.targets_read)
+
+    # -- the windows ---------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+    @property
+    def last_rows(self) -> np.ndarray:
+        """Each window's last row."""
+        found: np.ndarray = self.starts + self.window - 1
         return found
+
+    @property
+    def target_rows(self) -> np.ndarray:
+        """(windows, horizons): the row each horizon predicts."""
+        found: np.ndarray = self.last_rows[:, None] + np.asarray(self.horizons)[None, :]
+        return found
+
+    @property
+    def group_of(self) -> np.ndarray:
+        """Each window's group."""
+        found: np.ndarray = self.data.group_of[self.starts]
+        return found
+
+    @property
+    def train(self) -> np.ndarray:
+        """(windows,) booleans: a window trains when its furthest target row trains."""
+        found: np.ndarray = self.train_mask[self.last_rows + max(self.horizons)]
+        return found
+
+    @property
+    def train_rows(self) -> int:
+        """The training rows (of every group)."""
+        return int(self.train_mask.sum())
+
+    @property
+    def x_data(self) -> WindowRows:
+        """(windows, window, features) float32, cut from the scaled rows when read."""
+        return WindowRows(self.scaled[:, list(self.features)], self.starts, self.window)
 
     @property
     def targets(self) -> np.ndarray:
-        """(windows, 1) float32: the scaled target column at each window's target row."""
-        found: np.ndarray = self.scaled[self.target_rows, self.target][:, None]
+        """(windows, horizons x targets) float32, horizon by horizon: the scaled targets (with
+        `difference`, their change from the window's last row)."""
+        rows = self.target_rows  # (windows, H)
+        columns = list(self.targets_read)
+        found = self.scaled[rows][:, :, columns]  # (windows, H, K)
+        if self.difference:
+            found = found - self.scaled[self.last_rows][:, None, columns]
+        flat: np.ndarray = found.reshape(len(rows), -1).astype(np.float32)
+        return flat
+
+    def span(self, windows: np.ndarray) -> np.ndarray:
+        """(windows, targets): each target's scaling span in each window's group."""
+        group = self.group_of[windows] if self.scaler.per_group else np.zeros(len(windows), int)
+        found: np.ndarray = self.scaler.span[group][:, list(self.targets_read)]
+        return found
+
+    def in_units(self, predictions: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        """Predictions (windows, horizons x targets), scaled, back in each target's own
+        units: (windows, horizons, targets)."""
+        shaped = np.asarray(predictions, np.float64).reshape(len(windows), len(self.horizons), -1)
+        span = self.span(windows)[:, None, :]
+        columns = list(self.targets_read)
+        if self.difference:
+            last = self.values[self.last_rows[windows]][:, None, columns]
+            found: np.ndarray = last + shaped * span
+            return found
+        group = self.group_of[windows] if self.scaler.per_group else np.zeros(len(windows), int)
+        shift = self.scaler.shift[group][:, None, columns]
+        found = shaped * span + shift
         return found
 
     def actual(self, windows: np.ndarray) -> np.ndarray:
-        """The target column at these windows' target rows, in its own units."""
-        found: np.ndarray = self.values[self.target_rows[windows], self.target]
+        """(windows, horizons, targets): the targets at these windows' target rows."""
+        found: np.ndarray = self.values[self.target_rows[windows]][:, :, list(self.targets_read)]
         return found
 
     def baseline(self, windows: np.ndarray) -> np.ndarray:
-        """The obvious guess: the target column's value at each window's last row (today's
-        close for tomorrow's), in its own units."""
-        last = self.starts[windows] + self.window - 1
-        found: np.ndarray = self.values[last, self.target]
+        """(windows, horizons, targets): the obvious guess, each target's value at the
+        window's last row (today's close for every day ahead)."""
+        last = self.values[self.last_rows[windows]][:, list(self.targets_read)]
+        found: np.ndarray = np.repeat(last[:, None, :], len(self.horizons), axis=1)
         return found
 
 
+def _starts(
+    data: Selected, window: int, stride: int, reach: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Every window's first row, segment by segment, and the groups too short for one."""
+    found = []
+    covered = set()
+    for start, end in data.segments:
+        count = (end - start - window - reach) // stride + 1
+        if count > 0:
+            found.append(start + stride * np.arange(count))
+            covered.add(int(data.group_of[start]))
+    skipped = tuple(name for g, name in enumerate(data.groups) if g not in covered)
+    starts = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return starts.astype(np.int64), skipped
+
+
 def cut(
-    names: Sequence[str],
-    values: np.ndarray,
+    data: Selected,
     *,
-    features: Sequence[int],
-    target: int,
     window: int,
-    stride: int,
-    horizon: int,
+    stride: int = 1,
+    horizons: Sequence[int] = (1,),
     split: float,
     scale: str,
-    reverse: bool,
+    per_group: bool = False,
+    difference: bool = False,
 ) -> Windows:
-    """The series cut into windows, checked: too few rows, or a split that leaves no
-    training window, is a usage error naming the option."""
-    rows = np.asarray(values, dtype=np.float64)
-    if reverse:
-        rows = rows[::-1]
-    count = len(rows)
-    if count < window + horizon:
+    """The series cut into windows, checked: too few rows, a stride past the data, or a
+    split that leaves no training window is a usage error naming the option."""
+    horizons = tuple(horizons)
+    reach = max(horizons)
+    rows = data.rows
+    if rows < window + reach:
         raise InputError(
-            f"the data has {count} rows: a window of {window} rows (", Param("window"),
-            f") and its target {horizon} row{'s' if horizon != 1 else ''} after it (",
-            Param("horizon"), f") need at least {window + horizon}",
-        )  # fmt: skip
-    if count - horizon < 2:  # Keras's timeseries_dataset_from_array cuts from 2 rows or more
+            f"the data has {rows} rows: a window of {window} rows (",
+            Param("window"),
+            f") and its target {reach} row{'s' if reach != 1 else ''} after it (",
+            Param("horizon"),
+            f") need at least {window + reach}",
+        )
+    if rows - reach < 2:  # Keras's timeseries_dataset_from_array cuts from 2 rows or more
         raise InputError(
-            f"the data has {count} rows: windows are cut from the rows before the last ",
-            Param("horizon"), f" {horizon}, and Keras needs at least 2 of them (give more rows)",
-        )  # fmt: skip
-    if stride >= count - horizon:  # Keras's timeseries_dataset_from_array refuses it too
+            f"the data has {rows} rows: windows are cut from the rows before the last ",
+            Param("horizon"),
+            f" {reach}, and Keras needs at least 2 of them (give more rows)",
+        )
+    longest = max(end - start for start, end in data.segments)
+    if stride >= longest - reach:  # Keras's timeseries_dataset_from_array refuses it too
         raise InputError(
-            Param("stride"), f" {stride} is larger than the data: give a stride below "
-            f"{count - horizon} (its {count} rows less the ", Param("horizon"), ")",
-        )  # fmt: skip
-    train_rows = math.floor(split * count)
-    if train_rows == 0:
+            Param("stride"),
+            f" {stride} is larger than the data: give a stride below "
+            f"{longest - reach} (its {longest} rows less the ",
+            Param("horizon"),
+            ")",
+        )
+    starts, skipped = _starts(data, window, stride, reach)
+    if not len(starts):
+        where = "every group" if len(data.groups) > 1 else "every run of rows"
         raise InputError(
-            Param("split"), f" {split:g} leaves no training rows: {split:g} of {count} rows is "
-            "less than one row (give a larger ", Param("split"), ")",
-        )  # fmt: skip
-    first_target = window - 1 + horizon
-    if first_target >= train_rows:
+            f"{where} is shorter than a window of {window} rows (",
+            Param("window"),
+            f") and its target {reach} after it (the longest has {longest} rows)",
+        )
+    train_mask = np.zeros(rows, dtype=bool)
+    for g in range(len(data.groups)):
+        mine = np.flatnonzero(data.group_of == g)
+        train_mask[mine[: math.floor(split * len(mine))]] = True
+    if not train_mask.any():
         raise InputError(
-            Param("split"), f" {split:g} leaves no training window: the training rows are "
-            f"rows 0 to {train_rows - 1} of {count}, and the first window's target is row "
-            f"{first_target} (give a larger ", Param("split"), " or a shorter ",
-            Param("window"), ")",
-        )  # fmt: skip
-    scaler = fit_scaler(scale, rows[:train_rows], names)
-    scaled = scaler.apply(rows).astype(np.float32)
+            Param("split"),
+            f" {split:g} leaves no training rows: {split:g} of {rows} rows is "
+            "less than one row (give a larger ",
+            Param("split"),
+            ")",
+        )
+    trains = train_mask[starts + window - 1 + reach]
+    if not trains.any():
+        first = int(starts[0] + window - 1 + reach)
+        last_train = (
+            int(np.flatnonzero(train_mask[: data.segments[0][1]])[-1])
+            if (train_mask[: data.segments[0][1]].any())
+            else -1
+        )
+        raise InputError(
+            Param("split"),
+            f" {split:g} leaves no training window: the training rows are "
+            f"rows 0 to {last_train} of {rows}, and the first window's target is row {first} "
+            "(give a larger ",
+            Param("split"),
+            " or a shorter ",
+            Param("window"),
+            ")",
+        )
+    scaler = fit_scaler(
+        scale,
+        data.values,
+        train_mask,
+        data.group_of,
+        data.names,
+        per_group=per_group,
+        groups=data.groups,
+    )
+    scaled = scaler.apply(data.values, data.group_of).astype(np.float32)
     return Windows(
-        names=tuple(names), values=rows, features=tuple(features), target=target,
-        window=window, stride=stride, horizon=horizon, split=split, reverse=reverse,
-        scaler=scaler, scaled=scaled,
-    )  # fmt: skip
-
-
-# -- one long text ---------------------------------------------------------------------------
-def text_windows(
-    text: str, window: int, stride: int, tokens: Tokens, *, predict: bool
-) -> list[str]:
-    """One long text cut into windows `stride` tokens apart, each with the token after it
-    (the lab's 170 windows of 10 over its 180-character sentence): with `predict`, each
-    window holds `window` + 1 tokens (it reads the first `window` and predicts the next at
-    each step), else only the `window` it reads."""
-    found = text.split() if tokens is Tokens.word else list(text)
-    if len(found) < window + 1:
-        what = "words" if tokens is Tokens.word else "characters"
-        raise InputError(
-            f"the text has {len(found)} {what}: a window of {window} (", Param("window"),
-            f") and the token after it need at least {window + 1}",
-        )  # fmt: skip
-    joined = " ".join if tokens is Tokens.word else "".join
-    size = window + 1 if predict else window
-    count = -(-(len(found) - window) // stride)
-    from rnnprobe.core import budget
-
-    # Each window is a string of its own: about a byte a character and 60 bytes besides.
-    need = count * (size * (2 if tokens is Tokens.word else 1) + 60)
-    budget.ensure_fits(need, Param("window"), f" {window}: {count:,} windows of {size:,} tokens")
-    return [joined(found[i : i + size]) for i in range(0, len(found) - window, stride)]
-
-
-def rebuilt(windows: Sequence[Sequence[str]], stride: int) -> list[str]:
-    """The text the windows' tokens (each window's, step by step) rebuild: every token of
-    the first window, then the last `stride` of each next one (at most all of them): with
-    a window's predictions, the text from its second token on, as the lab prints it."""
-    if not windows:
-        return []
-    found = list(windows[0])
-    for tokens in windows[1:]:
-        found += list(tokens[max(0, len(tokens) - stride) :])
-    return found
+        data=data,
+        window=window,
+        stride=stride,
+        horizons=horizons,
+        split=split,
+        scaler=scaler,
+        scaled=scaled,
+        starts=starts,
+        train_mask=train_mask,
+        difference=difference,
+        skipped=skipped,
+    )

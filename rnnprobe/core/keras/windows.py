@@ -2,20 +2,26 @@
 targets' own indices, so that the windows rnnprobe cuts can be compared with Keras's, batch
 by batch, without copying a value.
 
-Keras makes each window in `tf.data` (about 80 microseconds a window here, and 0.3 s for each
-dataset): up to four batches of windows are all compared; more are compared in two blocks of
-one batch, the first windows and the last, each made by Keras from its own `start_index`. A
-batch holds `BATCH` windows, fewer when the windows are long (`BATCH_ROWS` row indices at
-most), so that the comparison's memory does not grow with the window.
+Keras cuts one run of rows at a time: each segment (a group, or the rows between two dropped
+ones) is its own call, every horizon at once (the targets of a window are a row of
+indices, one per horizon). Keras makes each window in `tf.data` (about 80 microseconds a
+window here, and 0.3 s for each dataset): the first and the last segment are compared, each
+whole up to four batches of windows, else its first and its last batch. A batch holds
+`BATCH` windows, fewer when the windows are long (`BATCH_ROWS` row indices at most), so that
+the comparison's memory does not grow with the window.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnprobe.core.keras import env
+
+if TYPE_CHECKING:
+    from rnnprobe.core.inputs.windows import Windows
 
 BATCH = 1024  # windows per batch of the comparison
 BATCH_ROWS = 1 << 20  # row indices in one batch of windows (8 MB)
@@ -27,52 +33,77 @@ class Compared:
 
     same: bool
     blocks: tuple[tuple[int, int], ...]  # [first, end) of each block of windows compared
+    segments: int = 1  # the runs of rows the windows come from
 
     @property
     def count(self) -> int:
         return sum(end - first for first, end in self.blocks)
 
 
-def same_as_keras(rows: int, window: int, stride: int, horizon: int, starts: np.ndarray,
-                  target_rows: np.ndarray) -> Compared:  # fmt: skip
+def _segment_blocks(windows: Windows) -> list[tuple[int, int, int, int]]:
+    """(segment start row, segment end row, first window, end window) of each segment that
+    holds windows: the windows of a segment are consecutive."""
+    found = []
+    starts = windows.starts
+    for start, end in windows.data.segments:
+        inside = np.flatnonzero((starts >= start) & (starts < end))
+        if len(inside):
+            found.append((start, end, int(inside[0]), int(inside[-1]) + 1))
+    return found
+
+
+def same_as_keras(windows: Windows) -> Compared:
     """Whether Keras's windows read the same rows and predict the same target rows.
 
-    Keras pairs the window that starts at row i with `targets[i]`: the data is every row but
-    the last `horizon`, the targets the target column from row `window - 1 + horizon` on.
-    """
+    In a segment of rows [a, b), Keras pairs the window that starts at its row i with
+    `targets[i]`: the data is the segment but its last `max(horizons)` rows, the targets of
+    row i the rows i + T - 1 + h for each horizon h."""
     from rnnprobe.core import progress
 
-    count = len(starts)
+    window, stride, horizons = windows.window, windows.stride, np.asarray(windows.horizons)
+    reach = int(horizons.max())
     batch = max(1, min(BATCH, BATCH_ROWS // window))
-    if count <= 4 * batch:
-        blocks: tuple[tuple[int, int], ...] = ((0, count),)
-    else:
-        blocks = ((0, batch), (count - batch, count))
+    segments = _segment_blocks(windows)
+    chosen = segments if len(segments) <= 2 else [segments[0], segments[-1]]
     keras = env.load_keras()
-    index = np.arange(rows, dtype=np.int64)
-    data = index[: rows - horizon, None]
-    targets = np.zeros(rows - horizon, dtype=np.int64)
-    shifted = index[window - 1 + horizon :]
-    targets[: len(shifted)] = shifted
     same = True
+    blocks: list[tuple[int, int]] = []
     with env.tensorflow_logs_quiet():
-        for first, end in blocks:
-            dataset = keras.utils.timeseries_dataset_from_array(
-                data, targets, sequence_length=window, sequence_stride=stride, shuffle=False,
-                batch_size=batch, start_index=first * stride,
-                end_index=min((end - 1) * stride + window, len(data) - 1) if end < count else None,
-            )  # fmt: skip
-            done = first
-            for x, y in dataset.as_numpy_iterator():
-                progress.check()  # a served request whose client left stops here
-                found = len(x)
-                expected = starts[done : done + found, None] + np.arange(window)[None, :]
-                if (
-                    done + found > end
-                    or not np.array_equal(x[..., 0], expected)
-                    or not np.array_equal(y, target_rows[done : done + found])
-                ):
-                    same = False
-                done += found
-            same = same and done == end
-    return Compared(same, blocks)
+        for start, end, first, last in chosen:
+            rows = end - start
+            count = last - first
+            parts = [(0, count)] if count <= 4 * batch else [(0, batch), (count - batch, count)]
+            index = np.arange(rows, dtype=np.int64)
+            data = index[: rows - reach, None]
+            targets = index[: rows - reach, None] + window - 1 + horizons[None, :]
+            for lo, hi in parts:
+                dataset = keras.utils.timeseries_dataset_from_array(
+                    data,
+                    targets,
+                    sequence_length=window,
+                    sequence_stride=stride,
+                    shuffle=False,
+                    batch_size=batch,
+                    start_index=lo * stride,
+                    end_index=min((hi - 1) * stride + window, len(data) - 1)
+                    if hi < count
+                    else None,
+                )
+                done = lo
+                for x, y in dataset.as_numpy_iterator():
+                    progress.check()  # a served request whose client left stops here
+                    found = len(x)
+                    ours = windows.starts[first + done : first + done + found] - start
+                    expected = ours[:, None] + np.arange(window)[None, :]
+                    if (
+                        done + found > hi
+                        or not np.array_equal(x[..., 0], expected)
+                        or not np.array_equal(
+                            y, windows.target_rows[first + done : first + done + found] - start
+                        )
+                    ):
+                        same = False
+                    done += found
+                same = same and done == hi
+                blocks.append((first + lo, first + hi))
+    return Compared(same, tuple(blocks), len(segments))

@@ -107,6 +107,7 @@ class ProbeSpec:
     loss: bool = False  # a loss after the head: the network as it is trained
     features: bool = False  # the input is a series' windows of numbers (batch, time, features)
     value_head: str | None = None  # a Dense(1) of this activation on the last step (a series)
+    value_units: int = 1  # that Dense's outputs: one per horizon and target
 
     def network(self, vocab_size: int, *, given: bool = False) -> Network:
         """The stages this spec stands for, over a vocabulary of `vocab_size` (with <pad>
@@ -199,7 +200,7 @@ def _network(spec: ProbeSpec, vocab_size: int, given: bool) -> Network:
         if spec.loss:
             stages.append(StepLoss() if spec.each_step else Loss())
     elif spec.value_head is not None:
-        stages.append(ValueHead(1, width, recurrent.output_axis, spec.value_head))
+        stages.append(ValueHead(spec.value_units, width, recurrent.output_axis, spec.value_head))
         if spec.loss:
             stages.append(SquaredLoss())
     return Network(tuple(stages))
