@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 SENTENCE = (
@@ -93,3 +94,30 @@ def test_the_api_takes_a_window_as_the_commands_do(cli):
     assert found.to_dict() == cli.json("grads", text, "--window", "8", "--seed", "7")
     with pytest.raises(ValueError, match="stride needs window"):
         rnnprobe.run(text, stride=2)
+
+
+def test_a_long_text_is_never_cut_whole_its_memory_grows_with_the_text_not_the_windows():
+    """10 MB of text in windows of 40: one-hot x_data would hold 10 million windows x 40
+    steps x 30 tokens (48 GB in float32); the windows are views of the text's ids, their
+    one-hot rows made a batch at a time, so building the data costs a few bytes a
+    character, and a batch is what a pass reads."""
+    import tracemalloc
+
+    from rnnprobe.core.inputs.tasks import task_data
+    from rnnprobe.core.kinds import Tokens
+
+    letters = "abcdefghijklmnopqrstuvwxyz ,.\n"
+    text = "".join(letters[(i * 7 + i // 13) % len(letters)] for i in range(10_000_000))
+    tracemalloc.start()
+    data = task_data([text], kind=Tokens.char, embedded=False, window=40)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    x_data = data.batch.x_data
+    assert x_data is not None
+    rows = len(text) - 40
+    assert x_data.shape == (rows, 40, len(letters)) and data.targets.shape == (rows, 40)
+    assert peak < 30 * len(text)  # a few arrays of the text's length, never rows x 40
+    batch = x_data.array[1000:1064]
+    assert batch.shape == (64, 40, 30) and batch.dtype == np.float32
+    assert data.batch.words[1000] == text[1000:1040] and data.words[1000] == text[1000:1041]
+    assert data.counts["a"] == text.count("a")  # the text's characters, each counted once

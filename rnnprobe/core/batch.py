@@ -6,6 +6,7 @@ Kept small and apart from `result.py`: `vocab` needs only these two.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,9 @@ class Batch:
     has no words and no vocabulary: its input is as given, and `lengths` come from its mask.
     """
 
-    words: tuple[str, ...] | None
+    words: Sequence[str] | None  # a tuple, or a long text's windows made when read
     vocab: tuple[str, ...] | None
-    lengths: tuple[int, ...]
+    lengths: Sequence[int]
     x_data: Tensor | None
     ids: Tensor | None = None
     tokenizer: Tokens = Tokens.char
@@ -76,6 +77,10 @@ class Batch:
         """Each word's tokens: its characters, or its whitespace-separated words."""
         if self.words is None:
             return None
+        rows = getattr(self.words, "token_rows", None)
+        if rows is not None:  # a long text's windows: each one's tokens when read
+            found: tuple[tuple[str, ...], ...] = rows()
+            return found
         if self.tokenizer is Tokens.word:
             return tuple(tuple(word.split()) for word in self.words)
         return tuple(tuple(word) for word in self.words)

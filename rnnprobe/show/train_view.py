@@ -301,7 +301,7 @@ def predicted_rows(data: TrainData, all_words: bool) -> list[int]:
 def predictions_table(result: Trained, all_words: bool) -> Table:
     data = result.data
     table = Table(show_edge=False)
-    for heading in ("source" if data.unit == "pair" else "word", "target", "before", "after"):
+    for heading in ("source" if data.unit == "pair" else data.unit, "target", "before", "after"):
         table.add_column(heading)
     for index in predicted_rows(data, all_words):
         target = data.shown(data.names(data.targets.array, index))
@@ -339,7 +339,7 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
             f"{before:.2f} -> {after:.2f}, loss {initial.val_loss or 0.0:.4f} -> "
             f"{final.val_loss:.4f}", style="bold"))  # fmt: skip
     if result.rebuilt is not None:
-        parts += [BLANK, *rebuilt_lines(result)]
+        parts += [BLANK, *rebuilt_lines(result, whole=all_words)]
     if diagram is not None and result.probe is not None:
         from rnnprobe.show.diagram import diagram_view
 
@@ -353,18 +353,27 @@ def train_view(result: TrainResult, *, weights: bool = False, all_words: bool = 
     return Group(*parts)
 
 
-def rebuilt_lines(result: TrainResult) -> list[RenderableType]:
-    """Windows of one text: the text rebuilt from the predictions, as the lab prints it."""
+SHOWN_TEXT = 640  # characters of a rebuilt text the view shows (about 8 lines), else --all
+
+
+def rebuilt_lines(result: TrainResult, whole: bool = False) -> list[RenderableType]:
+    """Windows of one text: the text rebuilt from the predictions, as the lab prints it:
+    its beginning (the whole with `whole`; the JSON holds it all)."""
     data = result.data
     assert result.rebuilt is not None and result.rebuilt_accuracy is not None
     found = data.shown(result.rebuilt)
-    return [
+    cut = "" if whole or len(found) <= SHOWN_TEXT else found[SHOWN_TEXT:]
+    lines: list[RenderableType] = [
         Text(f"the text rebuilt from the predictions (window 1's, then the last "
              f"{data.stride} of each next window), from its second token on:", style="bold"),
-        OneLine(Text(found)),
-        Text(f"{result.rebuilt_accuracy:.0%} of its {len(result.rebuilt)} tokens are the "
-             "text's own", style="bold"),
+        OneLine(Text(found[: len(found) - len(cut)])),
     ]  # fmt: skip
+    if cut:
+        lines.append(Text(f"... {len(cut):,} more characters (--all shows the whole text, "
+                          "--json holds it)", style="dim"))  # fmt: skip
+    lines.append(Text(f"{result.rebuilt_accuracy:.0%} of its {len(result.rebuilt):,} tokens are "
+                      "the text's own", style="bold"))  # fmt: skip
+    return lines
 
 
 def train_check_line(result: TrainResult) -> RenderableType:

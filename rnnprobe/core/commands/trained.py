@@ -153,11 +153,13 @@ class TrainResult(Counted):
     @property
     def rebuilt_accuracy(self) -> float | None:
         """How many of the rebuilt text's tokens are the text's own."""
-        found = self.rebuilt
-        if found is None:
+        if self.data.stride is None:
             return None
-        actual = self.data.rebuilt(self.data.targets.array)
-        return sum(a == b for a, b in zip(found, actual, strict=True)) / max(len(actual), 1)
+        from rnnprobe.core.inputs.train_data import rebuilt
+
+        found = rebuilt(np.asarray(self.final.predicted), self.data.stride)
+        actual = rebuilt(np.asarray(self.data.targets.array), self.data.stride)
+        return float(np.mean(found == actual)) if len(actual) else 0.0
 
     @property
     def torch_diffs(self) -> list[float]:

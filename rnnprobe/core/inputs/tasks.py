@@ -11,95 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rnnprobe.core.batch import Batch, Tensor
-from rnnprobe.core.errors import InputError, Param, shown
+from rnnprobe.core.batch import Tensor
+from rnnprobe.core.errors import InputError, Param
+from rnnprobe.core.inputs.train_data import TrainData, two_classes
 from rnnprobe.core.inputs.vocab import build_batch, counted, trimmed, vocabulary
 from rnnprobe.core.kinds import UNK, Task, Tokens
-
-
-@dataclass(frozen=True)
-class TrainData:
-    """The words as given, what the model reads, the classes and each word's targets."""
-
-    task: Task
-    words: tuple[str, ...]  # as given (`hihello`, `i/pronoun feel/verb`)
-    batch: Batch  # the model's input: one-hot x_data, or ids for an Embedding
-    classes: tuple[str, ...]  # the class names in id order
-    targets: Tensor  # class ids: (batch,) for labels, (batch, time) with 0 at padded steps
-    reads: tuple[tuple[str, ...], ...] | None = None  # the tokens read, when not the batch's
-    stride: int | None = None  # the words are windows of one text, this many tokens apart
-    held_out: np.ndarray | None = None  # the rows held out of training (`--validation`)
-    validation: float | None = None  # the fraction asked to be held out
-    counts: dict[str, int] | None = None  # how often each token appears in the training rows
-
-    @property
-    def trained_rows(self) -> np.ndarray:
-        """The rows that train, in order (every row without `--validation`)."""
-        keep = np.ones(self.batch.rows, dtype=bool)
-        if self.held_out is not None:
-            keep[self.held_out] = False
-        found: np.ndarray = np.flatnonzero(keep)
-        return found
-
-    @property
-    def logits_per_row(self) -> int:
-        """How many logits a row's output holds: a class score per step, or per row."""
-        return (self.batch.time if self.per_step else 1) * len(self.classes)
-
-    def arrays(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        """What a network trains on: input, mask and targets, of these rows (or all)."""
-        found = (self.batch.input.array, self.batch.mask, self.targets.array)
-        return found if rows is None else tuple(a[rows] for a in found)
-
-    def rebuilt(self, ids: np.ndarray) -> tuple[str, ...]:
-        """Windows of one text: the text that these class ids (per window and step)
-        rebuild, the first window's whole, then the last `stride` of each next one."""
-        from rnnprobe.core.inputs.text_windows import rebuilt
-
-        assert self.stride is not None
-        return tuple(rebuilt([self.names(ids, i) for i in range(self.batch.rows)], self.stride))
-
-    def read(self, index: int) -> tuple[str, ...]:
-        """The tokens word `index` reads, step by step (a decoder's: `<bos>` + its target)."""
-        if self.reads is not None:
-            return self.reads[index]
-        return (self.batch.tokens or ())[index] if self.batch.tokens else ()
-
-    @property
-    def unit(self) -> str:
-        """What a row is: a `pair` of an encoder-decoder, a `window` of one long text, a
-        `sentence` of word tokens, else a `word`."""
-        if self.task is Task.seq2seq:
-            return "pair"
-        if self.stride is not None:
-            return "window"
-        return "sentence" if self.batch.tokenizer is Tokens.word else "word"
-
-    @property
-    def per_step(self) -> bool:
-        return self.targets.array.ndim == 2
-
-    def word(self, index: int) -> str:
-        """Word `index` as a table names it: as typed, or without its tags."""
-        return (self.batch.words or ())[index] if self.task is Task.tags else self.words[index]
-
-    def names(self, ids: np.ndarray, index: int) -> tuple[str, ...] | str:
-        """Word `index`'s classes by name: one per real step, or its one class."""
-        if not self.per_step:
-            return self.classes[int(ids[index])]
-        return tuple(self.classes[int(c)] for c in ids[index, : self.batch.lengths[index]])
-
-    def shown(self, names: tuple[str, ...] | str) -> str:
-        """Classes as a person reads them: `ihello`, `pronoun verb adjective`, `1`."""
-        if isinstance(names, str):
-            return names
-        joined = "" if self.task is Task.next and self.batch.tokenizer is Tokens.char else " "
-        return joined.join(names)
 
 
 def _split(word: str, kind: Tokens) -> list[str]:
@@ -160,20 +80,16 @@ def task_data(
     are: a token outside the vocabulary is `<unk>`, a class outside the classes refused."""
     task = task_of(labels, tagged, kind)
     if window is not None:
-        from dataclasses import replace
-
-        from rnnprobe.core.inputs.text_windows import text_windows
+        from rnnprobe.core.inputs.text_windows import window_data
 
         if task is not Task.next:
             raise InputError(
                 Param("window"), " cuts one text into next-token windows: it does not "
                 "combine with ", Param("labels" if labels is not None else "tagged"),
             )  # fmt: skip
-        cut = text_windows(one_text(words), window, stride, kind, predict=True)
-        windows = task_data(cut, kind=kind, embedded=embedded, vocab=vocab,
-                            validation=validation, seed=seed, max_vocab=max_vocab,
-                            min_count=min_count, saved=saved)  # fmt: skip
-        return replace(windows, stride=stride)
+        return window_data(one_text(words), window, stride, kind, embedded=embedded,
+                           vocab=vocab, validation=validation, seed=seed, max_vocab=max_vocab,
+                           min_count=min_count, saved=saved)  # fmt: skip
     limited = validation is not None or max_vocab is not None or min_count is not None
     if limited and vocab is not None:
         raise InputError(
@@ -214,7 +130,7 @@ def task_data(
         if saved is not None:
             classes = _loaded_classes(labels, saved[1], "label")
         _all_trained(labels, classes, "label")
-        _two_classes(classes, "label")
+        two_classes(classes, "label")
         index = {label: i for i, label in enumerate(classes)}
         ids = np.array([index[label] for label in labels], dtype=np.int32)
         return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch",), ids),
@@ -244,7 +160,7 @@ def task_data(
     else:
         classes = tuple(dict.fromkeys(t for s, k in zip(tags, keep, strict=True) if k for t in s))
         _all_trained([t for s in tags for t in s], classes, "tag")
-    _two_classes(classes, "tag" if task is Task.tags else "next token")
+    two_classes(classes, "tag" if task is Task.tags else "next token")
     index = {name: i for i, name in enumerate(classes)}
     unknown = index.get(UNK, 0)
     targets = np.zeros((batch.rows, batch.time), dtype=np.int32)
@@ -253,16 +169,6 @@ def task_data(
     return TrainData(task, tuple(words), batch, classes, Tensor("targets", ("batch", "time"),
                                                                  targets),
                      held_out=held, validation=validation, counts=counts)  # fmt: skip
-
-
-def _two_classes(classes: Sequence[str], what: str) -> None:
-    """A classifier learns nothing from one class (its softmax is 1 whatever it reads)."""
-    if len(classes) == 1:
-        said = "empty" if classes[0] == "" else shown(classes[0])
-        raise InputError(
-            f"only one class left: every {what} is {said}, and a classifier needs "
-            "two or more to learn anything (give rows of at least two classes)"
-        )
 
 
 def _all_trained(given: Sequence[str], classes: Sequence[str], what: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rnnprobe.core.errors import InputError, Param, shown
+from rnnprobe.core.inputs.lazy import WindowRows
 from rnnprobe.core.inputs.scaling import Scaler, fit_scaler
 from rnnprobe.core.inputs.selection import Selected
 
@@ -78,56 +79,6 @@ def parse_horizons(given: Any) -> tuple[int, ...]:
             Param("horizon"), f" {shown(text)}: give the steps ahead increasing, each once"
         )
     return tuple(found)
-
-
-class WindowRows:
-    """(windows, window, features) float32, cut on demand from the scaled rows: indexing
-    gives those windows as an array (a slice, an index array or one window), so that a
-    batch of windows is made when a pass reads it and the whole never exists at once."""
-
-    def __init__(self, rows: np.ndarray, starts: np.ndarray, window: int) -> None:
-        self.rows = np.ascontiguousarray(rows, dtype=np.float32)
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.window = window
-        view = np.lib.stride_tricks.sliding_window_view(self.rows, window, axis=0)
-        self._view = view.transpose(0, 2, 1)  # (every start, window, features), no copy
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return (len(self.starts), self.window, self.rows.shape[1])
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.rows.dtype
-
-    @property
-    def ndim(self) -> int:
-        return 3
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        rest: tuple[Any, ...] = ()
-        if isinstance(key, tuple):
-            key, rest = key[0], key[1:]
-        found: np.ndarray = self._view[self.starts[key]]
-        if not rest:
-            return found
-        within = (slice(None), *rest)  # every window, then the rest of the key
-        return found[within] if found.ndim == 3 else found[rest]
-
-    def take(self, which: Any) -> WindowRows:
-        """Some of the windows (an index array or a boolean mask), still cut on demand."""
-        return WindowRows(self.rows, self.starts[which], self.window)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        found = self._view[self.starts]
-        return found if dtype is None else found.astype(dtype)
 
 
 @dataclass(frozen=True)

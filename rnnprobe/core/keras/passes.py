@@ -22,7 +22,7 @@ from rnnprobe.core.keras import build
 Prepared = Any  # a network's layers to call (`train.Prepared`, which imports this module)
 
 PASS_ROWS = 1024  # rows of a batch of a whole-set pass (at least the training batch)
-PASS_FLOATS = 1 << 23  # at most this many output numbers a pass's batch (32 MB in float32)
+PASS_FLOATS = 1 << 20  # at most this many output numbers a pass's batch (4 MB in float32)
 
 
 def slices(rows: int, size: int) -> list[slice]:
@@ -78,7 +78,7 @@ def classes_kept(output: Any, targets: Any) -> dict[str, Any]:
     chosen = tf.cast(targets, tf.int32)
     picked = tf.gather(tf.nn.log_softmax(output), chosen, batch_dims=len(chosen.shape))
     return {
-        "predicted": tf.argmax(output, axis=-1),
+        "predicted": tf.argmax(output, axis=-1, output_type=tf.int32),
         "target_p": tf.exp(tf.cast(picked, tf.float64)),
     }
 
@@ -155,26 +155,31 @@ def measure(
     step = _graph(model, ("measure", gradients, summarise if in_graph else None), one, arrays)
     total, counted = 0.0, 0.0
     summed: list[np.ndarray] = []
-    losses: list[np.ndarray] = []
-    kept: dict[str, list[np.ndarray]] = {}
+    # Every row's numbers, written in place batch by batch (never a list of batches joined:
+    # that would hold them twice).
+    whole: dict[str, np.ndarray] = {}
     parts = slices(rows, size)
     for done, part in enumerate(parts):
         progress.advance(done, len(parts))
         loss, count, step_losses, output, grads = step(*(a[part] for a in arrays))
         found = ({name: np.asarray(value) for name, value in output.items()} if in_graph
                  else summarise(np.asarray(output, np.float32), arrays[-1][part]))  # fmt: skip
+        found[STEP_LOSSES] = np.asarray(step_losses, dtype=np.float32)
         weight = float(count)
         total, counted = total + float(loss) * weight, counted + weight
         grads = [np.asarray(g, dtype=np.float64) * weight for g in grads]
         summed = grads if not summed else [a + b for a, b in zip(summed, grads, strict=True)]
-        losses.append(np.asarray(step_losses, dtype=np.float32))
         for name, value in found.items():
-            kept.setdefault(name, []).append(value)
+            if name not in whole:
+                whole[name] = np.empty((rows, *value.shape[1:]), dtype=value.dtype)
+            whole[name][part] = value
     return Measured(
-        weights=values, loss=total / counted, step_losses=np.concatenate(losses),
-        kept={name: np.concatenate(parts) for name, parts in kept.items()},
+        weights=values, loss=total / counted, step_losses=whole.pop(STEP_LOSSES), kept=whole,
         gradients=[(g / counted).astype(np.float32) for g in summed],
     )  # fmt: skip
+
+
+STEP_LOSSES = " step_losses"  # a measured pass's own name among the kept ones
 
 
 def predict(

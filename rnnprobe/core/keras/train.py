@@ -43,14 +43,16 @@ class Fitted:
     model: Prepared
 
 
-def correct(data: TrainData, logits: np.ndarray, rows: Any) -> tuple[int, int]:
-    """How many of these rows' real steps (or words) the logits get right, and of how many."""
+def correct(
+    data: TrainData, logits: np.ndarray, rows: Any, real: np.ndarray | None
+) -> tuple[int, int]:
+    """How many of these rows' real steps (or words) the logits get right, and of how many;
+    `real`: the mask of every row (made once, not per batch), or None for a class per row."""
     predicted = np.argmax(logits, axis=-1)
     targets = data.targets.array[rows]
-    if not data.per_step:
+    if real is None:
         return int(np.sum(predicted == targets)), len(targets)
-    real = data.batch.mask[rows]
-    return int(np.sum((predicted == targets) & real)), int(real.sum())
+    return int(np.sum((predicted == targets) & real[rows])), int(real[rows].sum())
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,11 @@ def fit(
     # fifteen of an encoder-decoder take eagerly: a short training runs eagerly (the same
     # numbers to float precision; the same bits for the same command).
     steps = epochs * -(-rows_count // batch_size)
-    size = passes.pass_rows(batch_size, 1 if data is None else data.logits_per_row)
+    per_row = 1 if data is None else data.logits_per_row
+    size = passes.pass_rows(batch_size, per_row)
+    # A pass with gradients holds every step's activations for the backward pass too: half
+    # the rows of a forward pass (about as fast per row, and far less memory).
+    grad_size = passes.pass_rows(batch_size, 2 * per_row)
     with env.build_lock, env.tensorflow_logs_quiet():
         if steps <= EAGER_STEPS_UP_TO:
             working = model
@@ -235,12 +241,13 @@ def fit(
         weights = [np.array(v.numpy(), dtype=np.float32) for _, v, _ in named]
         # With every row in one batch, the first step measures the whole set before its
         # update; else the whole set is measured on its own.
-        initial = (passes.measure(working, arrays, size=size, summarise=summarise)
+        initial = (passes.measure(working, arrays, size=grad_size, summarise=summarise)
                    if batch_size < rows_count else None)  # fmt: skip
         batches = -(-rows_count // batch_size)
         history: list[dict[str, Any]] = []
         stopped = None
         trained = np.arange(rows_count) if data is None else data.trained_rows
+        real = data.batch.mask if data is not None and data.per_step else None
         for epoch in range(1, epochs + 1):
             total, rights, counted = 0.0, 0, 0
             shuffled = None if order is None else order(epoch)
@@ -266,7 +273,7 @@ def fit(
                     done = start // batch_size + 1
                     on_batch(done, batches, total / min(start + batch_size, rows_count))
                 if data is not None:
-                    right, count = correct(data, np.asarray(logits), trained[rows])
+                    right, count = correct(data, np.asarray(logits), trained[rows], real)
                     rights, counted = rights + right, counted + count
             if stopped:
                 break
