@@ -109,7 +109,8 @@ def test_recurrent_settings_and_the_view(cli, labs):
     assert bidirectional["class"] == "Bidirectional(SimpleRNN)"
     assert bidirectional["settings"] == {
         "units": 10, "cell": "SimpleRNNCell", "return_sequences": True, "return_state": False,
-        "activation": "tanh", "go_backwards": False, "stateful": False, "merge_mode": "concat",
+        "activation": "tanh", "go_backwards": False, "stateful": False, "use_bias": True,
+        "dropout": 0.0, "recurrent_dropout": 0.0, "unroll": False, "merge_mode": "concat",
     }  # fmt: skip
     assert bidirectional["output_shape"] == [[None, MAX_SEQUENCE, 20]]
     table = " ".join(cli.ok("inspect", labs["12-2"][0]).stdout.split())

@@ -38,7 +38,9 @@ def weights_of(obj: dict) -> dict[str, np.ndarray]:
 def test_json_keys_are_added_after_the_existing_ones(cli):
     obj = cli.json("run", *LECTURE, *MANY_TO_ONE, "--seed", "0")
     assert list(obj) == [*RUN_KEYS_BASE, "tokenizer", "embed", "head", "each_step", "layers",
-                         "tokens", "mask", "embedding", "logits", "probabilities"]  # fmt: skip
+                         "tokens", "mask", "embedding", "logits", "probabilities",
+                         "head_activation"]  # fmt: skip
+    assert obj["head_activation"] == "linear"  # rnnprobe's head gives logits
     assert obj["x_data"] is None
     assert obj["tokenizer"] == "char" and obj["embed"] == "onehot" and obj["head"] == 2
     assert list(obj["tokens"]) == ["name", "shape", "dims", "values"]

@@ -296,7 +296,9 @@ def test_inspect_reads_numbers_for_a_saved_series(cli, saved, tmp_path):
     piped = cli.json("inspect", path, "--input", "-", input=rows)
     assert obj == piped and obj["x_data"]["shape"] == [2, 4, 1]
     predicted = np.asarray(saved["series"]["predictions"]["values"])[[0, 4]]
-    np.testing.assert_allclose(obj["logits"]["values"], predicted, atol=1e-6)
+    # Its Dense(1) head is read as a regression: the value as it is, no softmax.
+    assert obj["head_activation"] == "regression" and "probabilities" not in obj
+    np.testing.assert_allclose(obj["predictions"]["values"], predicted, atol=1e-6)
     assert "has 7 rows: the model reads windows of 4 rows" in cli.usage_error(
         "inspect", path, "--input", "-", input="\n".join(map(str, VALUES[:7]))
     )

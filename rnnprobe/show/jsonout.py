@@ -19,7 +19,7 @@ import orjson
 from rnnprobe import __version__
 from rnnprobe.core.kinds import UNK
 from rnnprobe.core.result import Batch, CompareResult, ProbeResult, Tensor, TorchTwin
-from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds
+from rnnprobe.core.stages import Embedding, Head, Stage, TokenIds, ValueHead
 
 if TYPE_CHECKING:  # only `seq2seq` loads this
     from rnnprobe.core.commands.seq2seq import Seq2SeqResult
@@ -133,6 +133,16 @@ def _(stage: Head, result: ProbeResult, values: bool) -> dict[str, Any]:
     return {
         "logits": tensor_object(result.logits, named=False, values=values),
         "probabilities": tensor_object(result.probabilities, named=False, values=values),
+        "head_activation": stage.activation,
+    }
+
+
+@stage_keys.register
+def _(stage: ValueHead, result: ProbeResult, values: bool) -> dict[str, Any]:
+    assert result.predictions is not None
+    return {
+        "predictions": tensor_object(result.predictions, named=False, values=values),
+        "head_activation": "regression",
     }
 
 

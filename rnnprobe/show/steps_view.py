@@ -101,7 +101,8 @@ def steps_parts(result: ProbeResult, all_words: bool) -> list[RenderableType]:
 def _head_title(stage: Head) -> Text:
     title = Text(f"head: {stage.shown_class}", style="bold")
     title.append(
-        f", reading {stage.reads}: logits = outputs·K + b, softmax over classes", style="dim"
+        f", reading {stage.reads}: logits = outputs·K + b, {stage.probability_rule}",
+        style="dim",
     )
     return title
 
@@ -116,7 +117,7 @@ def head_steps(stage: Stage, result: ProbeResult, shown: range) -> list[Renderab
 def _(stage: Head, result: ProbeResult, shown: range) -> list[RenderableType]:
     parts: list[RenderableType] = [BLANK, _head_title(stage)]
     for index in shown:
-        parts += [BLANK, word_title(result.batch, index), *head_lines(result, index)]
+        parts += [BLANK, word_title(result.batch, index), *head_lines(result, index, stage)]
     return parts
 
 

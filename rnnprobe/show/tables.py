@@ -79,7 +79,7 @@ def _(stage: Recurrent, result: ProbeResult) -> list[tuple[Tensor, str]]:
 @roles.register
 def _(stage: Head, result: ProbeResult) -> list[tuple[Tensor, str]]:
     assert result.logits is not None and result.probabilities is not None
-    return [(result.logits, "head"), (result.probabilities, "softmax")]
+    return [(result.logits, "head"), (result.probabilities, stage.probability_word)]
 
 
 @roles.register
@@ -323,7 +323,7 @@ def _(
 def _(
     stage: Head, result: ProbeResult, index: int, notes: dict[str, tuple[str, ...]]
 ) -> list[RenderableType]:
-    return head_lines(result, index)
+    return head_lines(result, index, stage)
 
 
 @word_lines.register
@@ -333,12 +333,22 @@ def _(
     return []  # in the table, a column per class
 
 
-def head_lines(result: ProbeResult, index: int) -> list[RenderableType]:
-    """Many-to-one: a word's logits and probabilities, and the class they pick."""
+def head_lines(result: ProbeResult, index: int, stage: Head) -> list[RenderableType]:
+    """Many-to-one: a word's logits and probabilities, and what they say (`stage` reads
+    them by its activation; for a user's model it also says who took the softmax)."""
     assert result.logits is not None and result.probabilities is not None
     probabilities = result.probabilities.array[index]
-    picked = int(np.argmax(probabilities))
+    note = stage.probabilities_said(probabilities, result.model_network is not None)
     return [
         vector("logits", result.logits.array[index]),
-        vector("probabilities", probabilities, f"class {picked} is the most likely"),
+        vector("probabilities", probabilities, note),
     ]
+
+
+@word_lines.register
+def _(
+    stage: ValueHead, result: ProbeResult, index: int, notes: dict[str, tuple[str, ...]]
+) -> list[RenderableType]:
+    assert result.predictions is not None
+    return [vector("prediction", result.predictions.array[index],
+                   f"a regression ({stage.shown_class}): the model's output as it is")]  # fmt: skip

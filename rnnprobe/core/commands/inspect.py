@@ -112,6 +112,11 @@ def inspect(
                          "shows the model")  # fmt: skip
     if kind is None:
         raise InputError("the model has no input Keras knows the shape of: it cannot be run")
+    if kind.kind == "values" and len(kind.shape) > 2:  # ConvLSTM2D's frames, say
+        shape = ", ".join("None" if n is None else str(n) for n in kind.shape)
+        raise InputError(f"the model reads (batch, {shape}): rnnprobe runs recurrent layers over "
+                         "(batch, time, features) only; inspect without --input or --random "
+                         "shows its layers")  # fmt: skip
     if array is not None:
         given = model_input.checked(array, kind)
     elif random is not None:

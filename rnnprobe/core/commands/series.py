@@ -24,12 +24,12 @@ from rnnprobe.core.inputs.windows import Windows
 from rnnprobe.core.options import check_drawn, resolve_seed
 from rnnprobe.core.result import ProbeResult
 from rnnprobe.core.stages import ProbeSpec
+from rnnprobe.core.stages.around import ACTIVATIONS
 
 DEFAULT_WINDOW = 7  # the stock lab's seq_length
 DEFAULT_SPLIT = 0.7  # the lab's train_size: 70 % of the rows
 DEFAULT_LR = 0.01  # the lab's learning_rate
 DEFAULT_BATCH_SIZE = 32  # as Keras `fit`
-ACTIVATIONS = ("linear", "tanh", "sigmoid")
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def extrapolation(windows: Windows) -> tuple[Beyond, ...]:
         used[start:end] = True
     test_rows = used & ~windows.train_mask
     data = windows.data
-    sets = (
+    sets: list[tuple[str | None, np.ndarray]] = (
         [(name, data.group_of == g) for g, name in enumerate(data.groups)]
         if windows.scaler.per_group
         else [(None, np.ones(windows.rows, dtype=bool))]

@@ -95,17 +95,24 @@ def recurrent_settings(layers: Any, layer: Any) -> tuple[tuple[str, Any], ...]:
     cell = layer.cell
     cells = list(cell.cells) if isinstance(cell, layers.StackedRNNCells) else [cell]
     configs = [c.get_config() for c in cells]
-    units: Any = [int(c.units) for c in cells]
+    # A convolutional cell (ConvLSTM1D/2D/3D) has filters where the others have units.
+    size = "units" if all(hasattr(c, "units") for c in cells) else "filters"
+    units: Any = [int(getattr(c, size, 0)) for c in cells]
+    first = configs[0]
     found: list[tuple[str, Any]] = [
-        ("units", units[0] if len(units) == 1 else units),
+        (size, units[0] if len(units) == 1 else units),
         ("cell", ", ".join(type(c).__name__ for c in cells)),
         ("return_sequences", bool(layer.return_sequences)),
         ("return_state", bool(layer.return_state)),
-        ("activation", _activation(configs[0].get("activation"))),
+        ("activation", _activation(first.get("activation"))),
     ]
-    if "recurrent_activation" in configs[0]:
-        found.append(("recurrent_activation", _activation(configs[0]["recurrent_activation"])))
+    if "recurrent_activation" in first:
+        found.append(("recurrent_activation", _activation(first["recurrent_activation"])))
     found += [("go_backwards", bool(layer.go_backwards)), ("stateful", bool(layer.stateful))]
+    # What changes the numbers without showing in the shapes.
+    hidden = ("use_bias", "dropout", "recurrent_dropout", "reset_after", "kernel_size")
+    found += [(key, first[key]) for key in hidden if key in first]
+    found.append(("unroll", bool(getattr(layer, "unroll", False))))
     return tuple(found)
 
 

@@ -4,7 +4,6 @@ then each layer called in turn and named as `rnnprobe run` names what a network 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -12,22 +11,22 @@ import numpy as np
 
 from rnnprobe.core.errors import InputError, Param
 from rnnprobe.core.keras import env, private
+from rnnprobe.core.keras.heads import read_head
 from rnnprobe.core.keras.user import flat_states, held, numpy_of, plain_dims, probe_layer
 from rnnprobe.core.result import Batch, ProbeResult, Tensor
 from rnnprobe.core.stages import (
     Embedding,
     GivenInput,
-    Head,
     KerasLayer,
     Network,
     Stage,
-    StepHead,
     TokenIds,
 )
 
 ACCEPTED_MODELS = (
     "a keras.Sequential, or a functional model with one input, built from Embedding, "
-    "SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, Dense, TimeDistributed and Dropout "
+    "SimpleRNN, LSTM, GRU, RNN(cell), Bidirectional, Dense, TimeDistributed, Dropout, "
+    "Activation and Softmax "
     "(after preprocessing such as StringLookup, TextVectorization or Normalization)"
 )
 # Layers that turn what a user has into what the network reads: run as Keras runs them,
@@ -57,7 +56,8 @@ def layer_class(layers: Any, layer: Any) -> str:
 
 
 def _taken(layers: Any) -> tuple[type, ...]:
-    return (layers.Embedding, layers.RNN, layers.Bidirectional, layers.Dense, layers.Dropout)
+    return (layers.Embedding, layers.RNN, layers.Bidirectional, layers.Dense, layers.Dropout,
+            layers.Activation, layers.Softmax)  # fmt: skip
 
 
 def summary_rows(keras: Any, model: Any) -> list[Any]:
@@ -208,7 +208,8 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
 
     The recurrent layers' outputs and states come from a copy of each that returns its
     states (same weights); the last one's are the result's `outputs` and `states`. The
-    model's final output is `logits`, its softmax `probabilities`.
+    model's head is read by its activation (`heads.py`): `logits` and `probabilities`, or a
+    regression's `predictions`.
     """
     keras = env.load_keras()
     layers = keras.layers
@@ -230,8 +231,10 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
     embedding = None
     recurrent: list[ProbeResult] = []
     several = sum(_recurrent_layer(layers, layer) for layer in chain) > 1
+    flows: list[Any] = []  # what each layer read
     with env.tensorflow_logs_quiet():
         for layer in chain:
+            flows.append(flow)
             try:
                 out, found = _call_layer(layers, layer, flow, mask, reset)
             except InputError:
@@ -260,13 +263,8 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
                            new_mask is not None, int(layer.count_params()))
             )  # fmt: skip
             flow, mask = out, new_mask
-        logits = numpy_of(flow)
-        with warnings.catch_warnings():  # Keras warns of a softmax over one class
-            warnings.simplefilter("ignore", UserWarning)
-            probabilities = numpy_of(keras.ops.softmax(flow, axis=-1))
+        reading = read_head(layers, chain, flows, numpy_of(flow), given.shape[1])
     last = recurrent[-1]
-    time = given.shape[1]
-    classes = ("batch", "time", "class") if logits.ndim == 3 else ("batch", "class")
     states = tuple(
         replace(s, name=f"{n}/{s.name}") if several else s
         for n, found in enumerate(recurrent, start=1)
@@ -280,9 +278,8 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
         ids=Tensor("ids", ("batch", "time"), given.astype(np.int32)) if ids else None,
     )
     summary = ", ".join(row.keras_class for row in rows)
-    per_step = logits.ndim == 3 and logits.shape[1] == time
-    usable = logits.ndim == 2 or per_step
-    network = _model_network(layers, chain, last, given, logits if usable else None)
+    network = _model_network(layers, chain, last, given, reading.stages(last.network.recurrent))
+    logits, probabilities, predictions = reading.tensors()
     return replace(
         last,
         model_network=network,
@@ -290,8 +287,9 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
         states=states,
         weights=tuple(weights),
         embedding=embedding,
-        logits=Tensor("logits", classes, logits) if usable else None,
-        probabilities=Tensor("probabilities", classes, probabilities) if usable else None,
+        logits=logits,
+        probabilities=probabilities,
+        predictions=predictions,
         model_layers=tuple(rows),
         layer_lines=(f"model = {type(model).__name__}([{summary}])  # your model {model.name!r}",),
         call_lines=(f"logits = model({'ids' if ids else 'x_data'})", *(last.call_lines or ())),
@@ -299,7 +297,7 @@ def probe_model(model: Any, x: Any, reset: bool = False) -> ProbeResult:
 
 
 def _model_network(
-    layers: Any, chain: list[Any], last: ProbeResult, given: np.ndarray, logits: Any
+    layers: Any, chain: list[Any], last: ProbeResult, given: np.ndarray, ends: tuple[Stage, ...]
 ) -> Network:
     """The stages a user's model stands for: its input, its Embedding (if any), its last
     recurrent layer, and its output as a head (when it is per word or per step)."""
@@ -315,7 +313,5 @@ def _model_network(
         stages.append(Embedding(int(embedding.input_dim), int(embedding.output_dim),
                                 f"{embedding.name}/"))  # fmt: skip
     stages.append(recurrent)
-    if logits is not None:
-        kind = StepHead if logits.ndim == 3 else Head
-        stages.append(kind(int(logits.shape[-1]), recurrent.output_width, recurrent.output_axis))
+    stages += ends  # the head, read by its activation (`heads.py`)
     return Network(tuple(stages))

@@ -285,7 +285,8 @@ def _(stage: Head, flow: NumpyFlow) -> NumpyFlow:
     kernel, bias = (flow.weights[w.name] for w in stage.weights())
     logits = flow.value @ kernel + bias
     flow.value = flow.computed["logits"] = logits
-    flow.computed["probabilities"] = softmax(logits)
+    given = activate("sigmoid", logits) if stage.activation == "sigmoid" else softmax(logits)
+    flow.computed["probabilities"] = given
     return flow
 
 

@@ -130,9 +130,6 @@ def cell_step(
     return z * h + (1.0 - z) * g, c, step
 
 
-ACTIVATIONS = ("linear", "tanh", "sigmoid")  # a value head's, as Keras names them
-
-
 def activate(name: str, z: np.ndarray) -> np.ndarray:
     """A value head's activation: linear (as is), tanh or sigmoid."""
     if name == "tanh":

@@ -3,6 +3,7 @@ x_data, token ids), the Embedding, the Dense head, and an encoder-decoder's atte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -125,6 +126,9 @@ class Head(Stage):
     units: int
     input_width: int
     input_axis: str  # `hidden` or `2*hidden`
+    # The Dense layer's activation in a user's model (`heads.py`): linear gives logits (their
+    # softmax is rnnprobe's), softmax or sigmoid give the probabilities themselves.
+    activation: str = "linear"
     name: ClassVar[str] = "head"
     keras_class: ClassVar[str] = "Dense"
     option: ClassVar[str | None] = "head"
@@ -138,7 +142,37 @@ class Head(Stage):
     reads: ClassVar[str] = "outputs (the last real step)"
 
     def keras_code(self) -> str:
-        return f"layers.Dense({self.units})"
+        return f"layers.Dense({self.units}{self.activation_code})"
+
+    @property
+    def activation_code(self) -> str:
+        return "" if self.activation == "linear" else f", activation={self.activation!r}"
+
+    def probabilities_said(self, probabilities: Sequence[float], users: bool) -> str:
+        """What a row's probabilities say: the class they pick (for a user's model, who
+        took the softmax), or each sigmoid output's yes or no."""
+        if self.activation == "sigmoid":
+            said = ", ".join(
+                f"{k}: {'yes' if p > 0.5 else 'no'}" for k, p in enumerate(probabilities)
+            )
+            return f"each output's own sigmoid (p > 0.5 says yes): {said}"
+        picked = max(range(len(probabilities)), key=lambda k: float(probabilities[k]))
+        note = f"class {picked} is the most likely"
+        if not users:
+            return note
+        if self.activation == "softmax":
+            return f"{note} (the model's own softmax)"
+        return f"{note} (the model outputs logits: their softmax is rnnprobe's)"
+
+    @property
+    def probability_rule(self) -> str:
+        """How the probabilities come from the logits, in words."""
+        return "sigmoid per output" if self.activation == "sigmoid" else "softmax over classes"
+
+    @property
+    def probability_word(self) -> str:
+        """What turns the logits into probabilities: a sigmoid per output, else a softmax."""
+        return "sigmoid" if self.activation == "sigmoid" else "softmax"
 
     @property
     def shown_class(self) -> str:
@@ -180,10 +214,13 @@ class StepHead(Head):
     reads: ClassVar[str] = "every step of outputs"
 
     def keras_code(self) -> str:
-        return f"layers.TimeDistributed(layers.Dense({self.units}))"
+        return f"layers.TimeDistributed(layers.Dense({self.units}{self.activation_code}))"
 
     def shape(self, rows: int, time: int) -> tuple[int, ...]:
         return (rows, time, self.units)
+
+
+ACTIVATIONS = ("linear", "tanh", "sigmoid")  # a value head's, as Keras names them
 
 
 @dataclass(frozen=True)
