@@ -139,3 +139,20 @@ def test_every_recurrent_layer_is_shown_with_what_changes_its_numbers(cli, tmp_p
     # Frames are not (time, features): refused in one line, the layers still shown above.
     said = cli.usage_error("inspect", str(tmp_path / "conv.keras"), "--random", "1")
     assert said.startswith("rnnprobe: error: the model reads (batch, None, 5, 5, 1)")
+
+
+def test_a_refusal_of_the_models_preprocessing_is_said_whole():
+    import rnnprobe
+
+    keras = env.load_keras()
+    name = "a_rather_long_input_name_for_the_accelerometer_recordings_of_this_model"
+    model = keras.Sequential([
+        keras.Input((None, FEATURES), name=name),
+        keras.layers.Normalization(mean=[0.0] * FEATURES, variance=[1.0] * FEATURES),
+        keras.layers.LSTM(2),
+    ])  # fmt: skip
+    with pytest.raises(Exception) as refused:
+        rnnprobe.probe(model, np.zeros((1, 5, FEATURES + 1), np.float32))
+    said = str(refused.value)
+    assert said.startswith("the model's preprocessing refused the input: ") and "\n" not in said
+    assert name in said and said.endswith("found shape=(1, 5, 4)")  # never cut mid-sentence

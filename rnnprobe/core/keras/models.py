@@ -157,7 +157,9 @@ def _through_front(keras: Any, model: Any, first: Any, x: Any) -> np.ndarray:
         front = keras.Model(model.inputs, first.input)
         return np.asarray(front([x]))
     except Exception as error:  # the input does not fit the preprocessing
-        reason = " ".join(str(error).split())[:160]
+        from rnnprobe.core.keras.saving import whole_words
+
+        reason = whole_words(error).rstrip(".")
         raise InputError(f"the model's preprocessing refused the input: {reason}") from None
 
 

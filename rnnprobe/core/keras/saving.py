@@ -261,13 +261,21 @@ def load_reason(error: BaseException, path: str = "") -> str:
             "custom objects are not supported (rnnprobe loads in safe mode, without "
             "custom_objects)"
         )
-    said = re.sub(r"value=\[.*?\]>", ">", said, flags=re.S)  # a tensor's values: noise here
-    said = " ".join(said.split()) or type(error).__name__
+    said = whole_words(error)
     if path.lower().endswith((".h5", ".hdf5")) and re.search(
         r"StringLookup|TextVectorization|lookup|vocabulary", said, re.I
     ):  # fmt: skip
         said += " (a text layer's vocabulary is not kept in .h5: save the model as .keras)"
     return said.rstrip(".")
+
+
+def whole_words(error: BaseException) -> str:
+    """Keras's or TensorFlow's message, whole and on one line, without a tensor's values
+    (never cut mid-sentence: a message cut at some width reads as a bug)."""
+    import re
+
+    said = re.sub(r"value=\[.*?\]>", ">", str(error), flags=re.S)  # a tensor's values
+    return " ".join(said.split()) or type(error).__name__
 
 
 def _unnumbered(path: str) -> str:
