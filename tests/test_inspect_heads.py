@@ -70,6 +70,11 @@ def test_each_head_is_read_as_it_is(cli, heads, name):
     if KIND[name] == "regression":
         assert "probabilities" not in obj and "logits" not in obj
         np.testing.assert_allclose(obj["predictions"]["values"], given, atol=1e-6)
+        import rnnprobe
+
+        found = rnnprobe.probe(model, x)  # the API reads it as a regression too
+        assert found.logits is None and found.probabilities is None
+        np.testing.assert_allclose(found.predictions, given, atol=1e-6)
         return
     probabilities = np.asarray(obj["probabilities"]["values"])
     logits = np.asarray(obj["logits"]["values"])

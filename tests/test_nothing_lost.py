@@ -208,6 +208,19 @@ def test_a_damaged_description_is_one_line_naming_what_is_wrong(cli, model, tmp_
     assert "set aside: the rnnprobe.json inside is damaged" in cli.ok("inspect", str(path)).stdout
 
 
+def test_a_description_of_a_later_format_asks_for_a_later_rnnprobe(cli, model, tmp_path):
+    from rnnprobe.core.commands.saved import FORMAT
+
+    meta = {**_meta(model), "format": FORMAT + 1, "rnnprobe": "99.0"}
+    path = _with_meta(model, tmp_path / "later.keras", json.dumps(meta).encode())
+    said = "saved by a later rnnprobe (99.0): update rnnprobe to read it"
+    assert cli.usage_error("run", "--load", str(path), "hello") == (
+        f"rnnprobe: error: --load '{path}': {said}"
+    )
+    found = cli.json("inspect", str(path))  # Keras's model is still shown
+    assert found["description"] is None and found["description_damaged"] == said
+
+
 def test_a_description_that_is_not_json_is_refused(cli, model, tmp_path):
     path = _with_meta(model, tmp_path / "text.keras", b"{not json")
     said = cli.usage_error("run", "--load", str(path), "hello")

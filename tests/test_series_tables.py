@@ -161,22 +161,14 @@ def test_missing_values_are_refused_by_default_naming_the_first_and_the_option(c
     )
 
 
+def _gaps(cli, how):
+    """GAPS in windows of 3 rows, unscaled, every window trained, its gaps handled by `how`."""
+    args = ("--window", "3", "--scale", "none", "--split", "1", "--seed", "1")
+    return cli.json("series", "-", "--missing", how, *args, input=GAPS)
+
+
 def test_drop_cuts_the_series_where_a_row_goes(cli):
-    obj = cli.json(
-        "series",
-        "-",
-        "--missing",
-        "drop",
-        "--window",
-        "3",
-        "--scale",
-        "none",
-        "--split",
-        "1",
-        "--seed",
-        "1",
-        input=GAPS,
-    )
+    obj = _gaps(cli, "drop")
     assert obj["missing"] == {"how": "drop", "cells": 3, "rows_dropped": 3, "filled": 0}
     assert obj["rows"] == 27
     kept = [d for d in range(30) if d not in (5, 6, 12)]
@@ -189,39 +181,11 @@ def test_drop_cuts_the_series_where_a_row_goes(cli):
 
 
 def test_ffill_and_interpolate_fill_each_gap(cli):
-    filled = cli.json(
-        "series",
-        "-",
-        "--missing",
-        "ffill",
-        "--window",
-        "3",
-        "--scale",
-        "none",
-        "--split",
-        "1",
-        "--seed",
-        "1",
-        input=GAPS,
-    )
+    filled = _gaps(cli, "ffill")
     first = [w["start"] for w in filled["windows"]].index(5)
     assert np.asarray(filled["x_data"]["values"])[first][:, 0].tolist() == [4.0, 4.0, 7.0]
     assert filled["missing"]["filled"] == 3
-    line = cli.json(
-        "series",
-        "-",
-        "--missing",
-        "interpolate",
-        "--window",
-        "3",
-        "--scale",
-        "none",
-        "--split",
-        "1",
-        "--seed",
-        "1",
-        input=GAPS,
-    )
+    line = _gaps(cli, "interpolate")
     x = np.asarray(line["x_data"]["values"])
     assert x[first][:, 0].tolist() == pytest.approx([5.0, 6.0, 7.0])  # on the line from 4 to 7
     assert x[10][:, 1].tolist() == pytest.approx([20.0, 22.0, 24.0])  # the NA of b, row 12
@@ -323,6 +287,13 @@ def test_the_chart_shows_one_group_and_a_short_group_is_skipped(cli, files, tmp_
     assert "--scale-per-group needs --group" in cli.usage_error(
         "series", str(files["monthly"]), "--scale-per-group"
     )
+    assert "--show-group needs --group" in cli.usage_error(
+        "series", str(files["monthly"]), "--show-group", "A"
+    )
+    import rnnprobe
+
+    with pytest.raises(ValueError, match=r"^scale_per_group needs group$"):
+        rnnprobe.series(str(files["monthly"]), scale_per_group=True)
 
 
 # -- several steps ahead, several targets ----------------------------------------------------

@@ -89,13 +89,14 @@ class Run(Shown):
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in result.weights}
         self.params: int = result.params
         shown = (batch.x_data, batch.ids, result.embedding, result.outputs, *result.states)
-        shown += (result.logits, result.probabilities, *result.weights)
+        shown += (result.logits, result.probabilities, result.predictions, *result.weights)
         self.dims: dict[str, tuple[str, ...]] = {t.name: t.dims for t in shown if t is not None}
         self.tokens: np.ndarray | None = None if batch.ids is None else batch.ids.array
         self.mask: np.ndarray | None = None if result.mask is None else result.mask.array
         self.embedding: np.ndarray | None = array_of(result.embedding)
         self.logits: np.ndarray | None = array_of(result.logits)
         self.probabilities: np.ndarray | None = array_of(result.probabilities)
+        self.predictions: np.ndarray | None = array_of(result.predictions)  # a regression head
         self.layers: list[dict[str, Any]] = jsonout.layers_list(result)
         self.torch: dict[str, Any] | None = None if result.torch is None else _torch(result)
         self.check: dict[str, Any] | None = check_of(result.check)

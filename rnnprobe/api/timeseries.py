@@ -3,6 +3,7 @@ and its test against the baseline."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class Series(Shown):
         self.starts: np.ndarray = windows.starts
         self.target_rows: np.ndarray = windows.target_rows
         self.train: np.ndarray = windows.train
-        self.x_data: np.ndarray = np.asarray(windows.x_data)
+        self._windows = windows
         self.targets: np.ndarray = windows.targets
         self.outputs: np.ndarray = probe.outputs.array
         self.states: dict[str, np.ndarray] = {s.name: s.array for s in probe.states}
@@ -50,12 +51,10 @@ class Series(Shown):
         self.predictions: np.ndarray = probe.predictions.array
         self.weights: dict[str, np.ndarray] = {w.name: w.array for w in probe.weights}
         test = result.test
-        single = windows.outputs == 1
         self.test: dict[str, Any] | None = None if test is None else {
             "rmse": test.rmse, "mae": test.mae, "baseline_rmse": test.baseline_rmse,
             "baseline_mae": test.baseline_mae,
-            **{name: getattr(test, name)[:, 0, 0] if single else getattr(test, name)
-               for name in ("actual", "predicted", "baseline")},
+            **{name: test.shown(name) for name in ("actual", "predicted", "baseline")},
         }  # fmt: skip
         self.history: list[dict[str, Any]] = [
             {"epoch": e.epoch, "loss": e.loss, "test_loss": e.test_loss} for e in result.history
@@ -87,10 +86,17 @@ class Series(Shown):
             raise InputError("no test windows (split=1): there is nothing to chart")
         return Picture(prediction_chart(self.result))
 
+    @functools.cached_property
+    def x_data(self) -> np.ndarray:  # type: ignore[override]  # Shown.x_data, made late
+        """Every window's rows, (windows, window, features): made when first read (the
+        windows are cut batch by batch everywhere else)."""
+        return np.asarray(self._windows.x_data)
+
     def __repr__(self) -> str:
         test = "" if self.test is None else f", test RMSE {self.test['rmse']:.4g}"
-        return (f"<rnnprobe.Series {len(self.x_data)} windows of {self.x_data.shape[1]} rows "
-                f"x {self.x_data.shape[2]} features{test}>")  # fmt: skip
+        shape = self._windows.x_data.shape
+        return (f"<rnnprobe.Series {shape[0]} windows of {shape[1]} rows "
+                f"x {shape[2]} features{test}>")  # fmt: skip
 
 
 def _table(data: Any, columns: Sequence[str] | None) -> tables.Table:
@@ -158,6 +164,7 @@ def series(
         hidden=hidden, style=style, cell=cell, bidirectional=bidirectional,
         merge_mode=None if not bidirectional and merge_mode == "concat" else merge_mode,
     )  # fmt: skip
+    core_series.check_grouping(group, bool(scale_per_group), show_group)
     given = columns if columns is None or isinstance(columns, str) else ",".join(columns)
     targets = target if target is None or isinstance(target, str) else ",".join(target)
     selected = select(table, columns=given, target=targets, date=date, group=group,
@@ -178,8 +185,6 @@ def series(
             every=options.default_every(epochs) if every is None
             else options.positive_int("every", every),
         )  # fmt: skip
-    if group is None and (scale_per_group or show_group is not None):
-        raise InputError(Param("group"), ": scale_per_group and show_group need a group")
     planned = core_series.plan(cut, spec, activation=activation, seed=seed, index=index,
                                recipe=recipe, show_group=show_group)  # fmt: skip
     return Series(core_series.series(planned, check=bool(check)), table.source)

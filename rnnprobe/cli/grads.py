@@ -49,7 +49,7 @@ from rnnprobe.cli.options import (
     print_result,
     whole_numbers,
 )
-from rnnprobe.cli.saving import SaveOpt, blocked, save_finished, stopped_line
+from rnnprobe.cli.saving import SaveOpt, save_finished, stopped_line
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 
@@ -344,13 +344,13 @@ def grads(
             ))  # fmt: skip
     from rnnprobe.core.commands import saved as saving
 
-    saved = save_finished(args.save, blocked(results[0].stopped, _passed(results)),
+    passed = _passed(results)
+    saved = save_finished(args.save, results[0].stopped, passed,
                           lambda: saving.save_grads(results[0], str(args.save)))  # fmt: skip
     print_result(
         lambda: jsontrain.cells_object(results) if args.cells is not None
         else {**jsontrain.grads_object(results[0]), **({"saved": saved} if saved else {})},
         lambda: view(args, results, saved),
-        json_=args.json, export=args.export, kind=kind, passed=_passed(results),
-        stopped=stopped_line(results[0].stopped, args.save,
-                             blocked(results[0].stopped, _passed(results))),
+        json_=args.json, export=args.export, kind=kind, passed=passed,
+        stopped=stopped_line(results[0].stopped, args.save, passed),
     )  # fmt: skip

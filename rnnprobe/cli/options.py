@@ -74,6 +74,7 @@ CLI_NAMES = {
     "group": "--group",
     "missing": "--missing",
     "show_group": "--show-group",
+    "scale_per_group": "--scale-per-group",
 }
 
 # The examples of `rnnprobe --help`, and of `rnnprobe run --help`.

@@ -117,7 +117,7 @@ def load(path: str | None, kinds: tuple[str, ...], args: Any = None,
     return saved.load(path, kinds)
 
 
-def blocked(stopped: str | None, passed: bool) -> str | None:
+def _blocked(stopped: str | None, passed: bool) -> str | None:
     """Why a finished command writes no --save target: its training stopped (a loss that is
     not finite), or a check it was asked for failed (it exits 1). None: it may write."""
     if stopped:
@@ -125,10 +125,13 @@ def blocked(stopped: str | None, passed: bool) -> str | None:
     return None if passed else "a check found Keras's numbers off"
 
 
-def save_finished(path: str | None, reason: str | None, write: Callable[[], str]) -> str | None:
+def save_finished(
+    path: str | None, stopped: str | None, passed: bool, write: Callable[[], str]
+) -> str | None:
     """--save after a training: the file written (`write()`), only when the command
-    succeeds (`reason` None); else nothing is written and an existing file is kept."""
-    if path is None or reason:
+    succeeds (its training not `stopped`, its checks `passed`); else nothing is written and
+    an existing file is kept."""
+    if path is None or _blocked(stopped, passed):
         return None
     try:
         return write()
@@ -136,10 +139,10 @@ def save_finished(path: str | None, reason: str | None, write: Callable[[], str]
         PENDING.clear()  # written, or its failure said: an interrupt after this loses nothing
 
 
-def stopped_line(stopped: str | None, path: str | None, reason: str | None = None) -> str | None:
+def stopped_line(stopped: str | None, path: str | None, passed: bool) -> str | None:
     """What stderr says after the output: why a training stopped, and that --save wrote
-    nothing when it did not write (`reason`, else the stop itself)."""
-    reason = reason or stopped
+    nothing when it did not write (the stop, or a failed check)."""
+    reason = _blocked(stopped, passed)
     if not reason or path is None:
         return stopped
     return f"{reason}; --save wrote nothing ({path!r} is left as it was)"

@@ -29,7 +29,7 @@ from rnnprobe.cli.options import (
     read_stdin,
     whole_numbers,
 )
-from rnnprobe.cli.saving import SaveOpt, blocked, save_finished, stopped_line
+from rnnprobe.cli.saving import SaveOpt, save_finished, stopped_line
 from rnnprobe.cli.series_options import (
     ActivationOpt,
     ColumnsOpt,
@@ -174,9 +174,7 @@ class SeriesArgs:
         )
         recipe = self.recipe()
         saving.check_save(self.save, trains=recipe is not None)
-        if self.group is None and (self.scale_per_group or self.show_group is not None):
-            flag = "--scale-per-group" if self.scale_per_group else "--show-group"
-            raise InputError(f"{flag} needs --group")
+        series.check_grouping(self.group, self.scale_per_group, self.show_group)
         selected = select(table, columns=self.columns, target=self.target, date=self.date,
                           group=self.group, missing=self.missing, reverse=self.reverse)  # fmt: skip
         cut = windows.cut(
@@ -210,7 +208,7 @@ def view(args: SeriesArgs, result: SeriesResult, source: str, saved: str | None 
 def _save(args: SeriesArgs, result: SeriesResult) -> str | None:
     from rnnprobe.core.commands import saved
 
-    return save_finished(args.save, blocked(result.stopped, _passed(result)),
+    return save_finished(args.save, result.stopped, _passed(result),
                          lambda: saved.save_series(result, str(args.save)))  # fmt: skip
 
 
@@ -310,11 +308,12 @@ def series(
         sys.stdout.write(script(planned, table.source))
         return
     result = _series(args, planned, shown=not args.json)
+    passed = _passed(result)
     saved = _save(args, result)
     print_result(
         lambda: _object(result, saved),
         lambda: view(args, result, table.source, saved),
         json_=args.json, export=args.export, kind=kind,
-        stopped=stopped_line(result.stopped, args.save, blocked(result.stopped, _passed(result))),
-        passed=_passed(result),
+        stopped=stopped_line(result.stopped, args.save, passed),
+        passed=passed,
     )  # fmt: skip

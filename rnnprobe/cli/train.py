@@ -58,7 +58,7 @@ from rnnprobe.cli.options import (
     read_words,
     whole_numbers,
 )
-from rnnprobe.cli.saving import LoadOpt, SaveOpt, blocked, save_finished, stopped_line
+from rnnprobe.cli.saving import LoadOpt, SaveOpt, save_finished, stopped_line
 from rnnprobe.core.errors import InputError
 from rnnprobe.core.kinds import Cell, MergeMode, Style, Tokens
 from rnnprobe.core.options import vocab_limits
@@ -320,7 +320,7 @@ def _save(args: TrainArgs, result: TrainResult, loaded: Any) -> str | None:
         return saved.save_training(result, args.save, before=loaded.history,
                                    before_epochs=loaded.epochs)  # fmt: skip
 
-    return save_finished(args.save, blocked(result.stopped, _passed(result)), write)
+    return save_finished(args.save, result.stopped, _passed(result), write)
 
 
 def _files(args: TrainArgs, saved: str | None) -> dict[str, Any]:
@@ -417,11 +417,12 @@ def train(
         sys.stdout.write(train_code.script(data, spec, drawn, **recipe))
         return
     result = _train(args, data, spec, drawn, shown=not args.json, loaded=loaded)
+    passed = _passed(result)
     saved = _save(args, result, loaded)
     print_result(
         lambda: {**jsontrain.train_object(result, values=not args.shapes), **_files(args, saved)},
         lambda: view(args, result, saved),
         json_=args.json, export=args.export, kind=kind,
-        stopped=stopped_line(result.stopped, args.save, blocked(result.stopped, _passed(result))),
-        passed=_passed(result),
+        stopped=stopped_line(result.stopped, args.save, passed),
+        passed=passed,
     )  # fmt: skip

@@ -60,17 +60,18 @@ def show(args: Any, result: Any, kind: str | None, view: Any, body: Any, *,
     from rich.console import Group
 
     from rnnprobe.cli.options import print_result
-    from rnnprobe.cli.saving import blocked, save_finished, stopped_line
+    from rnnprobe.cli.saving import save_finished, stopped_line
     from rnnprobe.core.commands import saved as saving
     from rnnprobe.show.saved_view import saved_lines
 
     stopped = getattr(result, "stopped", None)
-    reason = blocked(stopped, passed)
     saved = None
     if hasattr(result, "decoded"):  # a training (a probe has no trained network to save)
-        saved = save_finished(args.save, reason, lambda: saving.save_pairs(result, args.save))
+        saved = save_finished(
+            args.save, stopped, passed, lambda: saving.save_pairs(result, args.save)
+        )
     reads = "source and decoder-input token strings"
     print_result(lambda: {**body(), **({"saved": saved} if saved else {})},
                  lambda: Group(view(), *saved_lines(saved, reads)), json_=args.json,
-                 export=args.export, kind=kind, stopped=stopped_line(stopped, args.save, reason),
+                 export=args.export, kind=kind, stopped=stopped_line(stopped, args.save, passed),
                  passed=passed)  # fmt: skip

@@ -71,7 +71,7 @@ def _client_environment(env: dict[str, str], cwd: str, mask: Any = None) -> Iter
     keys = {key for key in (*os.environ, *env) if client.passed(key)}
     saved = {key: os.environ.get(key) for key in keys}
     for key in keys:
-        if key in env and client.passed(key):
+        if key in env:
             os.environ[key] = str(env[key])
         else:
             os.environ.pop(key, None)

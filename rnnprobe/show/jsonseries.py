@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from rnnprobe import __version__
 from rnnprobe.core.stages import SquaredLoss
 from rnnprobe.show.jsonout import layers_list, spec_keys, tensor_object, values_of
@@ -83,7 +81,7 @@ def _groups(result: SeriesResult) -> dict[str, Any] | None:
     data = windows.data
     if len(data.groups) < 2:
         return None
-    sizes = np.bincount(data.group_of, minlength=len(data.groups)).tolist()
+    sizes = data.group_sizes
     return {
         "column": data.group_name,
         "names": list(data.groups),
@@ -108,10 +106,8 @@ def _test(result: SeriesResult, values: bool) -> dict[str, Any] | None:
         return None
     body: dict[str, Any] = {"windows": len(test.windows), **_scores(test.first)}
     if values:
-        single = result.windows.outputs == 1
         for name in ("actual", "predicted", "baseline"):
-            array = getattr(test, name)
-            body[name] = values_of(array[:, 0, 0] if single else array)
+            body[name] = values_of(test.shown(name))
     body["by_output"] = [
         {"horizon": h, "target": name, **_scores(s)} for h, name, s in test.by_output()
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -17,10 +16,6 @@ from rnnprobe.show.series_test import SHOWN, value_text
 if TYPE_CHECKING:
     from rnnprobe.core.commands.series import SeriesResult
     from rnnprobe.core.inputs.windows import Windows
-
-
-def _value(value: float) -> str:
-    return value_text(value)
 
 
 def _plural(count: int, word: str) -> str:
@@ -141,7 +136,7 @@ def _group_lines(result: SeriesResult) -> list[RenderableType]:
     data = windows.data
     if len(data.groups) < 2:
         return []
-    sizes = np.bincount(data.group_of, minlength=len(data.groups))
+    sizes = data.group_sizes
     listed = ", ".join(
         f"{name} ({size:,} rows)" for name, size in zip(data.groups[:8], sizes[:8], strict=True)
     ) + (" ..." if len(data.groups) > 8 else "")
@@ -252,7 +247,7 @@ def scaling_lines(windows: Windows) -> list[RenderableType]:
             table.add_row(
                 *([group] if scaler.per_group else []),
                 windows.names[column],
-                *(_value(fitted[f]) for f in fields),
+                *(value_text(fitted[f]) for f in fields),
             )
     return [
         Text(

@@ -38,20 +38,12 @@ def shown_rows(count: int, index: int) -> list[int]:
     return sorted({*range(min(SHOWN - 2, count)), index, *range(max(0, count - 2), count)})
 
 
-def _output_name(horizon: int, target: str, result: SeriesResult) -> str:
-    """One output as the tables name it: `Close` alone, else `Close +2` (2 rows ahead)."""
-    windows = result.windows
-    if windows.outputs == 1:
-        return target
-    return f"{target} +{horizon}"
-
-
 def test_table(result: SeriesResult, all_windows: bool) -> list[RenderableType]:
     """The test windows, the first horizon and target: actual, predicted, baseline, error."""
     test = result.test
     assert test is not None
     windows = result.windows
-    name = _output_name(windows.horizons[0], windows.target_names[0], result)
+    name = windows.first_output
     data = windows.data
     table = Table(show_edge=False)
     grouped = len(data.groups) > 1
@@ -122,7 +114,7 @@ def scores_lines(result: SeriesResult) -> list[RenderableType]:
     lines: list[RenderableType] = []
     outputs = test.by_output()
     if len(outputs) > 1:
-        rows = [([_output_name(h, name, result)], s) for h, name, s in outputs]
+        rows = [([result.windows.output_name(h, name)], s) for h, name, s in outputs]
         lines += [
             BLANK,
             Text("each horizon and target, over every test window:", style="bold"),
@@ -130,7 +122,7 @@ def scores_lines(result: SeriesResult) -> list[RenderableType]:
         ]
     groups = test.by_group()
     if groups:
-        first = _output_name(result.windows.horizons[0], result.windows.target_names[0], result)
+        first = result.windows.first_output
         rows = [([name, f"{n:,}"], s) for name, n, s in groups]
         lines += [
             BLANK,
@@ -195,7 +187,7 @@ def test_lines(result: SeriesResult, all_windows: bool) -> list[RenderableType]:
     windows = result.windows
     if test is None:
         return [Text("no test windows (--split 1): nothing to compare", style="dim")]
-    name = _output_name(windows.horizons[0], windows.target_names[0], result)
+    name = windows.first_output
     target = windows.target_names[0]
     grouped = len(windows.data.groups) > 1
     lines = test_table(result, all_windows)
@@ -210,7 +202,7 @@ def test_lines(result: SeriesResult, all_windows: bool) -> list[RenderableType]:
             + (f" (the {len(test.group_names)} groups' test windows)" if grouped else "")
         ),
         verdict(
-            test.rmse < test.baseline_rmse,
+            test.first.better,
             "better than the baseline",
             "not better than the baseline",
             f": RMSE {_metric(test.rmse)} vs {_metric(test.baseline_rmse)}",
@@ -231,7 +223,7 @@ def prediction_chart(result: SeriesResult) -> RenderableType:
     mine = test.groups == result.shown_group if test.groups is not None else None
     picked = slice(None) if mine is None or len(data.groups) < 2 else mine
     chosen = test.windows[picked]
-    name = _output_name(windows.horizons[0], windows.target_names[0], result)
+    name = windows.first_output
     rows = windows.target_rows[chosen, 0]
     first, last = data.label(int(rows[0])), data.label(int(rows[-1]))
     if data.index is None:

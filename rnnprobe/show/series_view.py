@@ -24,14 +24,6 @@ if TYPE_CHECKING:
     from rnnprobe.core.commands.series import SeriesResult
 
 
-def _value(value: float) -> str:
-    return value_text(value)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'s' if count != 1 and not word.endswith('s') else ''}"
-
-
 def windows_table(result: SeriesResult, all_windows: bool) -> list[RenderableType]:
     """The windows: which rows each reads, its target row and split, its target, and the
     last row it reads, a column per feature (whole columns wrap to blocks when narrow)."""
@@ -47,9 +39,7 @@ def windows_table(result: SeriesResult, all_windows: bool) -> list[RenderableTyp
         Column("rows", "right"),
         Column("→ row", "right"),
         Column("split"),
-        Column(
-            f"→ {target}" + (f" +{windows.horizons[0]}" if windows.outputs > 1 else ""), "right"
-        ),
+        Column(f"→ {windows.output_name(windows.horizons[0], target)}", "right"),
     ]
     table = BlockTable(keys, [Column(f"last {name}", "right") for name in windows.feature_names])
     starts, targets, train = windows.starts, windows.target_rows, windows.train
@@ -75,8 +65,8 @@ def windows_table(result: SeriesResult, all_windows: bool) -> list[RenderableTyp
                 ),
                 Text(data.label(row)),
                 Text("train" if train[i] else "test"),
-                Text(_value(float(windows.values[row, column]))),
-                *(Text(_value(v)) for v in read),
+                Text(value_text(float(windows.values[row, column]))),
+                *(Text(value_text(v)) for v in read),
             ],
             style="bold" if i == result.index else None,
         )
@@ -140,15 +130,15 @@ def window_lines(result: SeriesResult) -> list[RenderableType]:
     scaled_targets = windows.targets[index]
     for k, (h, name) in enumerate((h, n) for h in windows.horizons for n in windows.target_names):
         i, j = divmod(k, len(windows.target_names))
-        label = name if windows.outputs == 1 else f"{name} +{h}"
+        label = windows.output_name(h, name)
         line = Text(
             f"prediction{'' if windows.outputs == 1 else f' {label}'} = {float(predicted[k]):.4f}",
             style="bold",
         )
         line.append(
             f" (scaled{', a change' if windows.difference else ''}) = "
-            f"{_value(float(in_units[i, j]))} {name}; target {float(scaled_targets[k]):.4f} = "
-            f"{_value(float(actual[i, j]))}",
+            f"{value_text(float(in_units[i, j]))} {name}; target {float(scaled_targets[k]):.4f} = "
+            f"{value_text(float(actual[i, j]))}",
             style="dim",
         )
         lines.append(line)

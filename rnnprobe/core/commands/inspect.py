@@ -52,10 +52,8 @@ def file_format(path: str) -> tuple[str, dict[str, Any] | None, str | None]:
         meta = saving.read_meta(path, "file")
         if meta is None:
             return "keras", None, None
-        try:
-            return "keras", saved.checked_meta(meta, path, "file"), None
-        except InputError as damaged:
-            return "keras", None, damaged.message({}).split(": ", 1)[1]
+        found, problem = saved.meta_problem(meta)
+        return "keras", found, problem
     if not os.path.exists(path):
         raise InputError(Param("file"), f" {path!r}: no such file")
     if os.path.isdir(path):

@@ -289,20 +289,30 @@ def read(path: str, kinds: tuple[str, ...], option: str = "load") -> dict[str, A
     return meta
 
 
-def checked_meta(meta: Any, path: str, option: str = "load") -> dict[str, Any]:
-    """rnnprobe's description in `path` when it is whole and of a format this rnnprobe
-    reads; else one line naming what is wrong."""
+def meta_problem(meta: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """rnnprobe's description, checked whole: (the description, None), or (None, what is
+    wrong with it: saved by a later rnnprobe, or damaged and where)."""
     from rnnprobe.core.inputs import description
 
     later = meta.get("format") if isinstance(meta, dict) else None
     if isinstance(later, int) and not isinstance(later, bool) and later > FORMAT:
-        raise InputError(Param(option), f" {path!r} was saved by a later rnnprobe "
-                         f"({meta.get('rnnprobe')}): update rnnprobe to read it")  # fmt: skip
+        return (
+            None,
+            f"saved by a later rnnprobe ({meta.get('rnnprobe')}): update rnnprobe to read it",
+        )
     try:
-        return description.check(meta)
+        return description.check(meta), None
     except description.Damaged as damaged:
-        raise InputError(Param(option), f" {path!r}: the rnnprobe.json inside is damaged: "
-                         f"{damaged}") from None  # fmt: skip
+        return None, f"the rnnprobe.json inside is damaged: {damaged}"
+
+
+def checked_meta(meta: Any, path: str, option: str = "load") -> dict[str, Any]:
+    """rnnprobe's description in `path` when it is whole and of a format this rnnprobe
+    reads; else one line naming what is wrong."""
+    found, problem = meta_problem(meta)
+    if found is None:
+        raise InputError(Param(option), f" {path!r}: {problem}")
+    return found
 
 
 def load(path: str, kinds: tuple[str, ...], option: str = "load") -> Loaded:

@@ -10,7 +10,7 @@ Every pass over the windows goes batch by batch (`keras/passes.py`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -69,6 +69,13 @@ def series_spec(spec: ProbeSpec, activation: str, outputs: int = 1) -> ProbeSpec
     return replace(spec, features=True, value_head=activation, value_units=outputs,
                    return_sequences=False, return_state=True, head=None, each_step=False,
                    embed=None)  # fmt: skip
+
+
+def check_grouping(group: str | None, scale_per_group: bool, show_group: str | None) -> None:
+    """Options that read the groups need --group: refused before the table is read."""
+    if group is None and (scale_per_group or show_group is not None):
+        flag = "scale_per_group" if scale_per_group else "show_group"
+        raise InputError(Param(flag), " needs ", Param("group"))
 
 
 def plan(windows: Windows, spec: ProbeSpec, *, activation: str = "linear", seed: Any = None,
@@ -155,8 +162,15 @@ class Metrics:
     groups: np.ndarray | None = None  # each test window's group
     group_names: tuple[str, ...] = ("",)
 
-    @property
+    def shown(self, name: str) -> np.ndarray:
+        """`actual`, `predicted` or `baseline` as the JSON and the API give them: one number
+        per test window for a single output, else (test windows, horizons, targets)."""
+        array: np.ndarray = getattr(self, name)
+        return array[:, 0, 0] if array.shape[1:] == (1, 1) else array
+
+    @functools.cached_property
     def first(self) -> Scores:
+        """The headline scores (first horizon, first target), computed once."""
         return Scores.of(self.actual[:, 0, 0], self.predicted[:, 0, 0], self.baseline[:, 0, 0])
 
     @property
@@ -228,23 +242,24 @@ def extrapolation(windows: Windows) -> tuple[Beyond, ...]:
         used[start:end] = True
     test_rows = used & ~windows.train_mask
     data = windows.data
-    sets: list[tuple[str | None, np.ndarray]] = (
-        [(name, data.group_of == g) for g, name in enumerate(data.groups)]
+    sets: list[tuple[str | None, slice]] = (
+        list(zip(data.groups, data.group_rows, strict=True))
         if windows.scaler.per_group
-        else [(None, np.ones(windows.rows, dtype=bool))]
+        else [(None, slice(0, windows.rows))]
     )
     found = []
     for group, rows in sets:
-        trained, tests = windows.train_mask & rows, test_rows & rows
+        trained, tests = windows.train_mask[rows], test_rows[rows]
+        values, scaled_values = windows.values[rows], windows.scaled[rows]
         if not tests.any() or not trained.any():
             continue
         for column in dict.fromkeys([*windows.features, *windows.targets_read]):
-            train_values = windows.values[trained, column]
-            test_values = windows.values[tests, column]
+            train_values = values[trained, column]
+            test_values = values[tests, column]
             low, high = float(train_values.min()), float(train_values.max())
             outside = int(((test_values < low) | (test_values > high)).sum())
             if outside:
-                scaled = windows.scaled[tests, column]
+                scaled = scaled_values[tests, column]
                 found.append(Beyond(windows.names[column], outside, int(tests.sum()), low, high,
                                     float(test_values.min()), float(test_values.max()),
                                     (float(scaled.min()), float(scaled.max())),
@@ -417,13 +432,3 @@ def _metrics(windows: Windows, predictions: np.ndarray) -> Metrics | None:
     return Metrics(tested, windows.actual(tested), windows.in_units(predictions[tested], tested),
                    windows.baseline(tested), windows.horizons, windows.target_names,
                    windows.group_of[tested], windows.data.groups)  # fmt: skip
-
-
-def shown_windows(count: int, index: int, wanted: int = 8) -> list[int]:
-    """The windows a table shows: the first few, the one shown, the last two."""
-    found = sorted({*range(min(wanted - 2, count)), index, *range(max(0, count - 2), count)})
-    return found
-
-
-def split_names(windows: Windows) -> Sequence[str]:
-    return ["train" if t else "test" for t in windows.train.tolist()]

@@ -6,6 +6,7 @@ Kept apart from `result.py`, which `vocab` and `--help` import: only `train` pay
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -142,10 +143,10 @@ class TrainResult(Counted):
         shape = (*self.data.targets.array.shape, len(self.data.classes))
         return Tensor("probabilities", dims, np.broadcast_to(np.float32(0), shape))
 
-    @property
+    @functools.cached_property
     def rebuilt(self) -> tuple[str, ...] | None:
         """Windows of one text: the text the trained network's predictions rebuild (from
-        the text's second token on), or None."""
+        the text's second token on), or None; made once (the views and JSON read it often)."""
         if self.data.stride is None:
             return None
         return self.data.rebuilt(self.final.predicted)

@@ -15,7 +15,6 @@ from rnnprobe.core.inputs import numeral
 
 NUMBER, DATE, TEXT = "number", "date", "text"
 MISSING = frozenset({"", "na", "n/a", "nan", "null"})  # compared stripped and lowercased
-NUMBER, DATE, TEXT = "number", "date", "text"
 # A column of four-digit years is a date column when its header says so.
 DATE_NAMES = frozenset(
     {"date", "year", "time", "month", "week", "day", "period", "ds", "timestamp", "datetime"}
@@ -81,6 +80,15 @@ def first_bad(values: np.ndarray, missing: np.ndarray) -> int | None:
 
 
 def read_column(name: str, cells: Sequence[str], *, plain: bool) -> Column:
+    """One column read by its kind (`_read_cells`); a column of four-digit years whose
+    header names a date (DATE_NAMES) is a date column."""
+    column = _read_cells(name, cells, plain=plain)
+    if column.name.lower() in DATE_NAMES:
+        return year_column(column) or column
+    return column
+
+
+def _read_cells(name: str, cells: Sequence[str], *, plain: bool) -> Column:
     """One column read by its kind. `plain`: every cell of the whole text is ASCII without
     `_`, so that `float` reads exactly the numbers `numeral.number` reads."""
     count = len(cells)

@@ -8,7 +8,6 @@ state not given starts at zeros.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,16 +45,9 @@ def parse_initial(given: Sequence[str] | None) -> InitialState | None:
                              "NAME=V,V,... (h=0.5,-0.2)")  # fmt: skip
         numbers = []
         for part in text.split(","):
-            number = numeral.number(part)
+            number, said = numeral.refusal(part, shown)
             if number is None:
-                raise InputError(Param("initial_state"), f" {shown(item)}: "
-                                 f"{shown(part.strip())} is not a number")  # fmt: skip
-            if not math.isfinite(number):
-                raise InputError(Param("initial_state"), f" {shown(item)}: "
-                                 f"{shown(part.strip())} is not a finite number")  # fmt: skip
-            if numeral.beyond_float32(number):
-                raise InputError(Param("initial_state"), f" {shown(item)}: "
-                                 f"{numeral.float32_range(number)}")  # fmt: skip
+                raise InputError(Param("initial_state"), f" {shown(item)}: {said}")
             numbers.append(number)
         values.append((name.strip(), tuple(numbers)))
     names = [name for name, _ in values]

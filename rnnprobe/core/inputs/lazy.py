@@ -14,7 +14,31 @@ from typing import Any, overload
 import numpy as np
 
 
-class WindowRows:
+class _Rows3D:
+    """What a (rows, time, width) float32 array made when read answers like an array: its
+    `dtype`, `ndim`, `size` and length, from the `shape` each kind gives."""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(np.float32)
+
+    @property
+    def ndim(self) -> int:
+        return 3
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+class WindowRows(_Rows3D):
     """(windows, window, features) float32, cut on demand from the rows: indexing gives
     those windows as an array (a slice, an index array or one window)."""
 
@@ -28,21 +52,6 @@ class WindowRows:
     @property
     def shape(self) -> tuple[int, int, int]:
         return (len(self.starts), self.window, self.rows.shape[1])
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self.rows.dtype
-
-    @property
-    def ndim(self) -> int:
-        return 3
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return len(self.starts)
 
     def __getitem__(self, key: Any) -> np.ndarray:
         rest: tuple[Any, ...] = ()
@@ -63,7 +72,7 @@ class WindowRows:
         return found if dtype is None else found.astype(dtype)
 
 
-class OneHotRows:
+class OneHotRows(_Rows3D):
     """(rows, time, width) float32 one-hot rows of token ids (rows, time), made when read:
     a batch of them at a time (the ids of a long text's windows are a view of its ids)."""
 
@@ -75,21 +84,6 @@ class OneHotRows:
     @property
     def shape(self) -> tuple[int, int, int]:
         return (int(self.ids.shape[0]), int(self.ids.shape[1]), self.width)
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return np.dtype(np.float32)
-
-    @property
-    def ndim(self) -> int:
-        return 3
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if isinstance(key, tuple) and len(key) == 3:

@@ -5,7 +5,9 @@ too lenient for data, where `1_0` is far likelier a typo than ten. Pure Python."
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 
 NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)",
                     re.ASCII | re.IGNORECASE)  # fmt: skip
@@ -30,6 +32,19 @@ def plain(text: str) -> bool:
 def beyond_float32(value: float) -> bool:
     """A finite float64 that float32 (every tensor rnnprobe builds) would make infinite."""
     return FLOAT32_OVERFLOW <= abs(value) < float("inf")
+
+
+def refusal(text: str, shown: Callable[[str], str] = repr) -> tuple[float | None, str | None]:
+    """The finite float32-range number `text` spells, (number, None); else (None, why not):
+    not a number, not finite, or beyond float32 (`shown` quotes the text)."""
+    found = number(text)
+    if found is None:
+        return None, f"{shown(text.strip())} is not a number"
+    if not math.isfinite(found):
+        return None, f"{shown(text.strip())} is not a finite number"
+    if beyond_float32(found):
+        return None, float32_range(found)
+    return found, None
 
 
 def float32_range(value: float) -> str:

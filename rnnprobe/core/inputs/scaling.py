@@ -45,18 +45,17 @@ def fit_scaler(
     method: str,
     values: np.ndarray,
     fitted: np.ndarray,
-    group_of: np.ndarray,
+    group_rows: Sequence[slice],
     names: Sequence[str],
     *,
     per_group: bool,
     groups: Sequence[str],
 ) -> Scaler:
     """The scaling `method` fitted on the rows `fitted` marks (the training rows), per
-    column, for all groups at once or for each group."""
-    sets = [fitted & (group_of == g) for g in range(len(groups))] if per_group else [fitted]
+    column, for all groups at once or for each group (`group_rows`: each one's rows)."""
+    sets = [values[rows][fitted[rows]] for rows in group_rows] if per_group else [values[fitted]]
     shift, span, lows, highs = [], [], [], []
-    for k, rows in enumerate(sets):
-        part = values[rows]
+    for k, part in enumerate(sets):
         low, high = part.min(axis=0), part.max(axis=0)
         lows.append(low)
         highs.append(high)

@@ -10,6 +10,8 @@ that no window joins two series or two distant times.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +32,11 @@ class Gaps:
     how: str  # error, drop, ffill or interpolate
     cells: int  # missing cells in the columns read
     rows_dropped: int = 0
-    filled: int = 0  # cells filled (ffill, interpolate)
+
+    @property
+    def filled(self) -> int:
+        """Cells filled: every missing one, when ffill or interpolate filled them."""
+        return self.cells if self.how in ("ffill", "interpolate") else 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,6 @@ class Selected:
     segments: tuple[tuple[int, int], ...]  # [start, end) rows a window may span
     index_name: str | None = None  # the date column
     index: tuple[str, ...] | None = field(default=None, repr=False)  # its text per row
-    dates: np.ndarray | None = field(default=None, repr=False)  # datetime64 per row
     group_name: str | None = None
     groups: tuple[str, ...] = ("",)  # each group's value, in the order they first appear
     uneven: Uneven | None = None
@@ -74,10 +79,15 @@ class Selected:
     def rows(self) -> int:
         return int(self.values.shape[0])
 
-    def group_rows(self, group: int) -> tuple[int, int]:
-        """[start, end) of a group's rows (each group's rows are together)."""
-        found = np.flatnonzero(self.group_of == group)
-        return int(found[0]), int(found[-1]) + 1
+    @functools.cached_property
+    def group_rows(self) -> tuple[slice, ...]:
+        """Each group's rows, by group number (the rows are sorted by group)."""
+        return group_slices(self.group_of, len(self.groups))
+
+    @property
+    def group_sizes(self) -> list[int]:
+        """How many rows each group has, by group number."""
+        return [rows.stop - rows.start for rows in self.group_rows]
 
     def label(self, row: int) -> str:
         """A row as the tables name it: its date, else its number from 0."""
@@ -244,7 +254,6 @@ def select(
         gaps=gaps,
         index_name=None if dated is None else table.names[dated],
         index=labelled,
-        dates=dates,
         group_name=None if grouped is None else table.names[grouped],
         groups=group_names,
         group_of=group_of,
@@ -278,8 +287,8 @@ def _missing(
         kept = ~holes.any(axis=1)
         return Gaps(how, cells, rows_dropped=int((~kept).sum())), values, kept
     filled = values.copy()
-    for group in np.unique(group_of):
-        rows = np.flatnonzero(group_of == group)
+    for part_of in group_slices(group_of, int(group_of.max(initial=-1)) + 1):
+        rows = np.arange(part_of.start, part_of.stop)
         for c in range(values.shape[1]):
             part = filled[rows, c]
             gaps = np.isnan(part)
@@ -311,7 +320,7 @@ def _missing(
                 positions = np.arange(len(part))
                 part = np.interp(positions, known, part[known])
             filled[rows, c] = part
-    return Gaps(how, cells, filled=cells), filled, kept
+    return Gaps(how, cells), filled, kept
 
 
 def _segments(group_of: np.ndarray, kept: np.ndarray) -> tuple[tuple[int, int], ...]:
@@ -405,3 +414,10 @@ def _steps(
 
 
 __all__ = ["MISSING_WAYS", "TEXT", "Gaps", "Selected", "Uneven", "select", "step_words"]
+
+
+def group_slices(group_of: np.ndarray, count: int) -> tuple[slice, ...]:
+    """The rows of each group 0 ... count - 1, when `group_of` is sorted (one binary search
+    per group, not a scan of every row)."""
+    edges = np.searchsorted(group_of, np.arange(count + 1), side="left").tolist()
+    return tuple(slice(lo, hi) for lo, hi in itertools.pairwise(edges))

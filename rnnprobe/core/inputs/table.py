@@ -11,7 +11,6 @@ with it is `series --missing`'s choice (`selection.py`).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,6 @@ import numpy as np
 from rnnprobe.core.errors import InputError, Param, shown
 from rnnprobe.core.inputs import csvtext, numeral
 from rnnprobe.core.inputs.columns import (
-    DATE_NAMES,
     NUMBER,
     Column,
     date_unit,
@@ -30,7 +28,6 @@ from rnnprobe.core.inputs.columns import (
     first_bad,
     is_missing,
     read_column,
-    year_column,
 )
 
 GIVE = "give numbers, one CSV/TSV file or - for stdin"
@@ -99,16 +96,10 @@ class Table:
 def _finite(cell: str, where: str, line: str = "") -> float:
     """The number a cell spells, finite and within float32's range; else one line saying
     `where` it is (e.g. "row 3, column Close"), what is wrong, then `line` ("(line 5)")."""
-    number = numeral.number(cell)
+    number, said = numeral.refusal(cell, shown)
     if number is None:
-        said = f"{shown(cell.strip())} is not a number"
-    elif not math.isfinite(number):
-        said = f"{shown(cell.strip())} is not a finite number"
-    elif numeral.beyond_float32(number):
-        said = numeral.float32_range(number)
-    else:
-        return number
-    raise InputError(f"{where}: {said}{' ' + line if line else ''}")
+        raise InputError(f"{where}: {said}{' ' + line if line else ''}")
+    return number
 
 
 def _cells(line: str, delimiter: str | None, number: int) -> list[str]:
@@ -243,7 +234,6 @@ def parse_table(text: str, source: str) -> Table:
     read = tuple(
         read_column(name, cells, plain=plain) for name, cells in zip(names, columns, strict=True)
     )
-    read = tuple(year_column(c) or c if c.name.lower() in DATE_NAMES else c for c in read)
     return Table(read, np.array(lines, dtype=np.int64), source)
 
 
@@ -365,8 +355,5 @@ def table_from_values(
             raise InputError(
                 Param("data"), f": column {name} has {len(text)} values for {array.shape[0]} rows"
             )
-        column = read_column(str(name), text, plain=False)
-        columns.append(
-            year_column(column) or column if column.name.lower() in DATE_NAMES else column
-        )
+        columns.append(read_column(str(name), text, plain=False))
     return Table(tuple(columns), np.arange(1, len(array) + 1, dtype=np.int64), source)

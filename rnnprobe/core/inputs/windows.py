@@ -13,6 +13,7 @@ that memory grows with the rows and the batch, not with the windows.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -136,6 +137,15 @@ class Windows:
         """The head's outputs: one per horizon and target."""
         return len(self.horizons) * len(self.targets_read)
 
+    def output_name(self, horizon: int, target: str) -> str:
+        """One output as the tables name it: `Close` alone, else `Close +2` (2 rows ahead)."""
+        return target if self.outputs == 1 else f"{target} +{horizon}"
+
+    @property
+    def first_output(self) -> str:
+        """The headline output's name (the first horizon and target: the chart's)."""
+        return self.output_name(self.horizons[0], self.target_names[0])
+
     # -- the windows ---------------------------------------------------------------------------
     @property
     def count(self) -> int:
@@ -170,9 +180,10 @@ class Windows:
         """The training rows (of every group)."""
         return int(self.train_mask.sum())
 
-    @property
+    @functools.cached_property
     def x_data(self) -> WindowRows:
-        """(windows, window, features) float32, cut from the scaled rows when read."""
+        """(windows, window, features) float32, cut from the scaled rows when read (the
+        features' rows copied once)."""
         return WindowRows(self.scaled[:, list(self.features)], self.starts, self.window)
 
     @property
@@ -285,9 +296,9 @@ def cut(
             f") and its target {reach} after it (the longest has {longest} rows)",
         )
     train_mask = np.zeros(rows, dtype=bool)
-    for g in range(len(data.groups)):
-        mine = np.flatnonzero(data.group_of == g)
-        train_mask[mine[: math.floor(split * len(mine))]] = True
+    for mine in data.group_rows:  # the first `split` of each group's rows, by time
+        count = mine.stop - mine.start
+        train_mask[mine.start : mine.start + math.floor(split * count)] = True
     if not train_mask.any():
         raise InputError(
             Param("split"),
@@ -318,7 +329,7 @@ def cut(
         scale,
         data.values,
         train_mask,
-        data.group_of,
+        data.group_rows,
         data.names,
         per_group=per_group,
         groups=data.groups,

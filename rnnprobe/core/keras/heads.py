@@ -17,14 +17,12 @@ from rnnprobe.core.result import Tensor
 from rnnprobe.core.stages import Head, Stage, StepHead, ValueHead
 from rnnprobe.core.stages.around import ACTIVATIONS
 
-HEAD_KINDS = ("softmax", "sigmoid", "linear", "regression")
-
 
 @dataclass(frozen=True)
 class HeadReading:
-    """What a model's output is: `kind` (one of HEAD_KINDS, or `none`: no head a table
-    reads), the Dense layer's activation, and the tensors it gives: logits and probabilities
-    (a classifier's) or predictions (a regression's)."""
+    """What a model's output is: `kind` (softmax, sigmoid, linear or regression; `none`:
+    no head a table reads), the Dense layer's activation, and the tensors it gives: logits
+    and probabilities (a classifier's) or predictions (a regression's)."""
 
     kind: str
     activation: str = "linear"

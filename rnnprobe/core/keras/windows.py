@@ -43,13 +43,14 @@ class Compared:
 def _segment_blocks(windows: Windows) -> list[tuple[int, int, int, int]]:
     """(segment start row, segment end row, first window, end window) of each segment that
     holds windows: the windows of a segment are consecutive."""
-    found = []
-    starts = windows.starts
-    for start, end in windows.data.segments:
-        inside = np.flatnonzero((starts >= start) & (starts < end))
-        if len(inside):
-            found.append((start, end, int(inside[0]), int(inside[-1]) + 1))
-    return found
+    segments = list(windows.data.segments)
+    bounds = np.asarray(segments, dtype=np.int64).reshape(-1, 2)
+    # The starts are sorted: each segment's windows lie between two binary searches.
+    firsts = np.searchsorted(windows.starts, bounds[:, 0], side="left")
+    ends = np.searchsorted(windows.starts, bounds[:, 1], side="left")
+    return [(int(start), int(end), int(first), int(last))
+            for (start, end), first, last in zip(segments, firsts, ends, strict=True)
+            if last > first]  # fmt: skip
 
 
 def same_as_keras(windows: Windows) -> Compared:
